@@ -1,0 +1,40 @@
+# Conv Lab: `make run` sets up and starts the app; `make test` sets up and runs every test.
+PYTHON ?= python3.11
+REQ_HASH := $(shell cat requirements.txt requirements-test.txt | sha256sum | cut -c1-12)
+VENV ?= $(HOME)/.cache/conv-lab/venv-$(REQ_HASH)
+PORT ?= 8501
+HYPOTHESIS_PROFILE ?= ci
+
+.PHONY: run test venv browser clean-venv readme-media bench
+
+$(VENV)/.done: requirements.txt requirements-test.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -r requirements-test.txt
+	$(VENV)/bin/python -c "import torch; assert '+cpu' in torch.__version__, torch.__version__"
+	touch $@
+
+venv: $(VENV)/.done
+
+# Debian's Chromium for the browser tests (Playwright's own browser download cannot work offline).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; fi; }
+
+run: venv
+	MPLBACKEND=Agg $(VENV)/bin/streamlit run app.py --server.headless true --server.port $(PORT) \
+	  --browser.gatherUsageStats false
+
+test: venv browser
+	MPLBACKEND=Agg CONVLAB_REQUIRE_BROWSER=1 HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) \
+	  $(VENV)/bin/python -m pytest -q -p no:randomly $(PYTEST_ARGS)
+
+readme-media: venv browser
+	MPLBACKEND=Agg $(VENV)/bin/python scripts/make_readme_media.py
+
+bench: venv browser
+	MPLBACKEND=Agg $(VENV)/bin/python benchmarks/run_all.py
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,192 @@
+"""Streamlit glue shared by every page: layer controls drawn from conv_lab's parameter table, URL sync.
+
+The configuration lives in one place, `st.session_state["config"]` (a LabConfig).
+`app.py` calls `layer_controls()` on every run of a page that uses it; pages read
+`current_config()` and render. No arithmetic here.
+"""
+
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
+
+from conv_lab.spec import PADDING_MODES, PARAM, ConvConfigError
+from conv_lab.state import CONFIG_KEYS, UI_KEYS, LabConfig, has_config_keys, parse_query, to_query
+
+_PAIRS = ("input_size", "kernel_size", "stride", "padding", "dilation", "output_padding")
+
+
+def require_entry() -> None:
+    """Make sure this page runs inside app.py's navigation; call first thing on every page.
+
+    Because a `pages/` folder sits beside app.py, Streamlit runs a page file on its own
+    (its old multipage mode) until some run in the process has called st.navigation:
+    after a server restart, a student's deep link to /sweep would land there first, without
+    the shared controls. Switch the process to app.py's navigation, as st.navigation does,
+    and rerun. (Streamlit's AppTest resets that switch on every run, so tests pass here too.)
+    """
+    if st.session_state.pop("_entry_ran", False):
+        return
+    PagesManager.uses_pages_directory = False
+    st.rerun()
+
+
+def _widget_values(config: LabConfig) -> dict:
+    """Session-state values of every control for `config` (keys are the widget keys)."""
+    pad = config.padding if isinstance(config.padding, tuple) else (PARAM["padding"].default,) * 2
+    values = {"w_in_channels": config.in_channels, "w_out_channels": config.out_channels,
+              "w_groups": config.groups, "w_bias": config.bias, "w_padding_mode": config.padding_mode,
+              "w_transposed": config.transposed, "w_non_square": config.non_square,
+              "w_padding_kind": config.padding if isinstance(config.padding, str) else "number"}
+    pairs = {"input_size": (config.height, config.width), "kernel_size": config.kernel_size, "stride": config.stride,
+             "padding": pad, "dilation": config.dilation, "output_padding": config.output_padding}
+    for name, (h, w) in pairs.items():
+        values[f"w_{name}"], values[f"w_{name}_h"], values[f"w_{name}_w"] = h, h, w
+    return values
+
+
+def _seed_widgets(config: LabConfig) -> None:
+    for key, value in _widget_values(config).items():
+        st.session_state[key] = value
+
+
+def current_config() -> LabConfig:
+    """The shared configuration (defaults before the first run).
+
+    >>> isinstance(current_config(), LabConfig)
+    True
+    """
+    return st.session_state.get("config", LabConfig())
+
+
+def _query_dict() -> dict[str, list[str]]:
+    return {k: st.query_params.get_all(k) for k in st.query_params.keys()}
+
+
+def load_config_from_url() -> LabConfig:
+    """Adopt the URL's configuration when it carries one we did not write (a deep link or back button)."""
+    params = _query_dict()
+    mine = {k: v[-1] for k, v in params.items() if k in CONFIG_KEYS and v}
+    if "config" not in st.session_state or (has_config_keys(params) and mine != st.session_state.get("_written")):
+        config, notices = parse_query(params, UI_KEYS)
+        st.session_state["config"] = config
+        st.session_state["notices"] = notices
+        _seed_widgets(config)
+    elif any(k not in st.session_state for k in _widget_values(current_config())):
+        _seed_widgets_missing(current_config())
+    return current_config()
+
+
+def _seed_widgets_missing(config: LabConfig) -> None:
+    # Streamlit drops widget state of widgets a page did not draw; re-seed from the shared config.
+    for key, value in _widget_values(config).items():
+        st.session_state.setdefault(key, value)
+
+
+def write_url(config: LabConfig) -> None:
+    """Put the configuration in the URL, key by key, leaving page options (present=1, …) alone."""
+    wanted = to_query(config)
+    for key in CONFIG_KEYS:
+        if key in wanted and st.query_params.get(key) != wanted[key]:
+            st.query_params[key] = wanted[key]
+        elif key not in wanted and key in st.query_params:
+            del st.query_params[key]
+    st.session_state["_written"] = wanted
+
+
+def _pair_slider(container, name: str, non_square: bool, disabled: bool = False) -> tuple[int, int]:
+    p = PARAM[name]
+    if not non_square:
+        v = container.slider(p.label, p.lo, p.hi, key=f"w_{name}", help=p.help, disabled=disabled)
+        return v, v
+    left, right = container.columns(2)
+    h = left.slider(f"{p.label} — height", p.lo, p.hi, key=f"w_{name}_h", help=p.help, disabled=disabled)
+    w = right.slider(f"{p.label} — width", p.lo, p.hi, key=f"w_{name}_w", help=p.help, disabled=disabled)
+    return h, w
+
+
+def _group_options(config: LabConfig) -> list[int]:
+    g = math.gcd(config.in_channels, config.out_channels)
+    options = [d for d in range(1, g + 1) if g % d == 0]
+    return sorted(set(options) | {config.groups})
+
+
+def layer_controls(container=None) -> LabConfig:
+    """Draw the layer controls (sidebar by default) and return the configuration they show."""
+    container = container or st.sidebar
+    config = load_config_from_url()
+    container.header("Layer")
+    non_square = container.toggle("Non-square sizes", key="w_non_square", help="separate height and width")
+    c = container
+    in_channels = c.slider(PARAM["in_channels"].label, PARAM["in_channels"].lo, PARAM["in_channels"].hi,
+                           key="w_in_channels", help=PARAM["in_channels"].help)
+    height, width = _pair_slider(c, "input_size", non_square)
+    out_channels = c.slider(PARAM["out_channels"].label, PARAM["out_channels"].lo, PARAM["out_channels"].hi,
+                            key="w_out_channels", help=PARAM["out_channels"].help)
+    kernel = _pair_slider(c, "kernel_size", non_square)
+    stride = _pair_slider(c, "stride", non_square)
+    padding_kind = st.session_state.get("w_padding_kind", "number")
+    padding = _pair_slider(c, "padding", non_square, disabled=padding_kind != "number")
+    with c.expander("Advanced", expanded=config != config.with_values(
+            dilation=(1, 1), groups=1, bias=True, padding_mode="zeros", transposed=False, output_padding=(0, 0))
+            or padding_kind != "number"):
+        dilation = _pair_slider(st, "dilation", non_square)
+        st.session_state.setdefault("w_groups", config.groups)
+        groups = st.selectbox(PARAM["groups"].label, _group_options(config.with_values(
+            in_channels=in_channels, out_channels=out_channels)), key="w_groups", help=PARAM["groups"].help)
+        padding_kind = st.radio("Padding kind", ["number", "same", "valid"], key="w_padding_kind", horizontal=True,
+                                help="'same' keeps the size (stride 1); 'valid' means no padding")
+        padding_mode = st.selectbox(PARAM["padding_mode"].label, PADDING_MODES, key="w_padding_mode",
+                                    help=PARAM["padding_mode"].help)
+        bias = st.toggle(PARAM["bias"].label, key="w_bias", help=PARAM["bias"].help)
+        transposed = st.toggle(PARAM["transposed"].label, key="w_transposed", help=PARAM["transposed"].help)
+        output_padding = _pair_slider(st, "output_padding", non_square, disabled=not transposed)
+    new = LabConfig(in_channels, height, width, out_channels, kernel, stride,
+                    padding if padding_kind == "number" else padding_kind, dilation, groups, bias, padding_mode,
+                    transposed, output_padding)
+    if new != config:
+        st.session_state["config"] = new
+        st.session_state["notices"] = []
+    # Keep the controls hidden this run (square vs height/width) in step, for when the toggle flips.
+    values = _widget_values(new)
+    for name in _PAIRS:
+        for key in ([f"w_{name}"] if non_square else [f"w_{name}_h", f"w_{name}_w"]):
+            st.session_state[key] = values[key]
+    write_url(new)
+    return new
+
+
+def show_notices() -> None:
+    """Show what the URL asked for that could not be used, naming each value."""
+    for notice in st.session_state.get("notices", []):
+        st.warning(f"Link setting not used — {notice}", icon="⚠️")
+
+
+def show_config_error(exc: ConvConfigError) -> None:
+    """An impossible configuration: what, why and the fix, in an error box (never a traceback)."""
+    fix = f"  \n**Fix:** {exc.fix}" if exc.fix else ""
+    st.error(f"**This layer cannot run — `{exc.param}`**: {exc.why}.{fix}", icon="🚫")
+
+
+def apply_config(config: LabConfig) -> None:
+    """Make `config` the shared configuration and move every control to it (use from a callback)."""
+    st.session_state["config"] = config
+    st.session_state["notices"] = []
+    _seed_widgets(config)
+
+
+def page_flag(key: str, label: str, help_text: str) -> bool:
+    """A sidebar toggle mirrored in the URL as `key=1` (e.g. present=1), read on load."""
+    widget, written = f"w_flag_{key}", f"_flag_written_{key}"
+    url_value = st.query_params.get(key)
+    if widget not in st.session_state or st.session_state.get(written, "unset") != url_value:
+        st.session_state[widget] = url_value == "1"
+    value = st.sidebar.toggle(label, key=widget, help=help_text)
+    if value:
+        st.query_params[key] = "1"
+    elif key in st.query_params:
+        del st.query_params[key]
+    st.session_state[written] = "1" if value else None
+    return value

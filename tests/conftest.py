@@ -1,0 +1,130 @@
+"""Shared fixtures: AppTest runner, a real Streamlit server, and Playwright on the system Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("MPLBACKEND", "Agg")
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+CHROMIUM = os.environ.get("CONVLAB_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+REQUIRE_BROWSER = os.environ.get("CONVLAB_REQUIRE_BROWSER") == "1"
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def run_app(page: str | None = None, query: dict | None = None, timeout: float = 60):
+    """Run the real app in AppTest, optionally on a page and with query params; returns the AppTest."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.run()
+    if page:
+        at.switch_page(page)
+        at.run()
+    return at
+
+
+@pytest.fixture
+def app():
+    """Factory fixture: app(page=None, query=None) -> a run AppTest."""
+    return run_app
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(port: int | None = None) -> tuple[subprocess.Popen, str]:
+    """Start `streamlit run app.py` on a free port and wait for its health check."""
+    port = port or _free_port()
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
+                return proc, url
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("Streamlit server did not become healthy in 30 s")
+
+
+@pytest.fixture(scope="session")
+def server_url():
+    """Base URL of a real Conv Lab server (CONVLAB_SERVER_URL, or one started for the session)."""
+    if os.environ.get("CONVLAB_SERVER_URL"):
+        yield os.environ["CONVLAB_SERVER_URL"].rstrip("/")
+        return
+    proc, url = start_server()
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _need_browser():
+    if not CHROMIUM:
+        if REQUIRE_BROWSER:
+            pytest.fail("CONVLAB_REQUIRE_BROWSER=1 but no Chromium found (apt-get install chromium)")
+        pytest.skip("SKIPPED LOUDLY: no system Chromium found; install Debian's chromium to run browser tests")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """pytest-playwright: launch Debian's Chromium with flags that keep it quiet offline."""
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture
+def browser_page(page):
+    """A Playwright page on the system Chromium with a tall viewport (Streamlit scrolls an inner div)."""
+    _need_browser()
+    page.set_viewport_size({"width": 1400, "height": 1800})
+    page.set_default_timeout(30_000)
+    return page
+
+
+def wait_idle(page, timeout: float = 30_000) -> None:
+    """Wait until Streamlit has finished the current script run."""
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout)
+
+
+def artifact(name: str) -> Path:
+    """Path for a test artifact (screenshots, downloads), created on demand."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS / name
+
+
+def pytest_collection_modifyitems(config, items):
+    # Browser tests need Chromium; without it they are skipped loudly, or fail under CI.
+    if CHROMIUM or REQUIRE_BROWSER:
+        return
+    for item in items:
+        if "browser_page" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.skip(reason="SKIPPED LOUDLY: no system Chromium found"))
