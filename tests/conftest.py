@@ -12,11 +12,25 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("MPLBACKEND", "Agg")
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+# Hypothesis: `dev` is quick for local runs; CI exports HYPOTHESIS_PROFILE=ci (Makefile default).
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "dev")
+settings.register_profile("dev", max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+settings.register_profile("ci", max_examples=150, deadline=None, suppress_health_check=list(HealthCheck),
+                          print_blob=True)
+settings.load_profile(PROFILE)
+
+
+def n_examples(ci_count: int, dev_count: int = 25) -> int:
+    """Examples for one property test: `ci_count` under the ci profile, fewer locally."""
+    return ci_count if PROFILE == "ci" else min(ci_count, dev_count)
+
 
 CHROMIUM = os.environ.get("CONVLAB_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 REQUIRE_BROWSER = os.environ.get("CONVLAB_REQUIRE_BROWSER") == "1"
