@@ -39,6 +39,26 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
+def _navigation_mode_like_a_running_server() -> None:
+    """AppTest resets Streamlit's old `pages/`-folder mode before every run; a running server leaves it after
+    its first st.navigation call. Mirror the server, so a rerun does not drop button clicks.
+    (The server-side first-run case is covered in test_faults.py.)"""
+    from streamlit.runtime import pages_manager
+
+    original = pages_manager.PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        pages_manager.PagesManager.uses_pages_directory = False
+
+    if not getattr(original, "_convlab", False):
+        init._convlab = True
+        pages_manager.PagesManager.__init__ = init
+
+
+_navigation_mode_like_a_running_server()
+
+
 def run_app(page: str | None = None, query: dict | None = None, timeout: float = 60):
     """Run the real app in AppTest, optionally on a page and with query params; returns the AppTest."""
     from streamlit.testing.v1 import AppTest
