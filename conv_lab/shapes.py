@@ -91,8 +91,8 @@ def _dim_step(spec: ConvSpec, axis: int, size_in: int) -> DimStep:
         out = transposed_out(size_in, k, s, pb, d, op)
         text = (f"{sym}_out = ({sym}_in − 1)·s − 2p + d·(k−1) + output_padding + 1 = "
                 f"({size_in} − 1)·{s} − 2·{pb} + {d}·({k}−1) + {op} + 1 = {out}")
-        latex = (rf"{sym}_{{out}} = ({sym}_{{in}} - 1)\,s - 2p + d\,(k-1) + \mathrm{{output\_padding}} + 1"
-                 rf" = ({size_in} - 1)\cdot {s} - 2\cdot {pb} + {d}\cdot({k}-1) + {op} + 1 = {out}")
+        latex = (rf"\begin{{aligned}}{sym}_{{out}} &= ({sym}_{{in}} - 1)\,s - 2p + d\,(k-1) + \mathrm{{output\_padding}} + 1"
+                 rf"\\ &= ({size_in} - 1)\cdot {s} - 2\cdot {pb} + {d}\cdot({k}-1) + {op} + 1 = {out}\end{{aligned}}")
         # Equivalent direct conv: zeros between inputs, d(k-1)-p padding, stride 1: every cell covered.
         padded = (size_in - 1) * s + 1 + 2 * (d * (k - 1) - pb) + op
         return DimStep(name, sym, size_in, k, s, d, pb, pa, op, True, eff, padded, 0, out, 0, 0, text, latex, "")
@@ -105,10 +105,14 @@ def _dim_step(spec: ConvSpec, axis: int, size_in: int) -> DimStep:
             f"⌊({size_in} + {num_pad} − {d}·({k}−1) − 1) / {s}⌋ + 1 = ⌊{exact}⌋ + 1{floor_note} = "
             f"{numerator // s} + 1 = {out}")
     num_latex = num_pad.replace("·", r"\cdot ")
-    floor_latex = (rf" = \lfloor {numerator / s:g} \rfloor + 1" if numerator % s and s > 1 else "")
-    latex = (rf"{sym}_{{out}} = \left\lfloor \frac{{{sym}_{{in}} + {latex_pad} - d\,(k-1) - 1}}{{s}} \right\rfloor + 1"
-             rf" = \left\lfloor \frac{{{size_in} + {num_latex} - {d}\cdot({k}-1) - 1}}{{{s}}} \right\rfloor + 1"
-             rf"{floor_latex} = {numerator // s} + 1 = {out}")
+    if s > 1 and numerator % s:
+        last = rf"= \lfloor {numerator / s:g} \rfloor + 1 = {numerator // s} + 1 = {out}"
+    else:
+        last = rf"= {numerator // s} + 1 = {out}"
+    # Three aligned lines (symbols, numbers, the floor) so the formula fits half a projector screen.
+    latex = (rf"\begin{{aligned}}{sym}_{{out}} &= \left\lfloor \frac{{{sym}_{{in}} + {latex_pad} - d\,(k-1) - 1}}{{s}}"
+             rf" \right\rfloor + 1 \\ &= \left\lfloor \frac{{{size_in} + {num_latex} - {d}\cdot({k}-1) - 1}}{{{s}}}"
+             rf" \right\rfloor + 1 \\ &{last}\end{{aligned}}")
     padded = size_in + pb + pa
     uncovered = max(0, padded - ((out - 1) * s + eff)) if out >= 1 else 0
     uncovered_input = max(0, uncovered - pa)

@@ -15,6 +15,7 @@ from streamlit.runtime.pages_manager import PagesManager
 from conv_lab.spec import PADDING_MODES, PARAM, ConvConfigError
 from conv_lab.state import CONFIG_KEYS, UI_KEYS, LabConfig, has_config_keys, parse_query, to_query
 
+_RECENT_WRITES = 16  # URL states this session wrote lately; a rerun's stale URL is one of them
 _PAIRS = ("input_size", "kernel_size", "stride", "padding", "dilation", "output_padding")
 
 
@@ -69,7 +70,10 @@ def load_config_from_url() -> LabConfig:
     """Adopt the URL's configuration when it carries one we did not write (a deep link or back button)."""
     params = _query_dict()
     mine = {k: v[-1] for k, v in params.items() if k in CONFIG_KEYS and v}
-    if "config" not in st.session_state or (has_config_keys(params) and mine != st.session_state.get("_written")):
+    # A rerun carries the URL the browser showed when it was requested: during quick slider presses that
+    # is often one of our own earlier writes, not a new link. Adopting it would undo the newest presses.
+    ours = st.session_state.get("_written_recent", [])
+    if "config" not in st.session_state or (has_config_keys(params) and mine not in ours):
         config, notices = parse_query(params, UI_KEYS)
         st.session_state["config"] = config
         st.session_state["notices"] = notices
@@ -94,6 +98,8 @@ def write_url(config: LabConfig) -> None:
         elif key not in wanted and key in st.query_params:
             del st.query_params[key]
     st.session_state["_written"] = wanted
+    recent = [q for q in st.session_state.get("_written_recent", []) if q != wanted]
+    st.session_state["_written_recent"] = (recent + [wanted])[-_RECENT_WRITES:]
 
 
 def _pair_slider(container, name: str, non_square: bool, disabled: bool = False) -> tuple[int, int]:
@@ -160,14 +166,18 @@ def layer_controls(container=None) -> LabConfig:
 
 def show_notices() -> None:
     """Show what the URL asked for that could not be used, naming each value."""
-    for notice in st.session_state.get("notices", []):
-        st.warning(f"Link setting not used — {notice}", icon="⚠️")
+    notices = st.session_state.get("notices", [])
+    if len(notices) == 1:
+        st.warning(f"Link setting not used — {notices[0]}", icon=":material/warning:")
+    elif notices:
+        st.warning("Link settings not used:\n" + "\n".join(f"- {notice}" for notice in notices),
+                   icon=":material/warning:")
 
 
 def show_config_error(exc: ConvConfigError) -> None:
     """An impossible configuration: what, why and the fix, in an error box (never a traceback)."""
     fix = f"  \n**Fix:** {exc.fix}" if exc.fix else ""
-    st.error(f"**This layer cannot run — `{exc.param}`**: {exc.why}.{fix}", icon="🚫")
+    st.error(f"**This layer cannot run — `{exc.param}`**: {exc.why}.{fix}", icon=":material/block:")
 
 
 def apply_config(config: LabConfig) -> None:
@@ -184,9 +194,9 @@ def page_flag(key: str, label: str, help_text: str) -> bool:
     if widget not in st.session_state or st.session_state.get(written, "unset") != url_value:
         st.session_state[widget] = url_value == "1"
     value = st.sidebar.toggle(label, key=widget, help=help_text)
-    if value:
+    if value and url_value != "1":  # write only on change: each write is a message to the browser
         st.query_params[key] = "1"
-    elif key in st.query_params:
+    elif not value and key in st.query_params:
         del st.query_params[key]
     st.session_state[written] = "1" if value else None
     return value

@@ -21,7 +21,7 @@ def test_explain_six_by_six_stride_two_leaves_last_padded_row_and_column_uncover
     assert height.uncovered == width.uncovered == 1 and height.uncovered_input == 0
     assert height.note == "stride 2 leaves the last padded row in height unused"
     assert width.note == "stride 2 leaves the last padded column in width unused"
-    assert r"\left\lfloor" in height.latex and height.latex.endswith("= 2 + 1 = 3")
+    assert r"\left\lfloor" in height.latex and height.latex.endswith(r"\lfloor 2.5 \rfloor + 1 = 2 + 1 = 3\end{aligned}")
     assert "C_out = out_channels = 8" in ex.text
 
 
