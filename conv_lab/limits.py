@@ -28,3 +28,14 @@ MAX_IMAGE_SIDE = 512  # uploads are downscaled to this side
 
 MAX_NETWORK_LAYERS = 64
 MAX_URL_VALUE_CHARS = 200  # a longer query value is refused before parsing
+MAX_MATRIX_ENTRIES = 1_000_000  # rows×columns of C built in memory (8 MB of float64); blocks of it are drawn
+MAX_PRACTICE_SEED = 999_999  # practice seeds a URL may carry (0..this)
+PRACTICE_SET_SIZE = 20  # questions in one practice set (seed + level); the teacher view lists them all
+MAX_SWEEP_GRID_CELLS = 4_000_000  # channels × rows × cols of the padded grid one sweep builds (32 MB of float64)
+MAX_LINEAR_FEATURES = 1_048_576  # in_features / out_features of one Linear in the network planner
+MAX_UPSAMPLE_SCALE = 16  # Upsample scale_factor in the network planner
+MAX_NETWORK_URL_CHARS = 2000  # the planner's net= share value (a longer one is refused before parsing)
+MAX_NETWORK_SKIPS = 16  # skip connections (concat/add) in one planned network
+MAX_SKIP_FIX_TRIALS = 300  # re-plans one mismatched skip may try when searching for a padding fix
+TORCH_THREADS = 1  # intra-op threads per torch op: sessions run in parallel; 2 threads stall under load
+MAX_PRACTICE_MACS = 150_000_000  # multiply-accumulates of one practice question (AlexNet conv1 fits; keeps torch checks cheap)

@@ -21,7 +21,7 @@ CONFIG_KEYS = ("input", "filters", "kernel", "stride", "padding", "dilation", "g
 # Page options that may share a URL with the layer (not layer settings; each page reads its own).
 UI_KEYS = ("present", "predict", "op", "filter", "step", "speed", "values", "region", "row", "channel",
            "pool_kernel", "ceil_mode", "seed", "level", "teacher", "bank", "image", "own_size", "relu", "net",
-           "skip", "cell", "show_padding", "n")
+           "skip", "cell", "show_padding", "n", "scale", "blocks", "count_include_pad")
 ALWAYS_WRITTEN = ("input", "filters", "kernel", "stride", "padding")
 _INT = re.compile(r"^\s*[+]?\d{1,7}\s*$")
 

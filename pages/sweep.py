@@ -1,8 +1,127 @@
-"""Placeholder while this page is being built (replaced by its issue's work)."""
+"""Kernel sweep: the kernel sliding over the padded grid, every step's arithmetic, an offline player and a GIF."""
 
 import streamlit as st
 
-from pages.common import require_entry
+from conv_lab import limits
+from conv_lab.animate import sweep_animation
+from conv_lab.spec import ConvConfigError
+from conv_lab.sweep import Region, region_for
+from conv_lab.sweep_data import SweepRequest, build_sweep, step_lines, torch_check
+from conv_lab.sweep_options import SweepOptions, clamp_step, parse_sweep_query
+from pages.common import current_config, require_entry, show_config_error, show_notices
 
 require_entry()
-st.info("This page is being built.")
+
+config = current_config()
+OPTION_KEYS = tuple(SweepOptions.to_query_all(SweepOptions()))
+WIDGETS = {"op": "w_sweep_op", "filter_index": "w_sweep_filter", "channel": "w_sweep_channel", "step": "w_sweep_step",
+           "values": "w_sweep_values", "region": "w_sweep_region", "ceil_mode": "w_sweep_ceil",
+           "count_include_pad": "w_sweep_include_pad"}
+
+# Adopt the URL's options on the first run and whenever the URL changed behind our back (a link, back button).
+url_now = {k: st.query_params.get(k) for k in OPTION_KEYS if k in st.query_params}
+if "w_sweep_op" not in st.session_state or url_now != st.session_state.get("_sweep_written"):
+    options, notices = parse_sweep_query(url_now, config)
+    for name, key in WIDGETS.items():
+        st.session_state[key] = getattr(options, name)
+    st.session_state["_sweep_speed"], st.session_state["_sweep_notices"] = options.speed, notices
+
+# Keep every option across runs (Streamlit drops the state of widgets a run did not draw), clamped to this layer.
+defaults = SweepOptions()
+for name, key in WIDGETS.items():
+    st.session_state[key] = st.session_state.get(key, getattr(defaults, name))
+st.session_state["w_sweep_filter"] = min(st.session_state["w_sweep_filter"], config.out_channels - 1)
+st.session_state["w_sweep_channel"] = min(st.session_state["w_sweep_channel"], config.in_channels - 1)
+
+st.title("Kernel sweep")
+st.caption("The kernel slides over the padded grid (padding in grey, with the values the padding mode really puts "
+           "there); each step multiplies the taps by the weights and adds them up. Step with the player's buttons or "
+           "the slider below; values are small whole numbers so you can check every product.")
+show_notices()
+for notice in st.session_state.get("_sweep_notices", []):
+    st.warning(f"Link setting not used — {notice}", icon="⚠️")
+
+OP_LABELS = {"conv": "Convolution", "max": "Max pooling", "avg": "Average pooling"}
+with st.container(horizontal=True):
+    op = st.radio("Operation", list(OP_LABELS), format_func=OP_LABELS.get, key="w_sweep_op", horizontal=True,
+                  help="Pooling uses the same kernel, stride, padding (and dilation for max) from the sidebar")
+    values = st.radio("Values", ["int", "float"], key="w_sweep_values", horizontal=True,
+                      format_func={"int": "Small integers", "float": "Random floats"}.get)
+    if op == "conv":
+        st.number_input("Filter to follow", 0, max(0, config.out_channels - 1), key="w_sweep_filter",
+                        help="each filter has its own weights and reads its group's input channels")
+    st.number_input("Input channel in front" if op == "conv" else "Channel to pool", 0, max(0, config.in_channels - 1),
+                    key="w_sweep_channel", help="the other channels of the group are stacked behind")
+    if op != "conv":
+        st.toggle("ceil_mode", key="w_sweep_ceil", help="round the output size up: one more window at the end, "
+                  "as long as it starts inside the input or the left padding")
+    if op == "avg":
+        st.toggle("count_include_pad", key="w_sweep_include_pad", help="do padding zeros count in the divisor?")
+
+filter_index = st.session_state["w_sweep_filter"] if op == "conv" else st.session_state["w_sweep_channel"]
+request = SweepRequest(config, op, filter_index, values, 0, st.session_state["w_sweep_ceil"],
+                       st.session_state["w_sweep_include_pad"])
+try:
+    sweep = build_sweep(request)
+except ConvConfigError as exc:
+    show_config_error(exc)
+    st.stop()
+
+total = len(sweep)
+ho, wo = sweep.out_shape
+step_notices: list[str] = []
+st.session_state["w_sweep_step"] = clamp_step(int(st.session_state.get("w_sweep_step", 1)), total, step_notices)
+for notice in step_notices:
+    st.warning(f"Link setting not used — {notice}", icon="⚠️")
+whole = region_for(sweep, 0, 0)
+over_budget = whole != Region((0, ho), (0, wo))
+if over_budget:
+    st.warning(f"This sweep has {total:,} window positions ({ho}×{wo} outputs over a {sweep.grid.shape[1]}×"
+               f"{sweep.grid.shape[2]} grid): more than one animation shows (at most {limits.MAX_SWEEP_FRAMES:,} "
+               f"frames and a {limits.MAX_SWEEP_GRID}-cell grid side). The player animates the part holding the "
+               "position you pick below; the slider reaches every position.", icon="✂️")
+    st.radio("Animate", ["region", "row"], key="w_sweep_region", horizontal=True,
+             format_func={"region": "a block of outputs around the position", "row": "one output row"}.get)
+else:
+    if total > 1:
+        st.caption(f"{total} window positions → a {ho}×{wo} output.")
+
+if total > 1:
+    step = st.slider("Output position (step)", 1, total, key="w_sweep_step",
+                     help="row-major: left to right, then the next row. The player starts here.")
+else:
+    step = 1
+row, col = divmod(step - 1, wo)
+region = region_for(sweep, row, col, st.session_state["w_sweep_region"]) if over_budget else whole
+front = max(0, min(st.session_state["w_sweep_channel"] - sweep.channels[0], len(sweep.channels) - 1)) \
+    if op == "conv" else 0
+if op == "conv" and st.session_state["w_sweep_channel"] not in sweep.channels:
+    st.caption(f"Filter {request.filter_index} reads input channels {sweep.channels[0]}–{sweep.channels[-1]} "
+               f"(its group); showing channel {sweep.channels[front]} in front.")
+animation = sweep_animation(request, region, front)
+start = animation.positions.index((row, col))
+st.iframe(animation.player_html(start, st.session_state["_sweep_speed"]))
+st.download_button("⬇️ Download GIF (for slides)", data=lambda: animation.gif_bytes, file_name="conv-lab-sweep.gif",
+                   mime="image/gif", help=f"{len(animation)} frames: every position shown, then the never-read cells",
+                   key="w_sweep_gif")
+
+st.subheader(f"Step {step} of {total}: output ({row}, {col})")
+st.code("\n".join(step_lines(sweep, step - 1, values, max_channels=16, max_terms=49)), language="text")
+cost = len(sweep.channels) * sweep.kernel.shape[1] * sweep.kernel.shape[2] * total
+if cost <= limits.MAX_MACS // 10:
+    difference = torch_check(request, region.rows, region.cols)
+    module = {"conv": config.spec().module_name if op == "conv" else "", "max": "MaxPool2d", "avg": "AvgPool2d"}[op]
+    ok = difference < 1e-6
+    (st.success if ok else st.error)(f"The real nn.{module} on these values gives {'the same' if ok else 'DIFFERENT'} "
+                                     f"{region.size} outputs (largest difference {difference:.2g}).")
+
+chosen = SweepOptions(op, request.filter_index if op == "conv" else 0, st.session_state["w_sweep_channel"], step,
+                      values, st.session_state["w_sweep_region"], st.session_state["w_sweep_ceil"],
+                      st.session_state["w_sweep_include_pad"], st.session_state["_sweep_speed"])
+wanted = chosen.to_query()
+for key in OPTION_KEYS:
+    if key in wanted and st.query_params.get(key) != wanted[key]:
+        st.query_params[key] = wanted[key]
+    elif key not in wanted and key in st.query_params:
+        del st.query_params[key]
+st.session_state["_sweep_written"] = wanted
