@@ -1,8 +1,167 @@
-"""Placeholder while this page is being built (replaced by its issue's work)."""
+"""Practice: predict the output, get it checked, learn from the miss. The same seed + level gives a class the same set."""
 
 import streamlit as st
 
+from conv_lab import limits
+from conv_lab.practice import LEVELS, question_at, question_set
+from conv_lab.practice_check import Answer, PracticeSettings, Score, check_answer, new_seed, parse_settings
 from pages.common import require_entry
 
 require_entry()
-st.info("This page is being built.")
+
+SET_SIZE = limits.PRACTICE_SET_SIZE
+PAGE_KEYS = ("seed", "level", "n", "teacher")
+
+
+def _load_settings() -> PracticeSettings:
+    """Settings from the URL on arrival (or when the URL changed under us), else from this session."""
+    params = {k: st.query_params.get_all(k) for k in st.query_params.keys()}
+    in_url = {k: v[-1] for k, v in params.items() if k in PAGE_KEYS and v}
+    arrived = "pr_settings" not in st.session_state
+    if arrived or (in_url and in_url != st.session_state.get("pr_written")):  # back from another page: keep our place
+        settings, notices = parse_settings(params, new_seed())
+        _use(settings)
+        st.session_state["pr_notices"] = notices
+    return st.session_state["pr_settings"]
+
+
+def _use(settings: PracticeSettings) -> None:
+    st.session_state.update(pr_settings=settings, w_pr_level=settings.level, w_pr_seed=settings.seed,
+                            w_pr_teacher=settings.teacher)
+
+
+def _write_url(settings: PracticeSettings) -> None:
+    wanted = settings.query()
+    for key in PAGE_KEYS:
+        if key in wanted and st.query_params.get(key) != wanted[key]:
+            st.query_params[key] = wanted[key]
+        elif key not in wanted and key in st.query_params:
+            del st.query_params[key]
+    st.session_state["pr_written"] = wanted
+
+
+def _on_set_change() -> None:  # level or seed changed: start that set from question 1
+    seed = int(st.session_state["w_pr_seed"] or 0)
+    st.session_state["pr_settings"] = PracticeSettings(seed, st.session_state["w_pr_level"], 1,
+                                                       st.session_state["w_pr_teacher"])
+
+
+def _on_teacher() -> None:
+    old = st.session_state["pr_settings"]
+    st.session_state["pr_settings"] = PracticeSettings(old.seed, old.level, old.number, st.session_state["w_pr_teacher"])
+
+
+def _token(settings: PracticeSettings) -> str:
+    return f"{settings.seed}_{settings.level}_{settings.number}"
+
+
+def _check() -> None:  # the form's callback: read the answer, grade it, count it before the page draws the score
+    settings = st.session_state["pr_settings"]
+    question, token, state = question_at(settings.seed, settings.level, settings.number), _token(settings), st.session_state
+    if question.asks == "shape":
+        given = Answer(shape=tuple(state.get(f"w_pr_{label}_{token}") for label in ("C_out", "H_out", "W_out")),
+                       fails=bool(state.get(f"w_pr_fails_{token}")))
+    else:
+        given = Answer(number=state.get(f"w_pr_number_{token}"))
+    key = (settings.seed, settings.level, settings.number)
+    state["pr_answers"][key] = given
+    feedback = check_answer(question, given)
+    if feedback.graded:
+        state["pr_score"].record(key, feedback.correct)
+
+
+def _go_to(number: int, seed: int | None = None) -> None:
+    old = st.session_state["pr_settings"]
+    _use(PracticeSettings(old.seed if seed is None else seed, old.level, number, old.teacher))
+
+
+settings = _load_settings()
+score: Score = st.session_state.setdefault("pr_score", Score())
+answers: dict = st.session_state.setdefault("pr_answers", {})
+
+st.title("Practice — predict the output")
+st.caption("Work it out on paper first, then type your answer. A wrong answer shows the formula with the question's "
+           "numbers and the step you probably slipped on. The same seed and level give everyone the same questions.")
+for notice in st.session_state.get("pr_notices", []):
+    st.warning(f"Link setting not used — {notice}", icon=":material/warning:")
+
+with st.container(horizontal=True, vertical_alignment="bottom"):
+    st.selectbox("Level", sorted(LEVELS), key="w_pr_level", on_change=_on_set_change,
+                 format_func=lambda n: f"{n}. {LEVELS[n][0]}", help="Harder levels add stride, stacks, dilation, …")
+    st.number_input("Seed", 0, limits.MAX_PRACTICE_SEED, step=1, key="w_pr_seed", on_change=_on_set_change,
+                    help="Everyone with the same seed and level gets the same questions in the same order")
+    st.button("New set", icon=":material/casino:", on_click=_go_to, args=(1, new_seed()), key="w_pr_new_set", help="A fresh seed, from question 1")
+    st.toggle("Teacher view", key="w_pr_teacher", on_change=_on_teacher, help="Show the answers to every question")
+
+settings = st.session_state["pr_settings"]
+_write_url(settings)
+seed, level, number = settings.seed, settings.level, settings.number
+key, token = (seed, level, number), _token(settings)
+question = question_at(seed, level, number)
+
+cols = st.columns(4)
+cols[0].metric("Question", f"{number} / {SET_SIZE}")
+cols[1].metric("Score", f"{score.right} / {score.answered}", help="first answers right / questions answered")
+cols[2].metric("Streak", score.streak, help="right first answers in a row")
+cols[3].metric("Best streak", score.best_streak)
+
+st.subheader(f"Question {number} — level {level}: {LEVELS[level][0]}")
+st.caption(LEVELS[level][1])
+st.markdown(question.prompt)
+st.code(question.code, language="python")
+
+with st.form(f"pr_form_{token}"):
+    if question.asks == "shape":
+        cols = st.columns(3)
+        for col, label in zip(cols, ("C_out", "H_out", "W_out")):
+            col.number_input(label, -100_000, 1_000_000, value=None, step=1, key=f"w_pr_{label}_{token}")
+        st.checkbox("PyTorch rejects this (the layer fails)", key=f"w_pr_fails_{token}")
+    else:
+        st.number_input(question.number_label, -100_000, 100_000_000, value=None, step=1, key=f"w_pr_number_{token}")
+    st.form_submit_button("Check my answer", type="primary", on_click=_check)
+
+if key in answers:
+    feedback = check_answer(question, answers[key])
+    if not feedback.graded:
+        st.warning(" ".join(feedback.messages), icon=":material/edit:")
+    else:
+        if feedback.correct is not score.first_answers.get(key, feedback.correct):
+            st.caption("Only your first answer to a question counts toward the score.")
+        if feedback.correct:
+            st.success("**Right!** " + " ".join(feedback.messages), icon=":material/check_circle:")
+        else:
+            st.error("**Not quite.**  \n" + "  \n".join(feedback.messages), icon=":material/cancel:")
+            if feedback.slips:
+                st.markdown("**Probable slip:** you " + "; and you ".join(feedback.slips) + ".")
+            else:
+                st.markdown("**No single classic slip gives your number** — compare your steps with the formula.")
+        if feedback.reason:
+            st.info(f"**Why it fails — {feedback.reason}**", icon=":material/block:")
+        worked_out = [w for w in feedback.worked if w.latex]
+        if worked_out:
+            with st.expander("The formula with this question's numbers", expanded=not feedback.correct):
+                for worked in worked_out:
+                    st.caption(f"`{worked.title}`")
+                    for line in worked.latex:
+                        st.latex(line)
+        st.markdown("**Explore it:** " + " · ".join(
+            f"{link.label}: [Shape Lab]({link.shape_lab}) · [Sweep]({link.sweep})" for link in question.links))
+
+with st.container(horizontal=True):
+    if number < SET_SIZE:
+        st.button("Next question →", on_click=_go_to, args=(number + 1,), type="primary", key="w_pr_next")
+    else:
+        st.markdown(f"**Set finished:** {score.right} of {score.answered} right at the first try.")
+        st.button("Next set →", on_click=_go_to, args=(1, (seed + 1) % (limits.MAX_PRACTICE_SEED + 1)), key="w_pr_next")
+    if number > 1:
+        st.button("← Previous", on_click=_go_to, args=(number - 1,), key="w_pr_prev")
+
+base = (st.context.url or "").split("?")[0]
+st.markdown("**Class link** — everyone who opens it gets this set in the same order:")
+st.code(f"{base}?seed={seed}&level={level}", language="text")
+
+if settings.teacher:
+    st.subheader(f"Teacher view — all answers, seed {seed}, level {level}")
+    rows = [{"question": q.number, "asks for": q.number_label or "C_out, H_out, W_out", "input → layers": q.summary,
+             "answer": q.answer_text} for q in question_set(seed, level)]
+    st.table(rows, hide_index=True)
