@@ -219,14 +219,14 @@ def parse_query(params: Mapping[str, QueryValue], extra_keys: Iterable[str] = ()
         if key not in allowed:
             notices.append(f"ignored unknown setting {str(key)[:40]!r}")
             continue
+        if key not in CONFIG_KEYS:
+            continue  # a page option: its page validates it
         raw, repeated = _last(value)
         if len(raw) > limits.MAX_URL_VALUE_CHARS:
             notices.append(f"{key}= is {len(raw)} characters long; using the default")
             continue
         if repeated:
             notices.append(f"{key} was given more than once; using the last value {raw!r}")
-        if key not in CONFIG_KEYS:
-            continue
         if key == "input":
             values.update(_parse_input(raw, notices))
         elif key in ("filters", "groups"):

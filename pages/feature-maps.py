@@ -1,8 +1,105 @@
-"""Placeholder while this page is being built (replaced by its issue's work)."""
+"""Feature maps: the configured layer run on a real picture, every output channel drawn beside its kernel."""
 
 import streamlit as st
 
-from pages.common import require_entry
+from conv_lab import limits
+from conv_lab.feature_figures import enlarged_image, image_format, input_image, maps_grid_image
+from conv_lab.feature_maps import OPTION_KEYS, SCALES, UPLOAD, FeatureOptions, options_query, parse_options, \
+    run_feature_maps
+from conv_lab.filter_banks import BANKS, sees_text
+from conv_lab.images import SAMPLES, ImageError, read_upload, sample_picture
+from conv_lab.spec import ConvConfigError
+from pages.common import current_config, require_entry, show_config_error, show_notices
 
 require_entry()
-st.info("This page is being built.")
+config = current_config()
+
+st.title("Feature maps")
+st.caption(f"Why do {config.in_channels} input channels and {config.out_channels} filters give {config.out_channels} "
+           "maps? The layer from the sidebar runs on a real picture: each filter makes one output map, drawn with its "
+           "kernel beside it.")
+show_notices()
+
+# Page options: the URL seeds the widgets (first visit, back button); the widgets write the URL.
+url_options, url_notices = parse_options({k: st.query_params.get_all(k) for k in OPTION_KEYS if k in st.query_params})
+if st.session_state.get("_fm_written") != options_query(url_options) or "w_fm_bank" not in st.session_state:
+    for key in OPTION_KEYS:
+        st.session_state[f"w_fm_{key}"] = getattr(url_options, key)
+    st.session_state["_fm_notices"] = url_notices
+for notice in st.session_state.get("_fm_notices", []):
+    st.warning(f"Link setting not used — {notice}", icon="⚠️")
+
+with st.container(horizontal=True):
+    image = st.selectbox("Picture", [*SAMPLES, UPLOAD], key="w_fm_image",
+                         format_func=lambda v: "your own (upload)" if v == UPLOAD else v,
+                         help="\n".join(f"- **{k}**: {v}" for k, v in SAMPLES.items()))
+    bank = st.selectbox("Filter bank", list(BANKS), key="w_fm_bank", help="\n".join(f"- **{k}**: {v}" for k, v in BANKS.items()))
+    seed = st.number_input("Seed", 0, 2**31 - 1, step=1, key="w_fm_seed", disabled=bank == "classic",
+                           help="decides the random kernels (random and mix banks)")
+    scale = st.radio("Colour scale", list(SCALES), key="w_fm_scale", format_func=lambda v: SCALES[v], horizontal=True)
+with st.container(horizontal=True):
+    relu = st.toggle("ReLU after the conv", key="w_fm_relu", help="max(0, x): negative responses become 0")
+    own_size = st.toggle("Use the picture's own size", key="w_fm_own_size",
+                         help="instead of resizing it to the sidebar's input height×width")
+
+options = FeatureOptions(image, bank, int(seed), relu, own_size, scale, int(st.session_state.get("w_fm_filter", 0)))
+try:
+    if image == UPLOAD:
+        upload = st.file_uploader("Upload a PNG or JPEG picture", type=["png", "jpg", "jpeg"], key="w_fm_upload",
+                                  max_upload_size=limits.MAX_UPLOAD_BYTES // (1024 * 1024),
+                                  help=f"at most {limits.MAX_UPLOAD_BYTES // (1024 * 1024)} MB; larger than "
+                                       f"{limits.MAX_IMAGE_SIDE} px per side is shrunk")
+        if upload is None:
+            st.info("Choose a picture to upload; it stays on this server only while you use it.", icon="⬆️")
+            picture = None
+        else:
+            picture = read_upload(upload.getvalue(), upload.name)
+    else:
+        picture = sample_picture(image)
+    spec = config.spec()
+    run = run_feature_maps(spec, picture, config.height, config.width, bank, int(seed), relu, own_size) \
+        if picture is not None else None
+except ImageError as exc:
+    st.error(f"**Picture not used**: {exc.why}.  \n**Fix:** {exc.fix}", icon="🖼️")
+    run = None
+except ConvConfigError as exc:
+    show_config_error(exc)
+    run = None
+
+# Write the page options to the URL (only those that differ from the defaults).
+if run is not None:
+    options = FeatureOptions(image, bank, int(seed), relu, own_size, scale,
+                             min(options.filter, len(run.filters) - 1))
+wanted = options_query(options)
+for key in OPTION_KEYS:
+    if key in wanted and st.query_params.get(key) != wanted[key]:
+        st.query_params[key] = wanted[key]
+    elif key not in wanted and key in st.query_params:
+        del st.query_params[key]
+st.session_state["_fm_written"] = wanted
+if run is None:
+    st.stop()
+
+st.subheader(f"Output `{run.torch_size}`")
+c, h, w = run.prepared.array.shape
+st.markdown(f"{picture.source} → input `torch.Size([1, {c}, {h}, {w}])` → `{spec.module_name}` with "
+            f"**{spec.out_channels} filters** → **{spec.out_channels} maps** of {run.torch_size[2]}×{run.torch_size[3]}"
+            + (f", in {spec.groups} groups (each filter sees {spec.in_channels // spec.groups} of the "
+               f"{spec.in_channels} input channels)" if spec.groups > 1 else "")
+            + (", then ReLU (negatives become 0)" if relu else "") + ". Bias is set to 0 so each map shows its kernel alone.")
+for notice in (*picture.notices, *run.notices):
+    st.caption(f"ℹ️ {notice}")
+if own_size:
+    st.caption(f"ℹ️ the picture's own size {w}×{h} is used instead of the sidebar's {config.width}×{config.height}")
+
+data, caption = input_image(run)
+st.image(data, caption=caption, output_format=image_format(data))
+grid, grid_caption = maps_grid_image(run, per_map=scale == "map", highlight=options.filter)
+st.image(grid, caption=grid_caption, output_format=image_format(grid))
+
+st.session_state["w_fm_filter"] = options.filter
+chosen = st.selectbox("Enlarge map", list(range(len(run.filters))), key="w_fm_filter",
+                      format_func=lambda i: f"#{i} {run.filters[i].name} — sees "
+                                            f"{sees_text(run.filters[i].sees, run.prepared.channel_names)}")
+big = enlarged_image(run, chosen, per_map=scale == "map")
+st.image(big, caption=f"Map #{chosen} enlarged: the input it sees, its kernel, the result", output_format=image_format(big))

@@ -1,8 +1,161 @@
-"""Placeholder while this page is being built (replaced by its issue's work)."""
+"""Network planner: stack layers, follow the shape through them, find the layer that breaks, export PyTorch code."""
 
+import pandas as pd
 import streamlit as st
 
-from pages.common import require_entry
+from conv_lab import limits
+from conv_lab.network import SKIP_MODES, Skip, parse_rows, plan
+from conv_lab.network_codec import decode_network, decode_skips, encode_network, encode_skips
+from conv_lab.network_export import export_code
+from conv_lab.network_layers import LAYER_KINDS
+from conv_lab.network_presets import PRESET_BY_NAME, PRESETS
+from conv_lab.network_torch import run_plan
+from conv_lab.network_view import flow_table, skip_verdict
+from conv_lab.spec import ConvConfigError
+from pages.common import require_entry, show_config_error
 
 require_entry()
-st.info("This page is being built.")
+state = st.session_state
+INPUT_KEYS = ("w_net_batch", "w_net_channels", "w_net_height", "w_net_width")
+
+
+def _load(input_shape, rows, skips, notices=()) -> None:
+    """Make a stack the one the tables show (new editor keys, so Streamlit drops the old edits)."""
+    state["net_rows"], state["net_skips"], state["net_notices"] = list(rows), list(skips), list(notices)
+    state["net_version"] = state.get("net_version", 0) + 1
+    for key, value in zip(INPUT_KEYS, input_shape):
+        state[key] = int(value)
+
+
+def _apply_preset() -> None:
+    preset = PRESET_BY_NAME.get(state.get("w_net_preset"))
+    if preset:
+        _load(preset.input_shape, preset.rows, preset.skips)
+
+
+url = (st.query_params.get("net"), st.query_params.get("skip"))
+if "net_rows" not in state or (url[0] is not None and url != state.get("net_written")):
+    if url[0] is None:
+        first = PRESETS[0]
+        _load(first.input_shape, first.rows, first.skips)
+        state["w_net_preset"] = first.name
+    else:
+        shape, rows, notices = decode_network(url[0])
+        skips, skip_notices = decode_skips(url[1])
+        _load(shape, rows, skips, notices + skip_notices)
+        state["w_net_preset"] = "—"
+
+st.title("Network planner")
+st.caption("Stack layers with PyTorch's own argument names and follow the shape through them. The formula gives each "
+           "layer's output; the real `nn.Sequential` runs on a zero tensor (on torch's meta device: no memory) beside it. "
+           "The first layer that breaks is flagged with the fix; the layers after it are greyed out.")
+
+top = st.columns([3, 1, 1, 1, 1])
+top[0].selectbox("Preset", ["—"] + [p.name for p in PRESETS], key="w_net_preset", on_change=_apply_preset,
+                 help="Classic stacks, each named for what it teaches")
+caps = (limits.MAX_BATCH, limits.MAX_CHANNELS, limits.MAX_SPATIAL, limits.MAX_SPATIAL)
+input_shape = tuple(int(col.number_input(label, 1, cap, key=key)) for col, label, cap, key in
+                    zip(top[1:], ("Batch N", "Channels C", "Height H", "Width W"), caps, INPUT_KEYS))
+chosen = PRESET_BY_NAME.get(state.get("w_net_preset"))
+if chosen:
+    st.caption(f"**{chosen.name}** — {chosen.teaches}")
+for notice in state.get("net_notices", []):
+    st.warning(f"Link setting not used — {notice}", icon="⚠️")
+
+version = state["net_version"]
+st.subheader("Layers")
+st.caption("Pick a layer and write its arguments as in PyTorch, e.g. `out_channels=16, kernel_size=3, padding=1`. "
+           "Leave out in_channels / num_features / in_features: the planner takes them from the incoming tensor.")
+layer_options = list(LAYER_KINDS) + sorted({r[0] for r in state["net_rows"] if r[0] and r[0] not in LAYER_KINDS})
+edited = st.data_editor(
+    pd.DataFrame(state["net_rows"], columns=["layer", "arguments"], index=range(1, len(state["net_rows"]) + 1)),
+    key=f"w_net_layers_{version}", num_rows="dynamic", width="stretch",
+    height=min(35 * (len(state["net_rows"]) + 2) + 3, 800),
+    column_config={"layer": st.column_config.SelectboxColumn("layer", options=layer_options, width="medium"),
+                   "arguments": st.column_config.TextColumn("arguments", width="large",
+                                                            max_chars=300)})
+rows = [(r.layer if isinstance(r.layer, str) else "", r.arguments if isinstance(r.arguments, str) else "")
+        for r in edited.itertuples()]
+
+with st.expander("Skip connections (concatenate or add two points)", expanded=bool(state["net_skips"])):
+    st.caption("Point 0 is the input, point i the output of layer i. After layer **to**, the tensor at point **from** "
+               "is concatenated along channels (`cat`, U-Net) or added (`add`, ResNet); **crop** centre-crops it first.")
+    skip_df = pd.DataFrame([(s.mode, s.source, s.target, s.crop) for s in state["net_skips"]],
+                           columns=["mode", "from", "to", "crop"])
+    edited_skips = st.data_editor(
+        skip_df, key=f"w_net_skips_{version}", num_rows="dynamic", hide_index=True,
+        column_config={"mode": st.column_config.SelectboxColumn("mode", options=list(SKIP_MODES), required=True,
+                                                                default="cat"),
+                       "from": st.column_config.NumberColumn("from", min_value=0, max_value=limits.MAX_NETWORK_LAYERS,
+                                                             step=1, default=0),
+                       "to": st.column_config.NumberColumn("to", min_value=0, max_value=limits.MAX_NETWORK_LAYERS,
+                                                           step=1, default=1),
+                       "crop": st.column_config.CheckboxColumn("crop", default=False)})
+skips = [Skip(str(s["mode"] or "cat"), int(s["from"]) if pd.notna(s["from"]) else 0,
+              int(s["to"]) if pd.notna(s["to"]) else 0, bool(s["crop"]) if pd.notna(s["crop"]) else False)
+         for s in edited_skips.to_dict("records")]
+
+try:
+    result = plan(input_shape, rows, skips)
+except ConvConfigError as exc:
+    show_config_error(exc)
+    st.stop()
+run = run_plan(result)
+for notice in result.notices:
+    st.warning(notice, icon="⚠️")
+
+net_value, skip_value = encode_network(input_shape, parse_rows(rows)), encode_skips(skips)
+for key, value in (("net", net_value), ("skip", skip_value)):
+    if value and st.query_params.get(key) != value:
+        st.query_params[key] = value
+    elif not value and key in st.query_params:
+        del st.query_params[key]
+state["net_written"] = (net_value, skip_value or None)
+
+st.subheader("Shape flow")
+metrics = st.columns(4)
+metrics[0].metric("Output", str(result.output_shape) if result.ok else f"✗ layer {result.broken}")
+metrics[1].metric("Parameters", f"{result.total_params:,}")
+metrics[2].metric("MACs", f"{result.total_macs:,}")
+metrics[3].metric("Layers", f"{len(result.rows)} / {limits.MAX_NETWORK_LAYERS}")
+if result.broken:
+    bad = result.rows[result.broken - 1]
+    fix = f"  \n**Fix:** {bad.fix}" if bad.fix else ""
+    st.error(f"**Layer {bad.index} ({bad.layer or 'no layer'}) breaks — `{bad.param}`**: {bad.message}.{fix}", icon="🚫")
+if run.failed != result.broken:
+    st.warning(f"The formula and torch disagree about where the stack breaks (formula: {result.broken}, torch: "
+               f"{run.failed} — {run.error}). Please report this stack.", icon="⚠️")
+elif run.failed:
+    st.caption(f"torch fails at layer {run.failed} too: `{run.error}`")
+
+table = pd.DataFrame(flow_table(result, run)).set_index("#") if result.rows else pd.DataFrame()
+
+
+def _row_style(row):
+    if row["status"] == "broken":
+        return ["background-color: #fde2e2; color: #8a1c1c; font-weight: 600"] * len(row)
+    if row["status"] == "not reached":
+        return ["color: #a0a0a0; background-color: #f4f4f4"] * len(row)
+    return [""] * len(row)
+
+
+if not table.empty:
+    st.dataframe(table.drop(columns=["arguments"]).style.apply(_row_style, axis=1), width="stretch", key="w_net_flow",
+                 height=min(35 * (len(table) + 1) + 3, 1200),
+                 column_config={"message": st.column_config.TextColumn("message", width="large"),
+                                "output (torch)": st.column_config.TextColumn("output (torch)", width="medium")})
+for report in result.skips:
+    level, text = skip_verdict(report)
+    getattr(st, level)(text)
+
+st.subheader("Export")
+code = export_code(result)
+left, right = st.columns([1, 4], vertical_alignment="center")
+left.download_button("Download model.py", code, file_name="model.py", mime="text/x-python", key="w_net_download")
+query = f"net={net_value}" + (f"&skip={skip_value}" if skip_value else "")
+with right:
+    st.markdown("**Share this stack** — the link carries every layer and skip:")
+    st.code(f"/network?{query}", language=None, wrap_lines=True)
+    st.caption(f"{len(net_value)} of {limits.MAX_NETWORK_URL_CHARS} characters. Grammar: `C16k3p1` = Conv2d "
+               "out_channels=16, kernel_size=3, padding=1; `R` ReLU; `M2` MaxPool2d 2; `F` Flatten; `L10` Linear 10.")
+st.code(code, language="python")

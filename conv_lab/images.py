@@ -1,0 +1,259 @@
+"""Pictures for the feature-map page: the shipped samples, untrusted uploads, and the input tensor.
+
+Uploads are hostile until proven otherwise: the byte size, the format, the pixel count (read from
+the header, before any pixel is decoded), the integrity of the data and the decode itself are
+checked in that order, and every failure is an `ImageError` with a plain message and a fix.
+Large pictures are shrunk to `limits.MAX_IMAGE_SIDE` with a notice.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from . import limits
+from .spec import ConvConfigError
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+SAMPLES: dict[str, str] = {  # name -> what it is good for (files: assets/<name>.png, made by scripts/make_sample_images.py)
+    "scene": "a photo-like landscape: soft sky, sharp house, textured grass",
+    "shapes": "flat shapes: vertical, horizontal, diagonal and curved edges, a checkerboard patch",
+    "stripes": "vertical stripes left, horizontal stripes right: which edge filter sees which",
+    "gradient": "smooth colour ramps: blurs change nothing, edge filters give a flat response",
+}
+FORMATS = ("PNG", "JPEG")  # the only decoders an upload may reach
+CHANNEL_NAMES = ("R", "G", "B")
+
+
+class ImageError(ConvConfigError):
+    """A picture Conv Lab will not use (empty, too big, not an image, damaged), in plain words.
+
+    >>> ImageError("the file is empty", "choose a PNG or JPEG picture").param
+    'image'
+    """
+
+    def __init__(self, why: str, fix: str = "choose a PNG or JPEG picture"):
+        super().__init__("image", why, fix)
+
+
+def sample_image(name: str) -> np.ndarray:
+    """One shipped sample as an (H, W, 3) uint8 RGB array (read-only, cached).
+
+    >>> sample_image("shapes").shape
+    (128, 128, 3)
+    """
+    if name not in SAMPLES:
+        raise ImageError(f"there is no sample picture called {name!r}", "pick one of " + ", ".join(SAMPLES))
+    return _load_sample(name)
+
+
+@lru_cache(maxsize=len(SAMPLES))
+def _load_sample(name: str) -> np.ndarray:
+    with Image.open(ASSETS / f"{name}.png") as img:
+        array = np.asarray(img.convert("RGB")).copy()
+    array.flags.writeable = False
+    return array
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A validated picture: RGB pixels plus what was done to it on the way in."""
+
+    rgb: np.ndarray  # (H, W, 3) uint8, read-only
+    source: str  # "sample 'scene'" or "upload 'cat.jpg' (JPEG 4000×3000)"
+    notices: tuple[str, ...] = ()
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(height, width) in pixels.
+
+        >>> Picture(np.zeros((4, 6, 3), np.uint8), "test").size
+        (4, 6)
+        """
+        return int(self.rgb.shape[0]), int(self.rgb.shape[1])
+
+
+def sample_picture(name: str) -> Picture:
+    """A shipped sample as a Picture.
+
+    >>> sample_picture("stripes").size
+    (128, 128)
+    """
+    return Picture(sample_image(name), f"sample '{name}'")
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f} MB"
+
+
+def read_upload(data: bytes, filename: str = "upload") -> Picture:
+    """Validate and decode untrusted upload bytes (PNG/JPEG) into a Picture; raise ImageError otherwise.
+
+    >>> buf = io.BytesIO(); Image.new("RGB", (8, 6), "red").save(buf, "PNG")
+    >>> read_upload(buf.getvalue(), "red.png").size
+    (6, 8)
+    >>> read_upload(buf.getvalue(), "[x](http://a)*.png").source
+    "upload '_x__http___a__.png' (PNG 8×6)"
+    """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise ImageError(f"expected the file's bytes, got {type(data).__name__}")
+    data = bytes(data)
+    name = re.sub(r"[^\w .\-]", "_", str(filename or "upload"))[:80]  # shown in markdown: no links, no markup
+    if not data:
+        raise ImageError(f"'{name}' is empty (0 bytes)")
+    if len(data) > limits.MAX_UPLOAD_BYTES:
+        raise ImageError(f"'{name}' is {_mb(len(data))}, above Conv Lab's upload cap of {_mb(limits.MAX_UPLOAD_BYTES)}",
+                         "upload a smaller picture (a phone photo saved as JPEG is usually 1–4 MB)")
+    rgb, fmt_name, (w, h), notices = _decode(data, name)
+    return Picture(rgb, f"upload '{name}' ({fmt_name} {w}×{h})", notices)
+
+
+@lru_cache(maxsize=8)
+def _decode(data: bytes, name: str) -> tuple[np.ndarray, str, tuple[int, int], tuple[str, ...]]:
+    """Header checks, integrity check, then a bounded decode (cached on the bytes)."""
+    notices: list[str] = []
+    fmt_name = "picture"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(io.BytesIO(data), formats=FORMATS) as img:
+                fmt_name, (w, h) = img.format, img.size
+                _check_pixels(name, w, h)
+                img.verify()  # structure and checksums, without decoding pixels
+            with Image.open(io.BytesIO(data), formats=FORMATS) as img:
+                _check_pixels(name, *img.size)
+                if fmt_name == "JPEG":  # let libjpeg decode at a reduced scale when that is enough
+                    img.draft("RGB", (limits.MAX_IMAGE_SIDE, limits.MAX_IMAGE_SIDE))
+                img.load()
+                img = _upright(img, notices)
+                rgb = _to_rgb(img)
+        except ImageError:
+            raise
+        except UnidentifiedImageError as exc:
+            raise ImageError(f"'{name}' is not a PNG or JPEG picture Conv Lab can read") from exc
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise ImageError(f"'{name}' declares more pixels than Conv Lab decodes "
+                             f"({limits.MAX_UPLOAD_PIXELS:,} at most)", "upload a smaller picture") from exc
+        except (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, TypeError, MemoryError) as exc:
+            raise ImageError(f"'{name}' looks like a {fmt_name} file but is "
+                             f"damaged or cut short ({str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__})",
+                             "save the picture again as PNG or JPEG and upload that file") from exc
+    rgb, shrink_notice = _shrink(rgb)
+    if shrink_notice:
+        notices.append(shrink_notice)
+    rgb.flags.writeable = False
+    return rgb, fmt_name, (w, h), tuple(notices)
+
+
+def _check_pixels(name: str, w: int, h: int) -> None:
+    if w < 1 or h < 1:
+        raise ImageError(f"'{name}' has no pixels ({w}×{h})")
+    if w * h > limits.MAX_UPLOAD_PIXELS:
+        raise ImageError(f"'{name}' is {w}×{h} = {w * h:,} pixels, above Conv Lab's cap of {limits.MAX_UPLOAD_PIXELS:,} "
+                         "(a guard against decompression bombs)", "shrink the picture below 16 megapixels and upload it again")
+
+
+def _upright(img: Image.Image, notices: list[str]) -> Image.Image:
+    try:
+        turned = ImageOps.exif_transpose(img)
+    except Exception:  # a broken EXIF block only loses the rotation hint  # noqa: BLE001
+        return img
+    if turned is not None and turned.size != img.size:
+        notices.append("turned upright as the camera's orientation tag asks")
+    return turned if turned is not None else img
+
+
+def _to_rgb(img: Image.Image) -> np.ndarray:
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(white, rgba)
+    elif img.mode.startswith("I;16") or img.mode in ("I", "F"):
+        a = np.asarray(img, dtype=np.float64)
+        span = float(a.max() - a.min()) or 1.0
+        img = Image.fromarray(np.round((a - a.min()) / span * 255).astype(np.uint8), "L")
+    return np.asarray(img.convert("RGB")).copy()
+
+
+def _shrink(rgb: np.ndarray) -> tuple[np.ndarray, str]:
+    h, w = rgb.shape[:2]
+    side = limits.MAX_IMAGE_SIDE
+    if max(h, w) <= side:
+        return rgb, ""
+    scale = side / max(h, w)
+    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
+    small = np.asarray(Image.fromarray(rgb).resize((nw, nh), Image.Resampling.LANCZOS)).copy()
+    return small, f"shrunk from {w}×{h} to {nw}×{nh} pixels (Conv Lab's cap is {side} per side)"
+
+
+@dataclass(frozen=True)
+class PreparedInput:
+    """The tensor data fed to the layer, the names of its channels, and how it was made."""
+
+    array: np.ndarray  # (C, H, W) float32 in [0, 1]
+    channel_names: tuple[str, ...]
+    notices: tuple[str, ...]
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        """(1, C, H, W) as torch will see it.
+
+        >>> prepare_input(sample_picture("shapes"), 1, 8, 8).shape
+        (1, 1, 8, 8)
+        """
+        return (1, *(int(v) for v in self.array.shape))
+
+
+def channel_plan(in_channels: int) -> tuple[str, ...]:
+    """Which picture channel feeds each input channel: gray for 1, else R, G, B repeated.
+
+    >>> channel_plan(1), channel_plan(3), channel_plan(5)
+    (('gray',), ('R', 'G', 'B'), ('R', 'G', 'B', 'R′', 'G′'))
+    """
+    if in_channels == 1:
+        return ("gray",)
+    return tuple(CHANNEL_NAMES[i % 3] + "′" * (i // 3) for i in range(in_channels))
+
+
+def prepare_input(picture: Picture, in_channels: int, height: int, width: int, own_size: bool = False) -> PreparedInput:
+    """Resize the picture to H×W (or keep its own size) and build `in_channels` channels in [0, 1].
+
+    >>> prepare_input(sample_picture("scene"), 3, 32, 48).array.shape
+    (3, 32, 48)
+    """
+    if not isinstance(in_channels, int) or not 1 <= in_channels <= limits.MAX_CHANNELS:
+        raise ConvConfigError("in_channels", f"{in_channels!r} channels cannot be built from a picture",
+                              f"use 1 (grayscale) to {limits.MAX_CHANNELS} channels")
+    notices: list[str] = []
+    img = Image.fromarray(np.asarray(picture.rgb, dtype=np.uint8), "RGB")
+    if own_size:
+        height, width = picture.size
+    for name, value in (("height", height), ("width", width)):
+        if not isinstance(value, int) or not 1 <= value <= limits.MAX_SPATIAL:
+            raise ConvConfigError("input_size", f"{name} {value!r} is not a size Conv Lab can resize to",
+                                  f"use 1 to {limits.MAX_SPATIAL} pixels")
+    if (height, width) != picture.size:
+        shrinking = height < picture.size[0] or width < picture.size[1]
+        img = img.resize((width, height), Image.Resampling.BOX if shrinking else Image.Resampling.BILINEAR)
+        notices.append(f"picture resized from {picture.size[1]}×{picture.size[0]} to the layer's input "
+                       f"{width}×{height} (width×height)")
+    plan = channel_plan(in_channels)
+    if in_channels == 1:
+        array = (np.asarray(img.convert("L"), dtype=np.float32) / 255.0)[None]
+        notices.append("in_channels = 1: the picture was converted to grayscale (0.299 R + 0.587 G + 0.114 B)")
+    else:
+        rgb = np.asarray(img, dtype=np.float32).transpose(2, 0, 1) / 255.0
+        array = rgb[[i % 3 for i in range(in_channels)]]
+        if in_channels == 2:
+            notices.append("in_channels = 2: the layer sees the picture's R and G channels (B is left out)")
+        elif in_channels > 3:
+            notices.append(f"in_channels = {in_channels}: a picture has 3 colour channels, so they repeat "
+                           f"({', '.join(plan)}); primes mark the copies")
+    return PreparedInput(np.ascontiguousarray(array, dtype=np.float32), plan, tuple(notices))

@@ -1,0 +1,181 @@
+"""Run a planned stack through the real torch layers on a zero tensor (meta device: no memory, no arithmetic).
+
+The meta device checks shapes as the CPU kernels do for every layer the planner
+offers except one: ConvTranspose2d's meta kernel accepts an output_padding the
+CPU refuses, so that layer runs on a CPU zero tensor when it fits the work caps.
+A layer without a meta kernel falls back to the CPU the same way.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import torch
+from torch import nn
+
+from . import limits
+from .network import NetworkPlan, Skip
+
+Frozen = tuple  # (kind, ((name, value), ...)) — hashable layer description
+
+
+@dataclass(frozen=True)
+class TorchRun:
+    """torch's shape after each row (None when not run), and where and why it failed."""
+
+    shapes: tuple[tuple[int, ...] | None, ...]
+    failed: int | None  # 1-based row
+    error: str
+    devices: tuple[str, ...]
+
+
+def build_layer(kind: str, kwargs: dict[str, Any], device: str = "meta") -> nn.Module:
+    """The real torch.nn layer, built on `device` (meta: parameters take no memory).
+
+    >>> build_layer("Conv2d", {"in_channels": 1, "out_channels": 6, "kernel_size": 5}).weight.shape
+    torch.Size([6, 1, 5, 5])
+    """
+    with torch.device(device):
+        return getattr(nn, kind)(**kwargs)
+
+
+def _centre_crop(skip: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    h, w = like.shape[-2:]
+    dh, dw = skip.shape[-2] - h, skip.shape[-1] - w
+    return skip[..., dh // 2: dh // 2 + h, dw // 2: dw // 2 + w]
+
+
+def merge(mode: str, skip: torch.Tensor, x: torch.Tensor, crop: bool) -> torch.Tensor:
+    """What a skip does in torch: centre-crop (when asked and larger), then concatenate or add.
+
+    >>> merge("cat", torch.zeros(1, 2, 6, 6), torch.zeros(1, 3, 4, 4), crop=True).shape
+    torch.Size([1, 5, 4, 4])
+    """
+    if crop and skip.dim() == 4 == x.dim() and skip.shape[-2] >= x.shape[-2] and skip.shape[-1] >= x.shape[-1]:
+        skip = _centre_crop(skip, x)
+    return torch.cat([skip, x], dim=1) if mode == "cat" else x + skip
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+
+
+# Layers whose meta kernel checks less than the CPU one: ConvTranspose2d on meta accepts an output_padding that is
+# not smaller than stride or dilation (the CPU kernel refuses it), so it runs on the CPU when that is affordable.
+CPU_CHECKED = ("ConvTranspose2d",)
+
+
+def cpu_affordable(module: nn.Module, x: torch.Tensor) -> bool:
+    """True when running `module` on a CPU zero tensor like `x` stays inside the work caps.
+
+    >>> cpu_affordable(build_layer("ReLU", {}), torch.zeros(1, 3, 8, 8, device="meta"))
+    True
+    """
+    weights = sum(p.numel() for p in module.parameters())
+    spatial = math.prod(x.shape[-2:]) if x.dim() >= 2 else 1
+    return (x.numel() <= limits.MAX_TENSOR_ELEMENTS and weights <= limits.MAX_TENSOR_ELEMENTS
+            and weights * spatial * (x.shape[0] if x.dim() == 4 else 1) <= limits.MAX_MACS)
+
+
+def _run_on_cpu(kind: str, kwargs: dict, x: torch.Tensor) -> torch.Tensor:
+    """Run one layer on a CPU zero tensor (caller checked the caps); the result goes back to meta."""
+    with torch.no_grad():
+        return build_layer(kind, kwargs, "cpu")(torch.zeros(x.shape)).to("meta")
+
+
+@dataclass(frozen=True)
+class _Prefix:
+    """The run of the first rows: every point's meta tensor (no storage, so cheap to keep) and the result."""
+
+    points: tuple[torch.Tensor, ...]
+    run: TorchRun
+
+
+def _apply(layer: Frozen, x: torch.Tensor) -> tuple[torch.Tensor, str]:
+    """One real layer on `x`; returns the output (on meta) and the device it ran on."""
+    kind, kwargs = layer[0], dict(layer[1])
+    module = build_layer(kind, kwargs)
+    if kind in CPU_CHECKED and cpu_affordable(module, x):
+        return _run_on_cpu(kind, kwargs, x), "cpu"
+    if kind == "BatchNorm2d" and not (x.dim() == 4 and x.shape[0] * x.shape[2] * x.shape[3] == 1):
+        # Eval mode takes half the time on meta and checks the same shapes; training mode adds only the
+        # "more than 1 value per channel" check, so it runs in training mode exactly when that could fire.
+        module.eval()
+    try:
+        return module(x), "meta"
+    except NotImplementedError:  # no meta kernel: the CPU, within the caps
+        if not cpu_affordable(module, x):
+            raise RuntimeError("no meta kernel for this layer, and a CPU run is above Conv Lab's work cap") from None
+        return _run_on_cpu(kind, kwargs, x), "cpu"
+
+
+_TORCH_ERRORS = (RuntimeError, ValueError, TypeError, IndexError)
+
+
+@lru_cache(maxsize=4096)
+def _layer_on_shape(layer: Frozen, shape: tuple[int, ...]) -> tuple[tuple[int, ...] | None, str, str]:
+    """(output shape, device, torch's error) of one real layer on a zero tensor of `shape` (a layer's output
+    depends only on its arguments and the input's shape, so layers an edit did not reach are not rerun)."""
+    try:
+        y, device = _apply(layer, torch.zeros(shape, device="meta"))
+    except _TORCH_ERRORS as exc:
+        return None, "", f"{type(exc).__name__}: {_first_line(exc)}"
+    return tuple(y.shape), device, ""
+
+
+@lru_cache(maxsize=4096)
+def _run_prefix(input_shape: tuple[int, ...], layers: tuple[Frozen | None, ...], skips: tuple[Skip, ...]) -> _Prefix:
+    """Run `layers` by extending the cached run of all but the last: an edit reruns only the rows from it on."""
+    if not layers:
+        return _Prefix((torch.zeros(input_shape, device="meta"),), TorchRun((), None, "", ()))
+    i = len(layers)
+    prev = _run_prefix(input_shape, layers[:-1], tuple(s for s in skips if s.target < i))
+    if prev.run.failed:
+        return prev
+    shapes, devices = prev.run.shapes, prev.run.devices
+    if layers[-1] is None:
+        return _Prefix(prev.points, TorchRun(shapes, i, "this row does not parse, so it cannot be built", devices))
+    out_shape, device, error = _layer_on_shape(layers[-1], tuple(prev.points[-1].shape))
+    if out_shape is None:
+        return _Prefix(prev.points, TorchRun(shapes, i, error, devices))
+    try:
+        x = torch.zeros(out_shape, device="meta")
+        for skip in skips:
+            if skip.target == i and 0 <= skip.source < i:
+                x = merge(skip.mode, prev.points[skip.source], x, skip.crop)
+    except _TORCH_ERRORS as exc:
+        return _Prefix(prev.points, TorchRun(shapes, i, f"{type(exc).__name__}: {_first_line(exc)}", devices))
+    return _Prefix((*prev.points, x), TorchRun((*shapes, tuple(x.shape)), None, "", (*devices, device)))
+
+
+def run_frozen(input_shape: tuple[int, ...], layers: tuple[Frozen | None, ...], skips: tuple[Skip, ...]) -> TorchRun:
+    """Run frozen layers (None = a row that does not parse: the run stops there), reusing cached prefixes.
+
+    >>> run_frozen((1, 1, 4, 4), (freeze("MaxPool2d", {"kernel_size": 2}),), ()).shapes
+    ((1, 1, 2, 2),)
+    """
+    return _run_prefix(tuple(input_shape), tuple(layers), tuple(s for s in skips if s.target <= len(layers))).run
+
+
+def freeze(kind: str, kwargs: dict[str, Any]) -> Frozen:
+    """A hashable (kind, kwargs) for the cache.
+
+    >>> freeze("ReLU", {})
+    ('ReLU', ())
+    """
+    return kind, tuple(kwargs.items())
+
+
+def run_plan(plan: NetworkPlan) -> TorchRun:
+    """Run the plan's layers up to and including the first broken one through real torch layers.
+
+    >>> from conv_lab.network import plan
+    >>> run_plan(plan((1, 3, 224, 224), [("Conv2d", "out_channels=64, kernel_size=7, stride=2, padding=3")])).shapes
+    ((1, 64, 112, 112),)
+    """
+    last = plan.broken or len(plan.rows)
+    layers = tuple(freeze(r.kind, r.kwargs) if r.kwargs is not None else None for r in plan.rows[:last])
+    return run_frozen(plan.input_shape, layers, tuple(s.skip for s in plan.skips if s.status in ("ok", "mismatch")))

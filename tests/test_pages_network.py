@@ -1,0 +1,140 @@
+"""AppTest: the network planner page driven through its real controls (editors, presets, inputs, URL)."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import run_app
+from conv_lab.network import parse_rows
+from conv_lab.network_codec import decode_network, decode_skips
+from conv_lab.network_presets import PRESET_BY_NAME, PRESETS
+
+PAGE = "pages/network.py"
+UNET = "Small U-Net (1×572×572)"
+
+
+def _metrics(at) -> dict:
+    return {m.label: m.value for m in at.metric}
+
+
+def _flow(at):
+    return next(d for d in at.dataframe if d.editing_mode == "read_only").value
+
+
+def _edit(at, editor: str, edited=None, added=None, deleted=None):
+    """Seed a keyed data_editor's edit state (what a user's cell edits produce) and rerun."""
+    version = at.session_state["net_version"]
+    at.session_state[f"w_net_{editor}_{version}"] = {"edited_rows": edited or {}, "added_rows": added or [],
+                                                      "deleted_rows": deleted or []}
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_default_is_lenet_with_torch_beside_the_formula():
+    at = run_app(PAGE)
+    assert not at.exception
+    assert _metrics(at)["Output"] == "(1, 10)" and _metrics(at)["Parameters"] == "61,706"
+    flow = _flow(at)
+    assert len(flow) == 12 and set(flow["agree"]) == {"✓"}
+    assert flow.loc[6, "output (torch)"] == "(1, 16, 5, 5)" and flow.loc[6, "output (formula)"] == "(1, 16, 5, 5)"
+    assert at.query_params["net"] == "I1x32x32-C6k5-R-A2-C16k5-R-A2-F-L120-R-L84-R-L10"
+    code = at.code[-1].value
+    assert "nn.Sequential(" in code and "# 6: (1, 16, 10, 10) -> (1, 16, 5, 5)" in code
+    assert at.get("download_button")
+
+
+def test_editing_a_cell_updates_shapes_and_url():
+    at = run_app(PAGE)
+    _edit(at, "layers", edited={0: {"arguments": "out_channels=8, kernel_size=3, padding=1"}})
+    flow = _flow(at)
+    assert flow.loc[1, "output (formula)"] == "(1, 8, 32, 32)" == flow.loc[1, "output (torch)"]
+    assert flow.loc[7, "output (formula)"] == "(1, 576)"  # 32 kept, pooled to 16, 5×5 conv → 12, pooled → 16×6×6
+    assert at.query_params["net"].startswith("I1x32x32-C8k3p1-R")
+    _edit(at, "layers", added=[{"layer": "Dropout", "arguments": "p=0.25"}], deleted=[11])
+    assert _flow(at)["layer"].tolist()[-1] == "Dropout" and at.query_params["net"].endswith("-R-L84-R-D0.25")
+
+
+def test_bad_cells_show_a_message_on_their_row_and_grey_the_rest():
+    at = run_app(PAGE)
+    _edit(at, "layers", edited={3: {"arguments": "out_channels=16, kernel_size=-5"}})
+    flow = _flow(at)
+    assert flow.loc[4, "status"] == "broken" and "kernel_size -5 is below 1" in flow.loc[4, "message"]
+    assert (flow.loc[5:, "status"] == "not reached").all()
+    assert any("Layer 4 (Conv2d) breaks" in e.value and "kernel_size" in e.value for e in at.error)
+    _edit(at, "layers", edited={3: {"arguments": "out_chanels=16, kernel_size=5"}})
+    assert "did you mean out_channels" in _flow(at).loc[4, "message"]
+
+
+def test_unknown_layer_and_hostile_links_become_messages():
+    at = run_app(PAGE, query={"net": "I1x16x16-C4k3-Z9-R", "skip": "c1.2-zz"})
+    assert not at.exception
+    warnings = " ".join(w.value for w in at.warning)
+    assert "'Z' is not a layer code" in warnings and "'zz' is not like c9.15x" in warnings
+    flow = _flow(at)
+    assert flow.loc[2, "status"] == "broken" and "'Z9' is not a layer the planner knows" in flow.loc[2, "message"]
+    at = run_app(PAGE, query={"net": "C" * 5000})
+    assert not at.exception and any("characters long" in w.value for w in at.warning)
+    at = run_app(PAGE, query={"net": "I3x9999x9999-" + "-".join(["R"] * 80)})
+    assert not at.exception
+    assert (at.number_input(key="w_net_height").value, at.number_input(key="w_net_width").value) == (1024, 1024)
+    assert any("only the first 64" in w.value for w in at.warning)
+
+
+@pytest.mark.parametrize("preset", PRESETS, ids=lambda p: p.name)
+def test_presets(preset):
+    at = run_app(PAGE)
+    at.selectbox(key="w_net_preset").set_value(preset.name).run()
+    assert not at.exception
+    expected = {"LeNet-5 (1×32×32)": "(1, 10)", "VGG block (3×224×224)": "(1, 64, 112, 112)",
+                "ResNet-18 stem + basic block (3×224×224)": "(1, 64, 56, 56)", UNET: "(1, 2, 532, 532)",
+                "Autoencoder with transposed convs (1×28×28)": "(1, 1, 28, 28)",
+                "LeNet-5 on 28×28 MNIST (breaks)": "✗ layer 8"}[preset.name]
+    assert _metrics(at)["Output"] == expected
+    assert tuple(at.number_input(key=k).value for k in ("w_net_batch", "w_net_channels", "w_net_height",
+                                                        "w_net_width")) == preset.input_shape
+    net = at.query_params["net"]
+    assert decode_network(net)[0] == preset.input_shape and parse_rows(decode_network(net)[1]) == parse_rows(preset.rows)
+    if preset.name.startswith("ResNet"):
+        assert _flow(at).loc[4, "output (torch)"] == "(1, 64, 56, 56)"
+        assert any("add point 4 → point 9" in s.value and "fits" in s.value for s in at.success)
+    if "breaks" in preset.name:
+        assert any("set in_features=256" in e.value for e in at.error)
+
+
+def test_skip_checks_say_how_much_and_how_to_fix():
+    at = run_app(PAGE)
+    at.selectbox(key="w_net_preset").set_value(UNET).run()
+    texts = [s.value for s in at.success]
+    assert any("cat point 9 → point 15 (crop)" in t and "by 4 top, 4 bottom" in t for t in texts)
+    assert any("by 16 top" in t for t in texts)
+    _edit(at, "skips", edited={0: {"crop": False}})  # untick the crop: the concatenation no longer fits
+    assert _metrics(at)["Output"] == "✗ layer 15"
+    error = next(e.value for e in at.error if e.value.startswith("**cat point 9"))
+    assert "8 rows and 8 columns larger" in error and "tick crop" in error and "padding=1 on Conv2d layers 11, 13" in error
+    assert at.query_params["skip"] == "c9.15-c4.20x"
+    _edit(at, "skips", added=[{"mode": "add", "from": 30, "to": 2, "crop": False}])
+    assert any("is ignored" in w.value for w in at.warning)
+
+
+def test_url_round_trip_reproduces_the_stack():
+    at = run_app(PAGE)
+    at.selectbox(key="w_net_preset").set_value(UNET).run()
+    _edit(at, "layers", edited={24: {"arguments": "out_channels=3, kernel_size=1"}})
+    net, skip = at.query_params["net"], at.query_params["skip"]
+    again = run_app(PAGE, query={"net": net, "skip": skip})
+    assert not again.exception and not again.warning
+    assert _metrics(again)["Output"] == "(1, 3, 532, 532)"
+    assert _flow(again).drop(columns=["agree"]).equals(_flow(at).drop(columns=["agree"]))
+    assert decode_skips(skip)[0] == list(PRESET_BY_NAME[UNET].skips)
+
+
+def test_input_shape_controls():
+    at = run_app(PAGE)
+    at.number_input(key="w_net_height").set_value(28).run()
+    at.number_input(key="w_net_width").set_value(28).run()
+    flow = _flow(at)
+    assert flow.loc[7, "output (formula)"] == "(1, 256)" and _metrics(at)["Output"] == "(1, 10)"
+    assert at.query_params["net"].startswith("I1x28x28-")
+    at.number_input(key="w_net_batch").set_value(4).run()
+    assert _metrics(at)["Output"] == "(4, 10)" and at.query_params["net"].startswith("I1x28x28n4-")
