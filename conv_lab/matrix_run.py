@@ -12,7 +12,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .matrix import MatrixGeometry, conv_matrix, geometry, padding_operator
+from . import limits
+from .matrix import ZERO, MatrixGeometry, conv_matrix, geometry, padding_operator, tap_ids
 from .spec import ConvSpec
 from .torch_run import build_module
 
@@ -43,7 +44,7 @@ def _pad(x: torch.Tensor, geom: MatrixGeometry) -> torch.Tensor:
     return F.pad(x, (left, right, top, bottom), mode=_TORCH_PAD_MODE[geom.direct.padding_mode])
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=limits.MATRIX_CACHED_LAYERS)
 def matrix_example(spec: ConvSpec, height: int, width: int, seed: int = 0, whole_numbers: bool = True) -> MatrixExample:
     """Run the real layer and compute its output as C·x (+ bias); whole-number weights keep it readable.
 
@@ -233,3 +234,36 @@ def _grouped(code: str, direct: ConvSpec) -> str:
         return code
     return code.replace(f"layer.weight.view({direct.out_channels}, -1)", "W_blocks") + \
         f"\n# W_blocks: the {direct.groups} groups' filter matrices on the diagonal, zeros elsewhere"
+
+
+@dataclass(frozen=True)
+class MatrixBundle:
+    """Everything the /matrix page computes for one layer and input size, computed once and cached."""
+
+    example: MatrixExample
+    taps: np.ndarray  # tap ids of C over the input cells (int16)
+    padded_taps: np.ndarray  # tap ids of C_pad
+    check: TransposeCheck
+    im2col: Im2col
+
+    def tap_ids(self, padded: bool) -> np.ndarray:
+        """Tap ids of C_pad (padded) or C."""
+        return self.padded_taps if padded else self.taps
+
+    def nonzero(self, padded: bool) -> int:
+        """How many entries of C (or C_pad) hold a weight."""
+        return int(np.count_nonzero(self.tap_ids(padded) != ZERO))
+
+
+@lru_cache(maxsize=limits.MATRIX_CACHED_LAYERS)
+def matrix_bundle(spec: ConvSpec, height: int, width: int) -> MatrixBundle:
+    """The page's example run, C's tap ids (with and without padding columns), the Cᵀ check and im2col, cached.
+
+    >>> b = matrix_bundle(ConvSpec(1, 1, 3), 4, 4)
+    >>> b.taps.shape, b.nonzero(padded=False), b.check.max_error
+    ((4, 16), 36, 0.0)
+    """
+    example = matrix_example(spec, height, width)
+    geom = example.geom
+    return MatrixBundle(example, tap_ids(geom).astype(np.int16), tap_ids(geom, padded=True).astype(np.int16),
+                        transpose_check(example), im2col(example))

@@ -6,6 +6,7 @@ Pure numpy and arithmetic (see `matrix` for C itself).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -80,6 +81,7 @@ def ambiguity(geom: MatrixGeometry) -> tuple[SameOutputSizes, SameOutputSizes]:
                                    d.dilation_hw[a], axis) for a, axis in enumerate(("height", "width")))
 
 
+@lru_cache(maxsize=64)
 def smaller_config(config: LabConfig, padded: bool = True) -> LabConfig | None:
     """The largest input (keeping the layer) whose whole C fits the drawing cap; one channel/filter if needed.
 
@@ -128,21 +130,26 @@ def parse_cell(raw: str | None, out_hw: Pair) -> tuple[Pair, str | None]:
     return cell, notice
 
 
-def matrix_story(geom: MatrixGeometry) -> str:
-    """What C is for this layer, in words and numbers (markdown).
+def matrix_story(geom: MatrixGeometry, padded: bool = False) -> str:
+    """What C is for this layer, in words and numbers (markdown); `padded`: C has the padding cells as columns.
 
     >>> print(matrix_story(geometry(ConvSpec(1, 1, 3), 4, 4)))
     Each **row** of C is one output cell (4 rows), each **column** one input cell (16 columns). A row holds the 9 kernel weights at the columns its window covers, zeros elsewhere: **y = C·x** (+ bias).
+    >>> matrix_story(geometry(ConvSpec(1, 1, 3, padding=1), 3, 3), padded=True)[47:138]
+    'each **column** one cell of the padded input (25 columns: 9 input cells + 16 padding cells)'
     """
     d, (h, w), (ho, wo) = geom.direct, geom.grid_hw, geom.out_hw
     k = d.kernel_hw[0] * d.kernel_hw[1]
-    text = (f"Each **row** of C is one output cell ({geom.rows} rows), each **column** one input cell "
-            f"({geom.cols()} columns). A row holds the {k} kernel weights at the columns its window covers, zeros "
-            "elsewhere: **y = C·x** (+ bias).")
+    n_pad = geom.cols(padded=True) - geom.cols()
+    columns = (f"one cell of the padded input ({geom.cols(True)} columns: {geom.cols()} input cells + {n_pad} "
+               "padding cells)" if padded and n_pad else f"one input cell ({geom.cols()} columns)")
+    text = (f"Each **row** of C is one output cell ({geom.rows} rows), each **column** {columns}. A row holds the "
+            f"{k} kernel weights at the columns its window covers, zeros elsewhere: **y = C·x** (+ bias).")
+    block_cols = geom.block_shape(padded)[1]
     if d.in_channels > 1 or d.out_channels > 1:
         text += (f" With {d.in_channels} input channels and {d.out_channels} filters C is a grid of "
-                 f"{d.out_channels}×{d.in_channels} blocks, each {ho * wo}×{h * w}: block (f, c) holds filter f's "
-                 "kernel for channel c")
+                 f"{d.out_channels}×{d.in_channels} blocks, each {ho * wo}×{block_cols}: block (f, c) holds "
+                 "filter f's kernel for channel c")
         text += (f"; with groups={d.groups} the blocks outside a filter's group are all zero." if d.groups > 1 else ".")
     if geom.layer.transposed:
         lay = geom.layer
@@ -154,6 +161,7 @@ def matrix_story(geom: MatrixGeometry) -> str:
                 "Each input cell is a row of C, a column of Cᵀ: it spreads its value, times the kernel, over one "
                 "window of the output.\n\n" + text.replace("one output cell", "one cell of the layer's input")
                 .replace("each **column** one input cell", "each **column** one cell of the layer's output")
+                .replace("padded input (", "padded layer output (").replace(" input cells + ", " layer output cells + ")
                 .replace("zeros elsewhere: **y = C·x** (+ bias)", "zeros elsewhere"))
         if lay.output_padding_hw != (0, 0):
             text += (f"\n\noutput_padding={lay.output_padding} picks the larger of the output sizes the stride "

@@ -3,11 +3,11 @@
 import numpy as np
 import streamlit as st
 
-from conv_lab.matrix import geometry, is_padding_column, tap_ids
-from conv_lab.matrix_figures import Panel, grid_labels, matrix_png, pair_png, product_png, window_png
-from conv_lab.matrix_run import im2col, matrix_example, transpose_check
-from conv_lab.matrix_view import (ambiguity, block, kernel_for, matrix_story, padding_story, parse_cell, parse_index,
-                                  smaller_config, too_large_text)
+from conv_lab.matrix import geometry
+from conv_lab.matrix_pictures import (MatrixChoice, im2col_picture, matrix_picture, pair_picture, product_picture,
+                                      product_text, window_picture)
+from conv_lab.matrix_view import (ambiguity, matrix_story, padding_story, parse_cell, parse_index, smaller_config,
+                                  too_large_text)
 from conv_lab.spec import ConvConfigError, fmt
 from conv_lab.state import share_query_string
 from pages.common import apply_config, current_config, page_flag, require_entry, show_config_error, show_notices
@@ -93,54 +93,28 @@ for notice in notices:
 if not geom.fits(padded):
     _offer_smaller(too_large_text(geom, padded) + f" Showing one block: filter {filt} × channel {chan}.")
 
-example = matrix_example(spec, config.height, config.width)
-taps, values = tap_ids(geom, padded), (example.padded_matrix if padded else example.matrix)
-grey = is_padding_column(geom) if padded else None
-n_taps = d.kernel_hw[0] * d.kernel_hw[1]
-hw = geom.padded_hw if padded else geom.grid_hw
-row = cell[0] * wo + cell[1]
-if whole:
-    shown_taps, shown_values, row_sel = taps, values, filt * ho * wo + row
-    row_labels = grid_labels((ho, wo), d.out_channels, "f")
-    col_labels = grid_labels(hw, d.in_channels)
-    blocks = (ho * wo, hw[0] * hw[1])
-else:
-    shown_taps, shown_values = block(taps, geom, filt, chan, padded), block(values, geom, filt, chan, padded)
-    grey, row_sel, blocks = (None if grey is None else block(grey[None], geom, 0, chan, padded)[0]), row, (0, 0)
-    row_labels, col_labels = grid_labels((ho, wo)), grid_labels(hw)
+choice = MatrixChoice(spec, config.height, config.width, padded, whole, filt, chan, cell)
+bundle = choice.bundle  # C, its tap ids, the real run, the Cᵀ check and im2col: computed once per layer, cached
+example, check, result = bundle.example, bundle.check, bundle.im2col
 
-st.markdown(matrix_story(geom))
-st.image(window_png(geom, cell, kernel_for(geom, example.weight, filt, chan), padded=padded, channel=chan if whole else 0,
-                    grid_title="padded layer output" if transposed else "padded input",
-                    out_title="layer input" if transposed else "output"),
+st.markdown(matrix_story(geom, padded))
+st.image(window_picture(choice),
          caption=f"The kernel of filter {filt} for channel {chan}, coloured as in C. The selected cell's window: "
                  "the same cells the Kernel sweep page highlights at that step. Numbers are column indices of C.")
-name = "C (the layer is Cᵀ)" if transposed else "C"
-st.image(matrix_png(shown_taps, shown_values, n_taps, title=f"{name}: {shown_taps.shape[0]}×{shown_taps.shape[1]}"
-                    + ("" if whole else f" — block filter {filt} × channel {chan}"), row_labels=row_labels,
-                    col_labels=col_labels, grey_cols=grey, rows=[row_sel], row_blocks=blocks[0], col_blocks=blocks[1],
-                    row_axis="layer input cell" if transposed else "output cell",
-                    col_axis=("padded " if padded else "") + ("layer output cell" if transposed else "input cell")))
-nonzero = int((taps != -1).sum())
-st.caption(f"{nonzero:,} of {taps.size:,} entries are non-zero ({100 * nonzero / taps.size:.1f} %). Along a row the "
+st.image(matrix_picture(choice))
+nonzero, entries = bundle.nonzero(padded), bundle.tap_ids(padded).size
+st.caption(f"{nonzero:,} of {entries:,} entries are non-zero ({100 * nonzero / entries:.1f} %). Along a row the "
            f"weights repeat shifted by the stride {fmt(d.stride_hw)}: the diagonal bands.")
 if story := padding_story(geom, padded):
     st.info(story)
 
 st.header("y = Cᵀ·x, worked out" if transposed else "y = C·x, worked out")
-flat_y = (example.y_matrix - example.bias[:, None, None]).reshape(-1, 1)
-in_row = filt * ho * wo + row
-if transposed:  # the selected layer-input cell is a column of Cᵀ: it spreads over one window of the output
-    pieces = [Panel("Cᵀ", example.matrix.T, tap_ids(geom).T, cols=(in_row,)),
-              Panel("x", example.x.reshape(-1, 1), rows=(in_row,)),
-              Panel("Cᵀ·x", flat_y, rows=tuple(np.nonzero(example.matrix[in_row])[0]))]
-else:
-    pieces = [Panel("C", example.matrix, tap_ids(geom), rows=(in_row,)),
-              Panel("x", example.x.reshape(-1, 1), rows=tuple(np.nonzero(example.matrix[in_row])[0])),
-              Panel("C·x", flat_y, rows=(in_row,))]
-st.image(product_png(pieces, n_taps))
-st.caption(f"Then + bias b = {', '.join(f'{b:g}' for b in example.bias)} (one per filter) gives the layer's output."
-           if spec.bias else "No bias: C·x is the layer's output.")
+if block_text := product_text(choice):
+    st.markdown(block_text)
+st.image(product_picture(choice))
+if not block_text:
+    st.caption(f"Then + bias b = {', '.join(f'{b:g}' for b in example.bias)} (one per filter) gives the layer's "
+               "output." if spec.bias else "No bias: C·x is the layer's output.")
 left, right = st.columns(2)
 left.markdown(f"**C·x + b reshaped** to {fmt(example.y_module.shape[-2:])} (filter {filt if not transposed else 0})")
 left.dataframe(example.y_matrix[0 if transposed else filt], hide_index=False)
@@ -151,8 +125,7 @@ ok = example.max_error < 1e-4
                                  "(whole-number weights and inputs, so every sum is exact).")
 
 st.header("Transposed: Cᵀ")
-st.image(pair_png(shown_taps, shown_values, n_taps, row_blocks=blocks[0], col_blocks=blocks[1], rows=[row_sel]))
-check = transpose_check(example)
+st.image(pair_picture(choice))
 if transposed:
     st.markdown(f"Your layer multiplies by **Cᵀ** (right). Going the other way, **C** takes a tensor shaped like "
                 f"the layer's output ({fmt(geom.grid_hw)}) back to its input's shape ({fmt(geom.out_hw)}): that is "
@@ -172,22 +145,15 @@ for axis, size in zip(ambiguity(geom), geom.grid_hw):
     st.markdown(f"- {axis.text}" + (f" — your output_padding picks **{size}**" if transposed else ""))
 
 st.header("im2col: how the library computes it")
-result = im2col(example)
-filter_taps = np.where(result.filters != 0, np.arange(result.filters.shape[1]) % n_taps, -1)
 if transposed:
     st.markdown("A transposed layer is computed the other way round (col2im): each input cell's channel values are "
                 "multiplied by the filter matrix (transposed) into columns, and `fold` adds every column into its "
-                "window of the output.")
-    pieces = [Panel("filtersᵀ", result.filters.T, filter_taps.T),
-              Panel("x (a column per cell)", example.x.reshape(d.out_channels, -1), cols=(row,)),
-              Panel("columns, then fold", result.patches, cols=(row,) if result.patches.shape[1] == ho * wo else ())]
+                "window of the output. The columns' rows are tinted with the weight they were multiplied by.")
 else:
     st.markdown("`unfold` copies every window into one column (the patch matrix); one matrix product with the "
-                "filter matrix (one row per filter) gives every output cell at once.")
-    pieces = [Panel("filter matrix", result.filters, filter_taps, rows=(filt,)),
-              Panel("patches (unfold)", result.patches, cols=(row,)),
-              Panel("output (a row per filter)", result.product.reshape(d.out_channels, -1), cols=(row,))]
-st.image(product_png(pieces, n_taps))
+                "filter matrix (one row per filter) gives every output cell at once. Each row of the patch matrix "
+                "is tinted with the colour of the weight it meets: the same colour as its column of the filter matrix.")
+st.image(im2col_picture(choice))
 st.code(result.code, language="python")
 cols = st.columns(3)
 cols[0].metric("Input", f"{result.input_bytes:,} B")

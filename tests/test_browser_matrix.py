@@ -63,3 +63,29 @@ def test_transposed_layer_and_too_large_button(browser_page, server_url):
     wait_idle(page)
     assert "input=3x32x32" not in page.url
     page.screenshot(path=str(artifact("matrix_after_smaller_input.png")))
+
+
+def _image_sources(page) -> list[str]:
+    return page.evaluate("() => [...document.querySelectorAll('[data-testid=stImage] img')].map(i => i.src)")
+
+
+def _choose_cell(page, name: str) -> None:
+    page.get_by_role("combobox", name="Output cell (a row of C)").click()
+    page.get_by_role("option", name=name, exact=True).click()
+    wait_idle(page)
+    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=stImage] img')]"
+                           ".every(i => i.complete && i.naturalWidth > 0)")
+
+
+def test_moving_the_cell_and_back_gives_the_same_pictures(browser_page, server_url):
+    page = browser_page
+    _open(page, server_url, "input=1x5x5&filters=1&kernel=3&stride=2&padding=1")
+    first = _image_sources(page)
+    _choose_cell(page, "(2, 1)")
+    page.wait_for_url(lambda url: "cell=2" in url)
+    moved = _image_sources(page)
+    assert len(moved) == 5 and all(a != b for a, b in zip(first, moved)), "every picture follows the cell"
+    page.screenshot(path=str(artifact("matrix_cell_2_1.png")))
+    _choose_cell(page, "(0, 0)")
+    page.wait_for_url(lambda url: "cell=" not in url)
+    assert _image_sources(page) == first  # the same bytes again: Streamlit names media by their content

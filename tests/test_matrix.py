@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import io
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from PIL import Image
 from torch import nn
 
 from conftest import n_examples
 from conv_lab import limits
+from conv_lab import matrix_pictures as pictures
 from conv_lab.matrix import FOLDED, ZERO, conv_matrix, geometry, is_padding_column, padded_matrix, tap_ids, window_cells
-from conv_lab.matrix_run import im2col, matrix_example, transpose_check
+from conv_lab.matrix_canvas import Canvas
+from conv_lab.matrix_figures import Panel, matrix_png, tap_colours
+from conv_lab.matrix_pictures import (MatrixChoice, im2col_panels, im2col_picture, matrix_picture, pair_picture,
+                                      product_panels, product_picture, product_text, product_uses_block,
+                                      window_picture)
+from conv_lab.matrix_run import im2col, matrix_bundle, matrix_example, transpose_check
 from conv_lab.matrix_view import ambiguity, block, parse_cell, same_output_sizes, smaller_config
 from conv_lab.spec import ConvConfigError, ConvSpec
 from conv_lab.state import LabConfig
@@ -256,3 +266,108 @@ def test_parse_cell_clamps_with_a_notice():
     cell, notice = parse_cell("7,1", (3, 3))
     assert cell == (2, 1) and "outside" in notice
     assert parse_cell("9" * 40, (3, 3))[1] is not None
+
+
+# --- the page's pictures: what they show, their colours, and their caches ---------------------------------------
+
+@settings(max_examples=n_examples(100))
+@given(st.one_of(direct_layers(), transposed_layers()), st.data())
+def test_block_products_add_up_to_the_module_output(layer, data):
+    """y = C·x drawn for one block is that block's share: the shares over the blocks of one output channel,
+    plus the bias, are the real module's output (torch is the oracle)."""
+    spec, height, width = layer
+    geom = geometry(spec, height, width)
+    d, example = geom.direct, matrix_bundle(spec, height, width).example
+    if spec.transposed:  # layer output channel c collects the shares of every layer input channel (C's filters)
+        out_channel = data.draw(st.integers(0, d.in_channels - 1))
+        blocks = [(f, out_channel) for f in range(d.out_channels)]
+    else:  # filter f collects the shares of every input channel
+        out_channel = data.draw(st.integers(0, d.out_channels - 1))
+        blocks = [(out_channel, c) for c in range(d.in_channels)]
+    total = 0
+    for f, c in blocks:
+        choice = MatrixChoice(spec, height, width, whole=False, filter_index=f, channel=c)
+        c_panel, x_panel, y_panel = product_panels(choice)
+        shown = block(example.matrix, geom, f, c)
+        np.testing.assert_array_equal(c_panel.values, shown.T if spec.transposed else shown)
+        np.testing.assert_array_equal(x_panel.values.ravel(), example.x[f if spec.transposed else c].ravel())
+        total = total + y_panel.values.ravel()
+        assert product_uses_block(choice) and "block filter" in product_text(choice)
+    expected = example.y_module[out_channel] - example.bias[out_channel]
+    np.testing.assert_allclose(total, expected.ravel(), atol=1e-9)
+    whole = MatrixChoice(spec, height, width)
+    if not product_uses_block(whole):
+        c_panel, _, y_panel = product_panels(whole)
+        assert c_panel.values.shape == (example.matrix.T if spec.transposed else example.matrix).shape
+        np.testing.assert_allclose(y_panel.values.ravel(), (example.y_module - example.bias[:, None, None]).ravel(),
+                                   atol=1e-9)
+
+
+@settings(max_examples=n_examples(60))
+@given(st.one_of(direct_layers(), transposed_layers()))
+def test_im2col_patch_rows_take_the_colour_of_the_weight_they_meet(layer):
+    spec, height, width = layer
+    panels = im2col_panels(MatrixChoice(spec, height, width))
+    if spec.transposed:  # filtersᵀ · x = columns (then fold): the columns' rows meet the filter matrix's columns
+        filters, patches = Panel(panels[0].name, panels[0].values.T, panels[0].taps.T), panels[2]
+    else:  # filter matrix · patches = output
+        filters, patches = panels[0], panels[1]
+    n_taps = spec.kernel_hw[0] * spec.kernel_hw[1]
+    assert patches.tint and patches.taps.shape == patches.values.shape
+    for r in range(patches.taps.shape[0]):  # row r of the patches meets column r of the filter matrix
+        assert set(patches.taps[r]) == {r % n_taps}
+        assert set(filters.taps[:, r]) <= {r % n_taps, ZERO}
+
+
+def _pixels(png: bytes) -> set[tuple[int, int, int]]:
+    return {tuple(p) for p in np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).reshape(-1, 3).tolist()}
+
+
+def test_pictures_paint_each_weight_in_its_colour():
+    colours = {tuple(int(round(255 * v)) for v in c) for c in tap_colours(4)}
+    assert colours <= _pixels(matrix_png(np.array([[0, 1, -1], [2, 3, -1]]), None, 4, title="C"))
+    choice = MatrixChoice(ConvSpec(1, 1, 2), 3, 3)
+    tints = {tuple(int(round(255 * (0.5 * v + 0.5))) for v in c) for c in tap_colours(4)}
+    pixels = _pixels(im2col_picture(choice))
+    assert colours <= pixels and tints <= pixels  # filter matrix columns in full colour, patch rows tinted
+    assert Image.open(io.BytesIO(window_picture(choice))).size[0] >= 400
+
+
+def test_canvas_paints_cells_lines_and_frames_where_asked():
+    canvas = Canvas(40, 30)
+    grid = canvas.cells(np.array([[[1, 0, 0], [0, 0, 1]]], dtype=float), 5, 5, 10, line="black")
+    assert grid.box == (5, 5, 25, 15)
+    assert tuple(canvas.pixels[10, 10]) == (255, 0, 0) and tuple(canvas.pixels[10, 20]) == (0, 0, 255)
+    assert tuple(canvas.pixels[10, 15]) == (0, 0, 0)  # the line between the two cells
+    assert tuple(canvas.pixels[2, 2]) == (255, 255, 255)
+    canvas.frame(0, 20, 40, 30, "#00ff00", 2)
+    assert tuple(canvas.pixels[20, 30]) == (0, 255, 0) and tuple(canvas.pixels[25, 20]) == (255, 255, 255)
+    canvas.text(20, 25, "1", 8)
+    assert Image.open(io.BytesIO(canvas.png())).size == (40, 30)
+
+
+def test_pictures_are_cached_by_what_they_depend_on():
+    choice = MatrixChoice(ConvSpec(2, 2, 3, padding=1), 5, 5)
+    kinds = (window_picture, matrix_picture, product_picture, pair_picture, im2col_picture)
+    pictures.cache_clear()
+    first = [kind(choice) for kind in kinds]
+    assert all(kind(choice) is png for kind, png in zip(kinds, first))  # a repeat is a look-up
+    assert matrix_bundle.cache_info().currsize == 1  # C, tap ids and torch runs: once per layer
+    toggled = replace(choice, padded=True)
+    assert im2col_picture(toggled) is first[4] and product_picture(toggled) is first[2]
+    assert matrix_picture(toggled) != first[1] and window_picture(toggled) != first[0]
+    moved = replace(choice, cell=(2, 1))
+    assert all(kind(moved) != png for kind, png in zip(kinds, first))  # every picture follows the cell
+    assert matrix_picture(replace(choice, channel=1)) is first[1]  # the whole C does not depend on the channel
+    assert matrix_picture(replace(choice, whole=False, channel=1)) != first[1]
+    assert matrix_bundle.cache_info().currsize == 1
+    for cached in (pictures._window, pictures._c_matrix, pictures._pair, pictures._product, pictures._im2col):
+        assert cached.cache_info().maxsize == limits.MATRIX_CACHED_PICTURES
+
+
+def test_whole_product_too_small_to_read_is_drawn_for_the_chosen_block():
+    choice = MatrixChoice(ConvSpec(3, 16, 3), 7, 7, filter_index=2, channel=1)  # C is 400×147: 2.5 px cells
+    assert product_uses_block(choice)
+    assert product_text(choice).startswith("The whole C (400×147) would be too small to read here")
+    assert [p.values.shape for p in product_panels(choice)] == [(25, 49), (49, 1), (25, 1)]
+    assert not product_uses_block(MatrixChoice(ConvSpec(2, 2, 3), 4, 4))

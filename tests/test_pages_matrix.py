@@ -51,6 +51,9 @@ def test_stride_two_padding_toggle_and_output_padding():
     _ok(at)
     assert at.query_params["show_padding"] == ["1"] or at.query_params["show_padding"] == "1"
     assert "Grey columns are the 28 padding cells" in _text(at)
+    # the sentence above C counts the columns the picture shows: the padding cells are columns now
+    assert "each **column** one cell of the padded input (64 columns: 36 input cells + 28 padding cells)" in _text(at)
+    assert "(36 columns)" not in _text(at)
 
 
 def test_cell_selector_writes_the_url_and_a_bad_url_cell_is_clamped():
@@ -78,10 +81,14 @@ def test_channels_filters_groups_blocks_toggle_and_selectors():
     assert str(at.query_params["channel"]).strip("[]'") == "1"
     whole = next(t for t in at.toggle if t.label == "Whole C (every block)")
     assert whole.value is True
+    assert "Shown for the block" not in _text(at)  # the whole C·x (16×32) is readable
     whole.set_value(False).run()
     _ok(at)
     assert str(at.query_params["blocks"]).strip("[]'") == "0"
     assert len(at.get("image")) == 5 and len(at.success) == 2
+    # y = C·x is drawn for the block shown above, and says so (channel 1 is in filter 3's group)
+    assert "Shown for the block filter 3 × channel 1: C[3,1]·x[1] is channel 1's share of filter 3's output" in _text(at)
+    assert not any("Then + bias" in c.value for c in at.caption)
 
 
 def test_bad_filter_and_channel_in_url_become_notices():
@@ -109,6 +116,7 @@ def test_whole_c_too_large_shows_one_block_and_still_offers_smaller():
     at = run_app(PAGE, {"input": "3x10x10", "filters": "16", "kernel": "3"})
     _ok(at)
     assert any("Showing one block: filter 0 × channel 0" in w.value for w in at.warning)
+    assert "Shown for the block filter 0 × channel 0: C[0,0]·x[0] is channel 0's share" in _text(at)
     assert len(at.get("image")) == 5 and at.button
     assert not any(t.label == "Whole C (every block)" for t in at.toggle)
 
@@ -148,3 +156,12 @@ def test_impossible_layer_shows_the_error_not_a_traceback():
     at = run_app(PAGE, {**SMALL, "input": "1x3x3", "padding": "4", "padding_mode": "reflect"})
     _ok(at)
     assert at.error and "reflect padding" in at.error[0].value
+
+
+def test_whole_c_too_small_to_read_in_the_product_uses_the_chosen_block():
+    at = run_app(PAGE, {"input": "3x7x7", "filters": "16", "kernel": "3", "filter": "5", "channel": "2"})
+    _ok(at)
+    assert next(t for t in at.toggle if t.label == "Whole C (every block)").value is True
+    assert "The whole C (400×147) would be too small to read here, so this is the block filter 5 × channel 2" in \
+        _text(at)
+    assert len(at.get("image")) == 5 and len(at.success) == 2
