@@ -15,7 +15,6 @@ from streamlit.runtime.pages_manager import PagesManager
 from conv_lab.spec import PADDING_MODES, PARAM, ConvConfigError
 from conv_lab.state import CONFIG_KEYS, UI_KEYS, LabConfig, has_config_keys, parse_query, to_query
 
-_RECENT_WRITES = 16  # URL states this session wrote lately; a rerun's stale URL is one of them
 _PAIRS = ("input_size", "kernel_size", "stride", "padding", "dilation", "output_padding")
 
 
@@ -70,10 +69,11 @@ def load_config_from_url() -> LabConfig:
     """Adopt the URL's configuration when it carries one we did not write (a deep link or back button)."""
     params = _query_dict()
     mine = {k: v[-1] for k, v in params.items() if k in CONFIG_KEYS and v}
-    # A rerun carries the URL the browser showed when it was requested: during quick slider presses that
-    # is often one of our own earlier writes, not a new link. Adopting it would undo the newest presses.
-    ours = st.session_state.get("_written_recent", [])
-    if "config" not in st.session_state or (has_config_keys(params) and mine not in ours):
+    url_is_new = has_config_keys(params) and mine != st.session_state.get("_written")
+    # A rerun carries the URL the browser showed when it was requested. After quick slider presses that is
+    # often our previous write, not yet applied in the browser: when a control moved, the control wins
+    # (adopting the stale URL would undo the newest presses). No control moved: a back button or a link.
+    if "config" not in st.session_state or (url_is_new and not _controls_moved()):
         config, notices = parse_query(params, UI_KEYS)
         st.session_state["config"] = config
         st.session_state["notices"] = notices
@@ -81,6 +81,12 @@ def load_config_from_url() -> LabConfig:
     elif any(k not in st.session_state for k in _widget_values(current_config())):
         _seed_widgets_missing(current_config())
     return current_config()
+
+
+def _controls_moved() -> bool:
+    """True when a layer control holds another value than at the end of the previous run."""
+    seen = st.session_state.get("_controls_seen", {})
+    return any(key in st.session_state and st.session_state[key] != value for key, value in seen.items())
 
 
 def _seed_widgets_missing(config: LabConfig) -> None:
@@ -98,8 +104,6 @@ def write_url(config: LabConfig) -> None:
         elif key not in wanted and key in st.query_params:
             del st.query_params[key]
     st.session_state["_written"] = wanted
-    recent = [q for q in st.session_state.get("_written_recent", []) if q != wanted]
-    st.session_state["_written_recent"] = (recent + [wanted])[-_RECENT_WRITES:]
 
 
 def _pair_slider(container, name: str, non_square: bool, disabled: bool = False) -> tuple[int, int]:
@@ -160,6 +164,7 @@ def layer_controls(container=None) -> LabConfig:
     for name in _PAIRS:
         for key in ([f"w_{name}"] if non_square else [f"w_{name}_h", f"w_{name}_w"]):
             st.session_state[key] = values[key]
+    st.session_state["_controls_seen"] = {key: st.session_state.get(key) for key in values}
     write_url(new)
     return new
 

@@ -1,5 +1,10 @@
 """Shape Lab: the formula worked out with your numbers beside the real PyTorch layer's torch.Size."""
 
+from __future__ import annotations
+
+import dataclasses
+from urllib.parse import urlsplit, urlunsplit
+
 import streamlit as st
 
 from conv_lab.diagnose import check_prediction
@@ -7,7 +12,7 @@ from conv_lab.figures import padded_grid_png
 from conv_lab.presets import PRESET_BY_NAME, PRESETS
 from conv_lab.spec import ConvConfigError, fmt
 from conv_lab.state import share_query_string
-from conv_lab.torch_run import run_report
+from conv_lab.torch_run import RunReport, run_report, torch_code
 from pages.common import apply_config, current_config, page_flag, require_entry, show_config_error, show_notices
 
 require_entry()
@@ -15,10 +20,12 @@ require_entry()
 present = page_flag("present", "Projector mode", "Large formula and result, secondary detail hidden")
 predict = page_flag("predict", "Predict first", "Hide the answer until you type your guess")
 config = current_config()
-big = r"\Large " if present else ""
+NO_PRESET = "—"
 
-st.title("Conv Lab — Shape Lab")
-if not present:
+if present:
+    st.markdown("#### Conv Lab — Shape Lab")
+else:
+    st.title("Conv Lab — Shape Lab")
     st.caption("What shape comes out of this convolution, and why? Move the sliders on the left: the formula with "
                "your numbers, and the real PyTorch layer giving the same `torch.Size`.")
 
@@ -29,13 +36,34 @@ def _apply_preset() -> None:
         apply_config(PRESET_BY_NAME[name].config)
 
 
-with st.container(horizontal=True):
-    st.selectbox("Preset", ["—"] + [p.name for p in PRESETS], key="w_preset", on_change=_apply_preset,
-                 help="Classic layers, each named for what it teaches")
 chosen = PRESET_BY_NAME.get(st.session_state.get("w_preset"))
-if chosen and not present:
-    st.caption(f"**{chosen.name}** — {chosen.teaches}")
-show_notices()
+if chosen and chosen.config != config:  # the sliders moved on: the box no longer names what is shown
+    st.session_state["w_preset"], chosen = NO_PRESET, None
+st.selectbox("Preset", [NO_PRESET] + [p.name for p in PRESETS], key="w_preset", on_change=_apply_preset,
+             help="Classic layers, each named for what it teaches", width=420)
+# Fixed slots (empty or not) keep every later element at the same position from run to run, so the
+# browser never shows the previous run's elements shifted while a rerun streams in.
+with st.container():
+    if chosen and not present:
+        st.caption(f"**{chosen.name}** — {chosen.teaches}")
+with st.container():
+    show_notices()
+
+
+def _share_link() -> None:
+    parts = urlsplit(st.context.url or "")
+    base = urlunsplit((parts.scheme, parts.netloc, parts.path or "/", "", ""))
+    st.markdown("**Copy link** — opens exactly this configuration (copy icon at the right of the box):")
+    st.code(f"{base}?{share_query_string(config, present='1' if present else None)}", language="text",
+            wrap_lines=True)
+
+
+def _memory(n_bytes: int) -> str:
+    for unit in ("B", "KiB", "MiB"):
+        if n_bytes < 1024 or unit == "MiB":
+            return f"{n_bytes:,} B" if unit == "B" else f"{n_bytes:,.1f} {unit}"
+        n_bytes /= 1024
+
 
 shape = config.input_shape()
 try:
@@ -43,64 +71,88 @@ try:
     explanation = spec.explain(shape)
 except ConvConfigError as exc:
     show_config_error(exc)
+    _share_link()
     st.stop()
 
 revealed = True
 if predict:
     with st.form("predict_form"):
-        st.markdown(f"**Predict first:** input `{fmt((config.height, config.width))}` with {config.in_channels} "
-                    "channels. What comes out?")
+        st.markdown("**Predict first:** what shape comes out of this layer?")
+        st.code(torch_code(spec, shape).rsplit("\n", 1)[0], language="python", wrap_lines=True)
         cols = st.columns(3)
-        guess = tuple(col.number_input(label, min_value=0, max_value=100_000, step=1, key=f"w_guess_{label}")
-                      for col, label in zip(cols, ("C_out", "H_out", "W_out")))
-        checked = st.form_submit_button("Check my answer")
-    if checked:
+        guess = tuple(col.number_input(label, min_value=0, max_value=100_000, step=1, value=None, placeholder="?",
+                                       key=f"w_guess_{label}") for col, label in zip(cols, ("C_out", "H_out", "W_out")))
+        checked = st.form_submit_button("Check my answer", type="primary")
+    if checked and None in guess:
+        st.warning("Type all three numbers — C_out, H_out and W_out — then check.", icon=":material/edit:")
+    elif checked:
         st.session_state["checked_for"] = (config, guess)
     revealed = st.session_state.get("checked_for", (None,))[0] == config
     if revealed:
         verdict = check_prediction(spec, shape, st.session_state["checked_for"][1])
-        (st.success if verdict.correct else st.error)("\n\n".join(verdict.messages))
+        if verdict.correct:
+            st.success("\n\n".join(verdict.messages), icon=":material/celebration:")
+        else:
+            st.error("\n\n".join(verdict.messages), icon=":material/school:")
     else:
-        st.info("The answer is hidden until you check your guess.")
+        st.info("The answer is hidden until you check your guess.", icon=":material/visibility_off:")
 
-if revealed:
-    formula_col, torch_col = st.columns(2, gap="large")
+
+def _torch_result() -> RunReport | None:
+    """The PyTorch side: the code that ran, its torch.Size and the agreement mark (None if it could not run)."""
+    try:
+        report = run_report(spec, shape)
+    except ConvConfigError as exc:
+        st.code(torch_code(spec, shape), language="python", wrap_lines=True)
+        show_config_error(exc)
+        return None
+    size_text = f"torch.Size({list(report.torch_shape)})"
+    mark = (":green[:material/check_circle: **formula and PyTorch agree**]" if report.agree
+            else ":red[:material/error: **formula and PyTorch DISAGREE**]")
+    if present:
+        st.markdown(f"## `{size_text}`\n### {mark}")
+        st.code(report.code, language="python", wrap_lines=True)
+    else:
+        st.code(report.code, language="python", wrap_lines=True)
+        st.code(size_text, language="text")
+        st.markdown(f"{mark}  \nthe formula gives `{tuple(report.formula_shape)}`")
+    return report
+
+
+def _formula(size: str) -> None:
+    for step in explanation.dims:
+        st.latex(size + step.latex)
+        if step.note:
+            st.caption(f":material/warning: {step.note}")
+    st.latex(size + explanation.channels_latex)
+
+
+if revealed and present:  # projector: the answer on top, then the formula full width and large
+    report = _torch_result()
+    st.subheader("Formula")
+    _formula(r"\Large ")
+elif revealed:
+    formula_col, torch_col = st.columns([4, 3], gap="large")  # the transposed formula needs the width
+    with torch_col:  # filled first: the result reaches the browser before the formula
+        st.subheader("PyTorch")
+        report = _torch_result()
     with formula_col:
         st.subheader("Formula")
-        for step in explanation.dims:
-            st.latex(big + step.latex)
-            if step.note:
-                st.caption(f"⚠️ {step.note}")
-        st.latex(big + explanation.channels_latex)
-    with torch_col:
-        st.subheader("PyTorch")
-        try:
-            report = run_report(spec, shape)
-        except ConvConfigError as exc:
-            st.code(spec.module_name + str(spec.torch_kwargs()), language="python")
-            show_config_error(exc)
-            report = None
-        if report:
-            st.code(report.code, language="python")
-            mark = "✅ formula and PyTorch agree" if report.agree else "❌ formula and PyTorch DISAGREE"
-            size_text = f"torch.Size({list(report.torch_shape)})"
-            if present:
-                st.markdown(f"## `{size_text}`\n### {mark}")
-            else:
-                st.code(size_text, language="text")
-                st.markdown(f"**{mark}** — formula gives `{tuple(report.formula_shape)}`")
-    if report and not present:
+        _formula("")
+    if report:
         cost = report.cost
         cols = st.columns(5)
         cols[0].metric("Parameters", f"{report.params:,}", help="summed from the module's own parameters")
-        cols[1].metric("Multiply-accumulates", f"{cost.macs:,}")
-        cols[2].metric("Output memory", f"{cost.output_bytes / 1024:,.1f} KiB", help="float32")
+        cols[1].metric("Multiply-accumulates", f"{cost.macs:,}", help="multiply-adds for one input image (batch 1)")
+        cols[2].metric("Output memory", _memory(cost.output_bytes), help="float32, batch of 1")
         cols[3].metric("Effective kernel", fmt(cost.effective_kernel), help="d·(k−1)+1")
         cols[4].metric("Receptive field", fmt(cost.receptive_field), help="input cells one output cell sees")
 
-if not present:
-    png, caption = padded_grid_png(spec, config.height, config.width)
-    left, right = st.columns([3, 2])
+if revealed and not present:
+    # The picture ignores channels, groups and bias: key the cache on the geometry only.
+    geometry = dataclasses.replace(spec, in_channels=1, out_channels=1, groups=1, bias=False)
+    png, caption = padded_grid_png(geometry, config.height, config.width)
+    left, right = st.columns([3, 2], gap="large")
     left.image(png, caption=caption)
     with right:
         st.markdown("**The grid the kernel slides over.** Blue cells are the input, grey the padding, orange the first "
@@ -109,6 +161,4 @@ if not present:
             if step.note:
                 st.markdown(f"- {step.note}")
 
-base = (st.context.url or "").split("?")[0]
-st.markdown("**Share this exact configuration** (copy with the icon):")
-st.code(f"{base}?{share_query_string(config, present='1' if present else None)}", language="text")
+_share_link()
