@@ -141,6 +141,8 @@ def _run_prefix(input_shape: tuple[int, ...], layers: tuple[Frozen | None, ...],
     out_shape, device, error = _layer_on_shape(layers[-1], tuple(prev.points[-1].shape))
     if out_shape is None:
         return _Prefix(prev.points, TorchRun(shapes, i, error, devices))
+    if 0 in out_shape:  # torch may return an empty tensor (Upsample ×0.5 of 1×1, meta ops): nothing to pass on
+        return _Prefix(prev.points, TorchRun(shapes, i, f"torch produced an empty tensor {out_shape}", devices))
     try:
         x = torch.zeros(out_shape, device="meta")
         for skip in skips:

@@ -70,8 +70,13 @@ def _image_sources(page) -> list[str]:
 
 
 def _choose_cell(page, name: str) -> None:
+    before = _image_sources(page)
     page.get_by_role("combobox", name="Output cell (a row of C)").click()
     page.get_by_role("option", name=name, exact=True).click()
+    # The rerun may not have started when the click returns: wait for the pictures to be replaced.
+    page.wait_for_function("(before) => { const now = [...document.querySelectorAll('[data-testid=stImage] img')]"
+                           ".map(i => i.src); return now.length >= 5 && now.some((s, k) => s !== before[k]); }",
+                           arg=before)
     wait_idle(page)
     page.wait_for_function("() => [...document.querySelectorAll('[data-testid=stImage] img')]"
                            ".every(i => i.complete && i.naturalWidth > 0)")
