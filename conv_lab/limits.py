@@ -42,3 +42,4 @@ MAX_PRACTICE_MACS = 150_000_000  # multiply-accumulates of one practice question
 MATRIX_CACHED_LAYERS = 16  # /matrix: layers whose C, tap ids and torch checks stay cached (≤ ~20 MB each at MAX_MATRIX_ENTRIES)
 MATRIX_CACHED_PICTURES = 128  # /matrix: PNGs kept per picture kind (5 kinds, typically 10–80 KB each)
 MAX_CONCURRENT_RENDERS = 2  # heavy renders (sweep animation, matrices) running at once per server; the rest queue
+RENDER_PROCESSES = 1  # worker processes for renders moved off the server's interpreter (render_pool, in_process=False)

@@ -1,0 +1,407 @@
+"""Classroom load: N students on one Conv Lab server, each moving a control every ~2 s.
+
+Drives the real server through Streamlit's websocket protocol (see st_session.py): every
+session opens its page by a deep link, then keeps changing one layer setting in the URL and
+asking for a rerun, like a student dragging a slider, and fetches the images the page
+references, like a browser. Prints p50/p95/max update latency per page, errors, the server's
+peak memory (VmHWM) and CPU per rerun. Starts its own server on a free loopback port unless
+--url is given, and stops it.
+
+    python benchmarks/load.py --sessions 40 --duration 60
+    python benchmarks/load.py --mix shape_lab=30,sweep=10 --duration 60
+    python benchmarks/load.py --sessions 10 --duration 30 --baseline   # + the naive page, ratio
+    python benchmarks/load.py --url http://127.0.0.1:8501 --pid 1234 --sessions 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import asyncio
+import json
+import math
+import os
+import random
+import resource
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from st_session import RunResult, StreamlitSession  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+NAIVE_PAGE = Path(__file__).resolve().parent / "naive_page.py"
+MAX_SESSIONS = 200  # bounded: this is a classroom, not a stress test of the laptop
+MAX_DURATION = 600.0
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+# ---------------------------------------------------------------- pages of the app (read, not imported)
+def app_pages(app_path: Path = ROOT / "app.py") -> list[tuple[str, str]]:
+    """(file, url path) of every page registered in app.py's PAGES list, read with ast."""
+    tree = ast.parse(app_path.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "PAGES" for t in node.targets):
+            return [(entry[0], entry[2]) for entry in ast.literal_eval(node.value)]
+    raise ValueError(f"no PAGES list in {app_path}")
+
+
+def resolve_page(name: str, pages: list[tuple[str, str]]) -> str:
+    """The url path for a page given by file stem (shape_lab), url path (feature-maps) or '/'."""
+    wanted = name.strip().strip("/")
+    for file, url in pages:
+        if wanted in (url, Path(file).stem, file):
+            return url
+    known = ", ".join(Path(f).stem for f, _ in pages)
+    raise SystemExit(f"unknown page {name!r}; pages in app.py: {known}")
+
+
+def page_label(url: str, pages: list[tuple[str, str]]) -> str:
+    """A readable name for a url path (its file stem)."""
+    return next((Path(f).stem for f, u in pages if u == url), url or "default")
+
+
+def parse_mix(mix: str | None, sessions: int, pages: list[tuple[str, str]]) -> list[str]:
+    """The url path of each session: `--mix shape_lab=30,sweep=10`, or all on the default page."""
+    if not mix:
+        return [""] * sessions
+    plan: list[str] = []
+    for part in mix.split(","):
+        name, _, count = part.partition("=")
+        plan += [resolve_page(name, pages)] * int(count or 1)
+    return plan
+
+
+# ---------------------------------------------------------------- what a student does
+@dataclass
+class Student:
+    """One student's layer settings; `move()` changes one of them like a slider step."""
+
+    rng: random.Random
+    settings: dict = field(default_factory=dict)
+
+    RANGES = {"channels": (1, 16), "size": (8, 64), "filters": (1, 64), "kernel": (1, 7), "stride": (1, 3),
+              "padding": (0, 3)}
+
+    def __post_init__(self) -> None:
+        self.settings = {name: self.rng.randint(lo, min(hi, lo + (hi - lo) // 2))
+                         for name, (lo, hi) in self.RANGES.items()}
+
+    def move(self) -> None:
+        """Nudge one setting by one step (bounced at its range), as a slider key press would."""
+        name = self.rng.choice(list(self.RANGES))
+        lo, hi = self.RANGES[name]
+        step = self.rng.choice((-1, 1)) * (8 if name == "size" else 1)
+        value = self.settings[name] + step
+        self.settings[name] = value if lo <= value <= hi else self.settings[name] - step
+
+    def query(self) -> str:
+        """The URL query string of the current settings (the app's share-link keys)."""
+        s = self.settings
+        return urlencode({"input": f"{s['channels']}x{s['size']}x{s['size']}", "filters": s["filters"],
+                          "kernel": s["kernel"], "stride": s["stride"], "padding": s["padding"]})
+
+
+@dataclass
+class SessionLog:
+    """Every run of one simulated student."""
+
+    page: str
+    opened: RunResult | None = None
+    updates: list[RunResult] = field(default_factory=list)
+    connect_error: str | None = None
+
+
+async def student_session(base_url: str, page: str, seed: int, start_delay: float, end_time: float,
+                          interval: float, fetch_media: bool, timeout: float) -> SessionLog:
+    """Open `page` by a deep link, then move a control every ~interval s until end_time."""
+    rng = random.Random(seed)
+    student = Student(rng)
+    log = SessionLog(page)
+    await asyncio.sleep(start_delay)
+    try:
+        session = StreamlitSession(base_url, timeout=timeout)
+        await session.connect()
+    except Exception as exc:  # noqa: BLE001 - any failure to connect counts as an error
+        log.connect_error = f"connect failed: {exc!r}"
+        return log
+    try:
+        log.opened = await session.run(student.query(), page, fetch_media=fetch_media)
+        while time.monotonic() < end_time and log.opened.status is not None:
+            await asyncio.sleep(interval * rng.uniform(0.75, 1.25))
+            if time.monotonic() >= end_time:
+                break
+            student.move()
+            result = await session.run(student.query(), page, fetch_media=fetch_media)
+            log.updates.append(result)
+            if result.status is None:  # connection gone or timed out: this student is stuck
+                break
+    finally:
+        await session.close()
+    return log
+
+
+# ---------------------------------------------------------------- the server
+def free_port() -> int:
+    """An unused loopback TCP port."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(script: Path, port: int | None = None, timeout: float = 60,
+                 options: list[str] = ()) -> tuple[subprocess.Popen, str]:
+    """`streamlit run script` on loopback (plus `--name value` per `name=value` option); returns (process, url)."""
+    port = port or free_port()
+    extra = [part for option in options for part in (f"--{option.split('=', 1)[0]}", option.split("=", 1)[1])]
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
+         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none", *extra],
+        cwd=script.parent if script == NAIVE_PAGE else ROOT, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
+                return proc, url
+        except OSError:
+            time.sleep(0.2)
+    stop_server(proc)
+    raise RuntimeError(f"server for {script.name} did not become healthy in {timeout:.0f} s")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    """Stop a server this script started (by its own process handle)."""
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
+class ProcessMonitor:
+    """Peak memory and CPU time of the server process, read from /proc (no psutil)."""
+
+    def __init__(self, pid: int | None):
+        self.pid = pid
+        self.peak_rss_kb = 0
+        self.cpu_start = self.cpu_seconds()
+
+    def _status(self, field_name: str) -> int:
+        try:
+            for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+                if line.startswith(field_name + ":"):
+                    return int(line.split()[1])
+        except (OSError, TypeError):
+            pass
+        return 0
+
+    def cpu_seconds(self) -> float:
+        """utime + stime of the process so far."""
+        try:
+            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        except (OSError, TypeError, IndexError):
+            return 0.0
+
+    def sample(self) -> None:
+        """Record the current resident memory."""
+        self.peak_rss_kb = max(self.peak_rss_kb, self._status("VmRSS"))
+
+    def peak_mb(self) -> float:
+        """Peak resident memory in MB: the kernel's high-water mark when readable, else the sampled peak."""
+        return max(self._status("VmHWM"), self.peak_rss_kb) / 1024
+
+    async def poll(self, stop: asyncio.Event) -> None:
+        """Sample memory every 0.5 s until `stop` is set."""
+        while not stop.is_set():
+            self.sample()
+            try:
+                await asyncio.wait_for(stop.wait(), 0.5)
+            except asyncio.TimeoutError:
+                pass
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all processes on the machine have used (from /proc/stat), to spot a shared, noisy machine."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except OSError:
+        return 0.0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / CLOCK_TICKS
+
+
+# ---------------------------------------------------------------- statistics and the report
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile (p in 0..100) of a non-empty list; nan when empty.
+
+    >>> percentile([1.0, 2.0, 3.0, 4.0], 50), percentile([1.0, 2.0, 3.0, 4.0], 95)
+    (2.0, 4.0)
+    """
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def summarize(logs: list[SessionLog], wall: float, cpu_seconds: float, peak_mb: float,
+              pages: list[tuple[str, str]]) -> dict:
+    """Per-page latency figures, errors and server costs of one load run."""
+    report: dict = {"pages": {}, "errors": [], "peak_memory_mb": round(peak_mb, 1), "wall_seconds": round(wall, 1)}
+    total_runs = 0
+    for page in sorted({log.page for log in logs}):
+        page_logs = [log for log in logs if log.page == page]
+        updates = [r for log in page_logs for r in log.updates]
+        opens = [log.opened for log in page_logs if log.opened]
+        latencies = [r.latency for r in updates if r.status is not None]
+        errors = [f"{page_label(page, pages)}: {e}" for r in opens + updates for e in r.errors]
+        errors += [f"{page_label(page, pages)}: {log.connect_error}" for log in page_logs if log.connect_error]
+        report["errors"] += errors
+        total_runs += len(updates) + len(opens)
+        report["pages"][page_label(page, pages)] = {
+            "sessions": len(page_logs), "updates": len(updates), "errors": len(errors),
+            "p50": percentile(latencies, 50), "p95": percentile(latencies, 95),
+            "max": max(latencies, default=math.nan),
+            "open_p95": percentile([r.latency for r in opens if r.status is not None], 95),
+            "kb_per_update": sum(r.message_bytes + r.media_bytes for r in updates) / max(1, len(updates)) / 1024,
+        }
+    report["runs"] = total_runs
+    report["reruns_per_s"] = round(total_runs / wall, 2) if wall else 0.0
+    report["server_cpu_ms_per_run"] = round(1000 * cpu_seconds / total_runs, 1) if total_runs else math.nan
+    report["server_cpu_utilisation"] = round(cpu_seconds / wall, 2) if wall else 0.0
+    return report
+
+
+def print_report(title: str, report: dict) -> None:
+    """The figures as a small table."""
+    print(f"\n== {title}")
+    print(f"{'page':<16}{'sessions':>9}{'updates':>9}{'p50 s':>8}{'p95 s':>8}{'max s':>8}{'open p95':>10}"
+          f"{'KB/upd':>8}{'errors':>8}")
+    for name, row in report["pages"].items():
+        print(f"{name:<16}{row['sessions']:>9}{row['updates']:>9}{row['p50']:>8.3f}{row['p95']:>8.3f}"
+              f"{row['max']:>8.3f}{row['open_p95']:>10.3f}{row['kb_per_update']:>8.1f}{row['errors']:>8}")
+    print(f"server: peak memory {report['peak_memory_mb']:.0f} MB, {report['reruns_per_s']} runs/s, "
+          f"CPU {report['server_cpu_ms_per_run']} ms per run ({report['server_cpu_utilisation']:.2f} cores busy)")
+    if report.get("other_processes_cores", 0) > 0.3:
+        print(f"note: other processes kept {report['other_processes_cores']:.2f} of the cores busy during this run "
+              "(shared machine): latencies are pessimistic")
+    for error in report["errors"][:10]:
+        print(f"  ERROR {error}")
+    if len(report["errors"]) > 10:
+        print(f"  ... {len(report['errors']) - 10} more errors")
+
+
+async def drive(base_url: str, plan: list[str], duration: float, interval: float, ramp: float, seed: int,
+                fetch_media: bool, timeout: float, monitor: ProcessMonitor) -> tuple[list[SessionLog], float]:
+    """Run every session of `plan` against base_url; returns their logs and the wall time."""
+    stop = asyncio.Event()
+    poller = asyncio.create_task(monitor.poll(stop))
+    start = time.monotonic()
+    end_time = start + duration
+    tasks = [student_session(base_url, page, seed * 1000 + i, ramp * i / max(1, len(plan)), end_time, interval,
+                             fetch_media, timeout) for i, page in enumerate(plan)]
+    logs = await asyncio.gather(*tasks)
+    wall = time.monotonic() - start
+    stop.set()
+    await poller
+    return list(logs), wall
+
+
+async def warm_up(base_url: str, pages: set[str], timeout: float) -> float:
+    """One visit per page before class (the teacher's own check): imports torch, fills caches."""
+    start = time.monotonic()
+    async with StreamlitSession(base_url, timeout=timeout) as session:
+        for page in sorted(pages):
+            await session.run("", page, fetch_media=True)
+    return time.monotonic() - start
+
+
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_load(script: Path | None, url: str | None, pid: int | None, plan: list[str], args,
+             pages: list[tuple[str, str]], options: list[str] = ()) -> dict:
+    """Start (or reuse) a server, warm it, drive the plan, stop it; returns the summary."""
+    proc = None
+    if url is None:
+        proc, url = start_server(script, options=options)
+        pid = proc.pid
+    try:
+        warm = asyncio.run(warm_up(url, set(plan), args.timeout))
+        monitor = ProcessMonitor(pid)
+        cpu_before, machine_before, own_before = monitor.cpu_seconds(), machine_busy_seconds(), _own_cpu()
+        logs, wall = asyncio.run(drive(url, plan, args.duration, args.interval, args.ramp, args.seed,
+                                       not args.no_media, args.timeout, monitor))
+        server_cpu = monitor.cpu_seconds() - cpu_before
+        report = summarize(logs, wall, server_cpu, monitor.peak_mb() if pid else math.nan, pages)
+        report["warm_up_seconds"] = round(warm, 1)
+        others = machine_busy_seconds() - machine_before - server_cpu - (_own_cpu() - own_before)
+        report["other_processes_cores"] = round(max(0.0, others) / wall, 2) if pid else math.nan
+        return report
+    finally:
+        if proc is not None:
+            stop_server(proc)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: run the load, print the figures (and the baseline ratio with --baseline)."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sessions", type=int, default=10, help="students (ignored when --mix gives counts)")
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds of moving controls")
+    parser.add_argument("--interval", type=float, default=2.0, help="seconds between one student's moves")
+    parser.add_argument("--mix", help="sessions per page, e.g. shape_lab=30,sweep=10 (default: all on Shape Lab)")
+    parser.add_argument("--url", help="an already running server (loopback); default: start one")
+    parser.add_argument("--pid", type=int, help="that server's process id, to read its peak memory")
+    parser.add_argument("--ramp", type=float, default=None, help="seconds over which students arrive")
+    parser.add_argument("--seed", type=int, default=9)
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds before a run counts as an error")
+    parser.add_argument("--no-media", action="store_true", help="do not fetch the images a page references")
+    parser.add_argument("--baseline", action="store_true",
+                        help="also run the same load on benchmarks/naive_page.py and print the ratio")
+    parser.add_argument("--server-option", action="append", default=[], metavar="NAME=VALUE",
+                        help="extra streamlit option for the app server, e.g. runner.postScriptGC=true (A/B runs)")
+    parser.add_argument("--json", help="write the figures to this file")
+    args = parser.parse_args(argv)
+
+    pages = app_pages()
+    plan = parse_mix(args.mix, args.sessions, pages)
+    if not 1 <= len(plan) <= MAX_SESSIONS:
+        parser.error(f"sessions must be between 1 and {MAX_SESSIONS}")
+    args.duration = min(max(args.duration, 1.0), MAX_DURATION)
+    args.ramp = min(5.0, args.duration / 4) if args.ramp is None else args.ramp
+
+    mix_text = ", ".join(f"{plan.count(p)} on {page_label(p, pages)}" for p in dict.fromkeys(plan))
+    print(f"Conv Lab load: {len(plan)} sessions ({mix_text}), one move every ~{args.interval:g} s "
+          f"for {args.duration:g} s, {os.cpu_count()} cores")
+    results = {"app": run_load(ROOT / "app.py", args.url, args.pid, plan, args, pages, args.server_option)}
+    print_report("Conv Lab", results["app"])
+    if args.baseline:
+        results["baseline"] = run_load(NAIVE_PAGE, None, None, [""] * len(plan), args, [("naive", "")])
+        print_report("baseline: naive page (torch module + matplotlib on every rerun)", results["baseline"])
+        base = next(iter(results["baseline"]["pages"].values()))
+        for name, row in results["app"]["pages"].items():
+            print(f"ratio naive/Conv Lab {name}: p50 {base['p50'] / row['p50']:.1f}x, "
+                  f"p95 {base['p95'] / row['p95']:.1f}x, CPU per run "
+                  f"{results['baseline']['server_cpu_ms_per_run'] / results['app']['server_cpu_ms_per_run']:.1f}x")
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    print(f"load generator's own CPU: {own.ru_utime + own.ru_stime:.1f} s")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2, default=str))
+    return 1 if results["app"]["errors"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""conv_lab.grid_png: the fast padded-grid picture shows exactly figures.grid_categories, with the same caption."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from conftest import n_examples
+from conv_lab import figures, grid_png
+from conv_lab.spec import ConvConfigError, ConvSpec
+
+
+@st.composite
+def specs(draw):
+    transposed = draw(st.booleans())
+    stride = draw(st.integers(1, 3))
+    padding = draw(st.integers(0, 3)) if transposed else draw(st.sampled_from([0, 1, 2, 3, "same", "valid"]))
+    try:
+        spec = ConvSpec(draw(st.integers(1, 4)), draw(st.integers(1, 8)),
+                        (draw(st.integers(1, 7)), draw(st.integers(1, 7))), stride=stride, padding=padding,
+                        dilation=draw(st.integers(1, 3)), transposed=transposed,
+                        output_padding=draw(st.integers(0, stride - 1)) if transposed else 0)
+    except ConvConfigError:
+        assume(False)
+    return spec, draw(st.integers(1, 60)), draw(st.integers(1, 60))
+
+
+@settings(max_examples=n_examples(60, 15))
+@given(specs())
+def test_pixels_show_the_categories_and_caption_matches_figures(case):
+    spec, height, width = case
+    try:
+        categories = figures.grid_categories(spec, height, width)
+        png, caption = grid_png.padded_grid_png(spec, height, width)
+    except ConvConfigError:
+        assume(False)
+    assert caption == figures.padded_grid_png(spec, height, width)[1]
+    image = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+    shown = categories[:figures.MAX_DRAWN_SIDE, :figures.MAX_DRAWN_SIDE]
+    rows, cols = shown.shape
+    cell = max(1, grid_png.GRID_PIXELS // max(rows, cols))
+    # find the grid on the canvas by its top-left: the first window's outline starts there
+    left = (image.shape[1] - cols * cell) // 2
+    top = 18 + 8
+    centres = image[top + cell // 2: top + rows * cell: cell, left + cell // 2: left + cols * cell: cell]
+    expected = grid_png._RGB[shown]
+    inner = slice(1, -1) if min(rows, cols) > 2 else slice(None)
+    if cell >= 6:  # the window outline covers only the cells' edges; centres keep their colour
+        assert np.array_equal(centres[inner, inner], expected[inner, inner])
+
+
+def test_channels_do_not_change_the_picture_or_miss_the_cache():
+    grid_png._cached.cache_clear()
+    a = grid_png.padded_grid_png(ConvSpec(3, 64, 3, stride=2, padding=1), 20, 20)
+    b = grid_png.padded_grid_png(ConvSpec(8, 16, 3, stride=2, padding=1, bias=False), 20, 20)
+    assert a == b and grid_png._cached.cache_info().hits == 1
