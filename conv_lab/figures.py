@@ -1,20 +1,15 @@
-"""Static matplotlib pictures: the padded grid with its first window and the cells no window covers."""
+"""What each cell of the padded grid is (input, padding, inserted zero, first window, never covered).
+
+The picture itself is drawn by `conv_lab.grid_png` straight into pixels: under classroom load a matplotlib
+figure per new configuration (40-76 ms holding the interpreter lock) was the Shape Lab's largest cost.
+"""
 
 from __future__ import annotations
 
-import io
-from functools import lru_cache
+import numpy as np
 
-import matplotlib
-
-matplotlib.use("Agg")
-import numpy as np  # noqa: E402
-from matplotlib.colors import ListedColormap  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import Patch, Rectangle  # noqa: E402
-
-from .shapes import explain  # noqa: E402
-from .spec import ConvSpec, fmt  # noqa: E402
+from .shapes import explain
+from .spec import ConvSpec
 
 MAX_DRAWN_SIDE = 384  # larger grids show their top-left corner (where the first window is)
 INPUT, PADDING, INSERTED, TAP, HOLE, UNCOVERED = range(6)
@@ -75,42 +70,3 @@ def _mark_first_window(spec: ConvSpec, grid: np.ndarray) -> None:
     window = grid[:eh, :ew]
     window[:, :] = HOLE
     window[::dh, ::dw] = TAP
-
-
-@lru_cache(maxsize=128)
-def padded_grid_png(spec: ConvSpec, height: int, width: int, dpi: int = 90) -> tuple[bytes, str]:
-    """PNG of the padded grid with the first window and the never-covered cells, plus a caption.
-
-    >>> png, caption = padded_grid_png(ConvSpec(1, 1, 3, stride=2, padding=1), 6, 6)
-    >>> png[:4] == b"\\x89PNG", caption.startswith("Padded input 8×8")
-    (True, True)
-    """
-    grid = grid_categories(spec, height, width)
-    full = grid.shape
-    shown = grid[:MAX_DRAWN_SIDE, :MAX_DRAWN_SIDE]
-    rows, cols = shown.shape
-    side = 5.2
-    fig = Figure(figsize=(side * min(1.6, max(0.6, cols / rows)), side), dpi=dpi)
-    ax = fig.add_axes([0.02, 0.16, 0.96, 0.78])
-    ax.imshow(shown, cmap=ListedColormap(COLOURS), vmin=0, vmax=len(COLOURS) - 1, interpolation="nearest")
-    if max(rows, cols) <= 48:  # cell borders only while they are distinguishable
-        ax.set_xticks(np.arange(-0.5, cols, 1), minor=True)
-        ax.set_yticks(np.arange(-0.5, rows, 1), minor=True)
-        ax.grid(which="minor", color="white", linewidth=0.8)
-    eh, ew = spec.effective_kernel_hw
-    ax.add_patch(Rectangle((-0.5, -0.5), ew, eh, fill=False, edgecolor="#b35900", linewidth=2.2))
-    ax.tick_params(which="both", length=0, labelsize=7)
-    ax.set_xticks([]), ax.set_yticks([])
-    present = sorted(set(np.unique(shown).tolist()))
-    fig.legend(handles=[Patch(facecolor=COLOURS[c], edgecolor="#999999", label=LABELS[c]) for c in present], loc="lower center",
-               ncol=3, fontsize=8, frameon=False)
-    kind = "zero-inserted and padded input" if spec.transposed else "Padded input"
-    caption = f"{kind} {fmt(full)}" + (f" (top-left {fmt(shown.shape)} shown)" if shown.shape != full else "")
-    if not spec.transposed:
-        top, bottom, left, right = spec.pads()
-        caption += f" = {height}×{width} input + padding {top}/{bottom} rows, {left}/{right} columns ({spec.padding_mode})"
-    caption += f"; first {fmt(spec.kernel_hw)} window" + (f" dilated to {fmt((eh, ew))}" if (eh, ew) != spec.kernel_hw else "")
-    fig.suptitle(caption.split(" = ")[0].split(";")[0], fontsize=9, y=0.985)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    return buffer.getvalue(), caption

@@ -1,7 +1,7 @@
 """The padded-grid picture drawn straight into pixels (numpy + Pillow): the hot path under classroom load.
 
-Same content and caption as `figures.padded_grid_png` (input, padding, first window, the
-never-covered cells, a legend), but without building a matplotlib figure: ~2-5 ms instead of
+The categories come from `figures.grid_categories` (input, padding, first window, the
+never-covered cells) and are painted with a legend, without building a matplotlib figure: ~2-5 ms instead of
 ~60 ms per new configuration, and ~3 KB (benchmarks/load.py, issue #9). The cache is keyed on the geometry
 only — channels, filters, groups and bias do not change the picture — so students who differ
 only in those share one image.
@@ -37,7 +37,7 @@ def geometry_only(spec: ConvSpec) -> ConvSpec:
 
 
 def grid_caption(spec: ConvSpec, height: int, width: int, full: tuple[int, int], shown: tuple[int, int]) -> str:
-    """The caption `figures.padded_grid_png` writes under the grid.
+    """The caption written under the grid.
 
     >>> grid_caption(ConvSpec(1, 1, 3, padding=1), 5, 5, (7, 7), (7, 7))
     'Padded input 7×7 = 5×5 input + padding 1/1 rows, 1/1 columns (zeros); first 3×3 window'

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 from urllib.parse import urlsplit, urlunsplit
 
 import streamlit as st
 
 from conv_lab.diagnose import check_prediction
-from conv_lab.figures import padded_grid_png
+from conv_lab.grid_png import padded_grid_png
 from conv_lab.presets import PRESET_BY_NAME, PRESETS
 from conv_lab.spec import ConvConfigError, fmt
 from conv_lab.state import share_query_string
@@ -149,9 +148,7 @@ elif revealed:
         cols[4].metric("Receptive field", fmt(cost.receptive_field), help="input cells one output cell sees")
 
 if revealed and not present:
-    # The picture ignores channels, groups and bias: key the cache on the geometry only.
-    geometry = dataclasses.replace(spec, in_channels=1, out_channels=1, groups=1, bias=False)
-    png, caption = padded_grid_png(geometry, config.height, config.width)
+    png, caption = padded_grid_png(spec, config.height, config.width)  # cached on the geometry alone
     left, right = st.columns([3, 2], gap="large")
     left.image(png, caption=caption)
     with right:

@@ -31,14 +31,15 @@ def specs(draw):
 
 @settings(max_examples=n_examples(60, 15))
 @given(specs())
-def test_pixels_show_the_categories_and_caption_matches_figures(case):
+def test_pixels_show_the_categories_with_their_caption(case):
     spec, height, width = case
     try:
         categories = figures.grid_categories(spec, height, width)
         png, caption = grid_png.padded_grid_png(spec, height, width)
     except ConvConfigError:
         assume(False)
-    assert caption == figures.padded_grid_png(spec, height, width)[1]
+    assert caption == grid_png.grid_caption(spec, height, width, categories.shape,
+                                            categories[:figures.MAX_DRAWN_SIDE, :figures.MAX_DRAWN_SIDE].shape)
     image = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
     shown = categories[:figures.MAX_DRAWN_SIDE, :figures.MAX_DRAWN_SIDE]
     rows, cols = shown.shape
@@ -58,3 +59,12 @@ def test_channels_do_not_change_the_picture_or_miss_the_cache():
     a = grid_png.padded_grid_png(ConvSpec(3, 64, 3, stride=2, padding=1), 20, 20)
     b = grid_png.padded_grid_png(ConvSpec(8, 16, 3, stride=2, padding=1, bias=False), 20, 20)
     assert a == b and grid_png._cached.cache_info().hits == 1
+
+
+def test_captions_say_what_the_grid_is():
+    _, caption = grid_png.padded_grid_png(ConvSpec(1, 1, 3, stride=2, padding=1), 6, 6)
+    assert caption == "Padded input 8×8 = 6×6 input + padding 1/1 rows, 1/1 columns (zeros); first 3×3 window"
+    _, caption = grid_png.padded_grid_png(ConvSpec(1, 1, 3, dilation=2, padding="same", padding_mode="reflect"), 9, 9)
+    assert caption.endswith("padding 2/2 rows, 2/2 columns (reflect); first 3×3 window dilated to 5×5")
+    _, caption = grid_png.padded_grid_png(ConvSpec(1, 1, 4, stride=2, padding=1, transposed=True), 16, 16)
+    assert caption.startswith("zero-inserted and padded input 35×35")

@@ -39,6 +39,12 @@ def test_config_caps_uploads_and_keeps_xsrf_on():
     assert config.get("browser", {}).get("gatherUsageStats") is False, "no usage statistics leave a classroom"
 
 
+def test_config_skips_streamlits_full_gc_after_every_run():
+    # With torch loaded, the post-run gc.collect() cost ~90 ms of CPU per rerun: the first thing to break
+    # under 40 students (benchmarks/load.py). app.py also freezes the imported objects.
+    assert _config().get("runner", {}).get("postScriptGC") is False
+
+
 # ---------------------------------------------------------------- the running server honours it
 async def _session_id(base_url: str) -> tuple[object, str]:
     import websockets
