@@ -59,6 +59,28 @@ def _navigation_mode_like_a_running_server() -> None:
 _navigation_mode_like_a_running_server()
 
 
+def run_async(coro):
+    """asyncio.run in a fresh thread: Playwright's sync API leaves an event loop running in the main thread,
+    so a plain asyncio.run fails in any test that runs after a browser test."""
+    import asyncio
+    import threading
+
+    outcome: dict = {}
+
+    def target():
+        try:
+            outcome["value"] = asyncio.run(coro)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
+
+
 def run_app(page: str | None = None, query: dict | None = None, timeout: float = 60):
     """Run the real app in AppTest, optionally on a page and with query params; returns the AppTest."""
     from streamlit.testing.v1 import AppTest

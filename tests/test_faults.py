@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from st_session import StreamlitSession  # noqa: E402
+from conftest import run_async  # noqa: E402
 
 
 def _pages() -> list[tuple[str, str]]:
@@ -88,7 +89,7 @@ def before_restart():
     proc = _start(port)
     try:
         url = f"http://127.0.0.1:{port}"
-        seen = {page: asyncio.run(_open(url, DEEP_LINK, page, warm_up=True)) for _, page in PAGES}
+        seen = {page: run_async(_open(url, DEEP_LINK, page, warm_up=True)) for _, page in PAGES}
     finally:
         _stop(proc)  # the restart: every session and all server memory are gone
     return port, seen
@@ -117,7 +118,7 @@ def test_restart_reopens_the_same_page_from_the_url(before_restart, page):
         assert key_value in before.final_query.split("&"), f"/{page} dropped {key_value} from the URL"
     proc = _start(port)  # same address, fresh process; the browser reconnects with the URL it holds
     try:
-        after = asyncio.run(_open(f"http://127.0.0.1:{port}", before.final_query, page))
+        after = run_async(_open(f"http://127.0.0.1:{port}", before.final_query, page))
     finally:
         _stop(proc)
     assert after.ok, f"/{page} as the first request after a restart: {after.errors}"
@@ -193,7 +194,7 @@ def test_one_sessions_failures_do_not_touch_another_session(server_url, page):
         after = await _open(server_url, DEEP_LINK, page)  # a new student after all that
         return alone, b_results, a_outcomes, after
 
-    alone, b_results, a_outcomes, after = asyncio.run(scenario())
+    alone, b_results, a_outcomes, after = run_async(scenario())
     assert alone.ok, alone.errors
     for i, result in enumerate(b_results):
         assert result.ok, f"student B run {i} broke while another session misbehaved: {result.errors}"

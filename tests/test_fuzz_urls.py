@@ -23,7 +23,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import n_examples
+from conftest import n_examples, run_async
 from conv_lab.state import CONFIG_KEYS, UI_KEYS, parse_query
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -130,7 +130,7 @@ def test_raw_hostile_urls_on_the_real_server(server_url, query, page):
         async with StreamlitSession(server_url, timeout=60) as session:
             return await session.run(query, page, collect=True)
 
-    result = asyncio.run(open_link())
+    result = run_async(open_link())
     known = page in {url for _, url in PAGES}
     assert result.status is not None, f"/{page}?{query!r}: {result.error}"
     assert not result.exceptions, f"/{page}?{query!r}: {result.exceptions}"

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from conv_lab import limits
+from conftest import run_async  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / ".streamlit" / "config.toml"
@@ -99,7 +100,7 @@ def test_running_server_refuses_uploads_without_xsrf_token_and_over_the_cap(serv
         finally:
             await ws.close()
 
-    no_token, small, over = asyncio.run(scenario())
+    no_token, small, over = run_async(scenario())
     assert no_token == 403, f"an upload without the XSRF token got {no_token}"
     assert small in (200, 204), f"a small upload with the token got {small}"
     assert over == 413 or str(over).startswith("refused"), f"an upload over the cap got {over}"
