@@ -134,6 +134,50 @@ def main() -> None:
     print(f"one step as PNG (composite+encode): p50 {pct(steps, 50):.1f} ms  p95 {pct(steps, 95):.1f} ms  "
           f"(target ≤ 50 ms)")
     print("(stock path on 256 frames not run: measured ~140 s and 21 MB here, see RECIPES.md)")
+    rerun_section(args.repeats)
+
+
+def unpacked_page_bytes(animation: SweepAnimation) -> int:
+    """Bytes of the earlier page encoding: every layer whole, frames as plain JSON with positioned text lines."""
+    import json
+
+    from conv_lab.player import _data_uri
+
+    frames = [[[v for copy in ops.copies for v in copy], [list(text) for text in ops.texts]]
+              for ops in (animation.frame_ops(t) for t in range(len(animation)))]
+    layers = sum(len(_data_uri(animation.layer_png(i))) for i in range(len(animation.layers)))
+    return layers + len(json.dumps(frames, separators=(",", ":"))) + 4_000
+
+
+def rerun_section(repeats: int) -> None:
+    """Issue #9: what a sweep rerun costs when the configuration did not change, and what it sends."""
+    from conv_lab.player import player_page, sweep_player
+
+    print("\n== a sweep rerun, configuration unchanged (issue #9; default layer 3×32×32, 901 frames) ==")
+    request = SweepRequest(LabConfig())
+    sweep = build_sweep(request)
+    animation = SweepAnimation(sweep, region_for(sweep, 0, 0), request.values, 0, describe(request))
+    rebuilt, cached = [], []
+    for t in range(repeats):
+        start = time.perf_counter()
+        player_page(animation).html(t, 4)  # what every rerun did before: rebuild the frame data
+        rebuilt.append((time.perf_counter() - start) * 1000)
+        start = time.perf_counter()
+        animation.player_html(t, 4)  # now: the page is built once per animation, start and speed filled in
+        cached.append((time.perf_counter() - start) * 1000)
+    print(f"player page rebuilt per rerun     : p50 {pct(rebuilt, 50):.1f} ms; cached page: p50 {pct(cached, 50):.2f} ms"
+          f" ({pct(rebuilt, 50) / max(pct(cached, 50), 1e-3):.0f}× less)")
+    before, after = unpacked_page_bytes(animation), len(animation.player_html().encode())
+    print(f"player page size                  : {before / 1e3:.0f} KB as before → {after / 1e3:.0f} KB "
+          f"(band-only layers, deflated frames)")
+    start = time.perf_counter()
+    player = sweep_player(request)
+    cold = time.perf_counter() - start
+    start = time.perf_counter()
+    sweep_player(request).player_html(5, 4)
+    warm = (time.perf_counter() - start) * 1000
+    print(f"render worker: first render {cold:.2f} s (starts the process), repeat {warm:.2f} ms from the cache; "
+          f"same page as in process: {player.player_html(5, 4) == animation.player_html(5, 4)}")
 
 
 if __name__ == "__main__":

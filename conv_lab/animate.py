@@ -118,6 +118,7 @@ class SweepAnimation:
         # Frames copy from the other layers only inside the two grids: quantize just that band of them.
         top, bottom = GRID_BOX[1] - 12, GRID_BOX[1] + GRID_BOX[3] + 12
         right = OUT_BOX[0] + OUT_BOX[2] + 12
+        self.band = (top, bottom, right)  # the other layers differ from the base only in [top:bottom, :right]
         outline = np.broadcast_to((_rgb(OUTLINE) * 255).round().astype(np.uint8), (2, 2, 3))
         parts = [layers[BASE], *(layer[top:bottom, :right] for layer in layers[1:]), *atlas, outline]
         span = max(p.shape[1] for p in parts)
@@ -309,18 +310,26 @@ class SweepAnimation:
         out.append(b";")
         return b"".join(out)
 
-    def layer_png(self, layer: Union[int, str]) -> bytes:
-        """A layer (or 'atlas0'/'atlas1') as PNG bytes, for the player."""
+    def layer_png(self, layer: Union[int, str], band_only: bool = False) -> bytes:
+        """A layer (or 'atlas0'/'atlas1') as PNG bytes, for the player; `band_only`: just its `band` rows and columns."""
         image = self.atlas[int(layer[-1])] if isinstance(layer, str) else self.layers[layer]
+        if band_only:
+            top, bottom, right = self.band
+            image = image[top:bottom, :right]
         buffer = io.BytesIO()
         self._image(image).save(buffer, format="PNG", optimize=False, compress_level=6)
         return buffer.getvalue()
 
+    @cached_property
+    def page(self):
+        """The player page with its layers and frames encoded once (a `player.PlayerPage`)."""
+        from .player import player_page
+
+        return player_page(self)
+
     def player_html(self, start: int = 0, fps: float = 4.0) -> str:
         """A self-contained HTML/JS player (play/pause, step, jump, speed; inline SVG icons, no CDN)."""
-        from .player import player_html
-
-        return player_html(self, start, fps)
+        return self.page.html(start, fps)
 
 
 def describe(request: SweepRequest) -> str:

@@ -22,6 +22,8 @@ from __future__ import annotations
 import functools
 import importlib
 import multiprocessing
+import sys
+import types
 import threading
 from collections import OrderedDict
 from concurrent.futures import ProcessPoolExecutor
@@ -42,6 +44,15 @@ def _executor() -> ProcessPoolExecutor:
         if _EXECUTOR is None:
             _EXECUTOR = ProcessPoolExecutor(max_workers=limits.RENDER_PROCESSES,
                                             mp_context=multiprocessing.get_context("spawn"))
+            # A spawned worker re-runs the parent's __main__; under Streamlit that is the app script (torch,
+            # the pages). Start the workers now against an empty __main__, so they import only the renders.
+            main = sys.modules["__main__"]
+            sys.modules["__main__"] = types.ModuleType("__main__")
+            try:
+                for _ in range(limits.RENDER_PROCESSES):
+                    _EXECUTOR.submit(int)
+            finally:
+                sys.modules["__main__"] = main
         return _EXECUTOR
 
 

@@ -32,6 +32,10 @@ class ConvConfigError(ValueError):
         text = f"{param}: {why}"
         super().__init__(f"{text}: {fix}" if fix else text)
 
+    def __reduce__(self):
+        # Pickle by the three fields (render workers send errors back to the server process).
+        return ConvConfigError, (self.param, self.why, self.fix)
+
 
 @dataclass(frozen=True)
 class Param:

@@ -102,3 +102,167 @@ def test_large_sweep_animates_a_bounded_region():
 def test_write_sweep_gif_for_the_readme(tmp_path):
     path = write_sweep_gif(LabConfig(1, 4, 4, 1, padding=(1, 1)), tmp_path / "sweep.gif")
     assert len(gif_frames(path.read_bytes())) == 16 + 1
+
+
+# The player's page, built once per animation, and the render worker (issue #9) --------------------------------
+
+def player_frames(html: str) -> list:
+    """The frame list a player page carries (base64 of deflated JSON, as the page's DecompressionStream reads it)."""
+    import base64
+    import json
+    import zlib
+
+    packed = re.search(r'const FRAMES = "([A-Za-z0-9+/=]*)";', html).group(1)
+    return json.loads(zlib.decompress(base64.b64decode(packed)))
+
+
+@pytest.mark.parametrize("name", ["dilation 2, 3 channels", "max pool ceil"])
+def test_player_frames_are_the_frame_ops(name):
+    from conv_lab.sweep_drawing import LINE_H, TEXT_TOP
+
+    animation = sweep_animation(CASES[name])
+    frames = player_frames(animation.player_html())
+    assert len(frames) == len(animation)
+    for t, (copies, lines) in enumerate(frames):
+        ops = animation.frame_ops(t)
+        assert copies == [v for copy in ops.copies for v in copy]
+        # the page draws line n at (24, TEXT_TOP + n * LINE_H), bold when it starts with "result"
+        assert [(24, TEXT_TOP + n * LINE_H, int(line.startswith("result")), line) for n, line in enumerate(lines)] \
+            == [tuple(text) for text in ops.texts]
+
+
+def test_player_page_is_built_once_and_only_start_and_speed_change():
+    animation = sweep_animation(CASES["conv 5x5 k3 p1"])
+    assert animation.page is animation.page
+    first, later = animation.player_html(0, 4), animation.player_html(7, 0.4)
+    assert 'data-frame="7"' in later and 'value="0.5" selected' in later and 'value="4" selected' in first
+    assert player_frames(first) == player_frames(later)
+    assert "\x00" not in later, "a placeholder was left unfilled"
+    assert 'data-frame="25"' in animation.player_html(999), "start is clamped to the last frame"
+
+
+@pytest.fixture(scope="module")
+def render_workers():
+    """The render worker processes the tests below start, stopped when the module is done."""
+    from conv_lab import render_pool
+
+    yield
+    with render_pool._EXECUTOR_LOCK:
+        if render_pool._EXECUTOR is not None:
+            render_pool._EXECUTOR.shutdown(wait=True)
+            render_pool._EXECUTOR = None
+
+
+def test_worker_player_equals_the_in_process_one_and_repeats_come_from_the_cache(render_workers):
+    from conv_lab import player as player_module
+
+    request = SweepRequest(LabConfig(2, 9, 8, 3, kernel_size=(3, 2), stride=(2, 1), padding=(1, 1)), filter_index=2)
+    sweep = build_sweep(request)
+    region = region_for(sweep, 1, 1)
+    local_before = sweep_animation.cache_info().currsize
+    stats_before = player_module._player_in_worker.cache_stats()
+    remote = player_module.sweep_player(request, region, 1)
+    assert player_module._workers["ok"], "the render worker did not run"
+    assert sweep_animation.cache_info().currsize == local_before, "the animation was drawn in this process"
+    here = player_module.sweep_player(request, region, 1, in_process=True)
+    assert remote == here and remote.player_html(3, 8) == sweep_animation(request, region, 1).player_html(3, 8)
+    assert remote.positions == tuple(sweep_animation(request, region, 1).positions)
+    again = player_module.sweep_player(request, region, 1)
+    stats = player_module._player_in_worker.cache_stats()
+    assert again is remote and stats["hits"] == stats_before["hits"] + 1 and stats["misses"] == stats_before["misses"] + 1
+    assert remote.gif_bytes == sweep_animation(request, region, 1).gif_bytes
+
+
+def test_a_bad_request_is_a_plain_error_from_the_worker_too(render_workers):
+    from conv_lab.player import sweep_player
+    from conv_lab.spec import ConvConfigError
+
+    with pytest.raises(ConvConfigError) as caught:
+        sweep_player(SweepRequest(LabConfig(2, 5, 5, 1), op="max", filter_index=7))
+    assert caught.value.param == "channel" and "between 0 and 1" in caught.value.fix
+
+
+def test_when_the_worker_pool_cannot_start_renders_run_here_with_a_log_line(monkeypatch, caplog):
+    from concurrent.futures.process import BrokenProcessPool
+
+    from conv_lab import player as player_module
+
+    def broken(*args):
+        raise BrokenProcessPool("no processes in this sandbox")
+
+    monkeypatch.setattr(player_module, "_player_in_worker", broken)
+    monkeypatch.setitem(player_module._workers, "ok", True)
+    request = SweepRequest(LabConfig(1, 6, 5, 1, padding=(1, 2)))
+    with caplog.at_level("WARNING", logger="conv_lab.player"):
+        shown = player_module.sweep_player(request)
+    assert shown.player_html(2) == sweep_animation(request).player_html(2)
+    assert "render worker failed" in caplog.text and "no processes in this sandbox" in caplog.text
+    assert not player_module._workers["ok"], "later renders should not retry a broken pool"
+
+
+_SERVER_STAND_IN = """
+import os, sys, time
+sys.path.insert(0, {root!r})
+from conv_lab import render_pool
+from conv_lab.player import sweep_player
+from conv_lab.state import LabConfig
+from conv_lab.sweep_data import SweepRequest
+
+if __name__ == "__main__":
+    sweep_player(SweepRequest(LabConfig(1, 4, 4, 1)))
+    print(*render_pool._EXECUTOR._processes, flush=True)
+    if sys.argv[1] == "wait":
+        time.sleep(120)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.parametrize("ending", ["exit", "kill"])
+def test_render_workers_end_with_the_server_process(tmp_path, ending):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    script = tmp_path / "server.py"
+    script.write_text(_SERVER_STAND_IN.format(root=str(Path(__file__).resolve().parent.parent)))
+    server = subprocess.Popen([sys.executable, str(script), "wait" if ending == "kill" else "exit"],
+                              stdout=subprocess.PIPE, text=True, env={**os.environ, "MPLBACKEND": "Agg"})
+    try:
+        workers = [int(pid) for pid in server.stdout.readline().split()]
+        assert workers, "the stand-in server started no render worker"
+        if ending == "kill":
+            server.send_signal(signal.SIGKILL)  # no clean shutdown at all
+        server.wait(timeout=60)
+        deadline = time.monotonic() + 20
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not any(_alive(pid) for pid in workers), f"render workers outlived the server ({ending})"
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+
+
+@pytest.mark.parametrize("name", ["dilation 2, 3 channels", "stride 2 uncovered"])
+def test_the_player_in_chromium_paints_the_composited_frames(browser_page, name):
+    # The page carries band-only layers, the outline as a colour and deflated frames: the canvas must still show
+    # exactly the frames numpy composites (and the GIF holds).
+    import base64
+
+    animation = sweep_animation(CASES[name])
+    browser_page.set_content(animation.player_html(0))
+    browser_page.wait_for_selector("#sweep-player[data-ready='1']")
+    for t in sorted({0, 1, len(animation) // 2, len(animation) - 1}):
+        url = browser_page.evaluate("t => { draw(t); return document.getElementById('sweep-canvas').toDataURL(); }", t)
+        shown = np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB"))
+        np.testing.assert_array_equal(shown, animation.frame_rgb(t), err_msg=f"{name}: frame {t}")

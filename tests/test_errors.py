@@ -106,3 +106,11 @@ def test_work_caps_refuse_to_run_but_the_formula_still_answers():
 def test_error_is_a_value_error_with_fields():
     exc = error_of(lambda: ConvSpec(1, 1, 3, stride=0))
     assert isinstance(exc, ValueError) and exc.why and exc.fix
+
+
+def test_error_survives_pickling_from_a_worker_process():
+    import pickle
+
+    exc = error_of(lambda: ConvSpec(1, 1, 3, stride=0))
+    back = pickle.loads(pickle.dumps(exc))
+    assert (back.param, back.why, back.fix, str(back)) == (exc.param, exc.why, exc.fix, str(exc))

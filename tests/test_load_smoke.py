@@ -24,17 +24,17 @@ def test_load_generator_reports_figures_and_no_errors(tmp_path):
     mix = ",".join(f"{Path(file).stem}=1" for file, _ in pages) + f",{Path(pages[0][0]).stem}=1"
     out = tmp_path / "load.json"
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "load.py"), "--mix", mix, "--duration", "8", "--interval", "1",
+        [sys.executable, str(ROOT / "benchmarks" / "load.py"), "--mix", mix, "--duration", "15", "--interval", "1",
          "--ramp", "1", "--json", str(out)],
         cwd=ROOT, capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, f"load.py failed:\n{proc.stdout}\n{proc.stderr}"
     assert "p95" in proc.stdout and "peak memory" in proc.stdout, proc.stdout
     report = json.loads(out.read_text())["app"]
-    assert report["errors"] == [], report["errors"]
+    assert report["errors"] == [], (report["errors"], proc.stdout)
     assert set(report["pages"]) == {Path(file).stem for file, _ in pages}
     for name, row in report["pages"].items():
         assert math.isfinite(row["open_p95"]) and row["open_p95"] > 0, f"{name}: the page never opened"
-        if row["updates"]:  # a slow page may not get a second run in 8 s; its numbers must still be sane
+        if row["updates"]:  # a slow page may not get a second run in 15 s; its numbers must still be sane
             assert 0 < row["p50"] <= row["p95"] <= row["max"] < 60, (name, row)
             assert row["kb_per_update"] > 0, name
     assert sum(row["updates"] for row in report["pages"].values()) >= len(pages), report["pages"]
