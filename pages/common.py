@@ -8,12 +8,13 @@ The configuration lives in one place, `st.session_state["config"]` (a LabConfig)
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
 from conv_lab.spec import PADDING_MODES, PARAM, ConvConfigError
-from conv_lab.state import CONFIG_KEYS, UI_KEYS, LabConfig, has_config_keys, parse_query, to_query
+from conv_lab.state import CONFIG_KEYS, UI_KEYS, LabConfig, parse_query, to_query
 
 _PAIRS = ("input_size", "kernel_size", "stride", "padding", "dilation", "output_padding")
 
@@ -27,6 +28,9 @@ def require_entry() -> None:
     the shared controls. Switch the process to app.py's navigation, as st.navigation does,
     and rerun. (Streamlit's AppTest resets that switch on every run, so tests pass here too.)
     """
+    # The page's first call in every run (after app.py's layer controls): fix what moved for url_options.
+    moved = st.session_state.pop("_moved_before_page", None)
+    st.session_state["_moved_this_run"] = _controls_moved() if moved is None else moved
     if st.session_state.pop("_entry_ran", False):
         return
     PagesManager.uses_pages_directory = False
@@ -67,14 +71,11 @@ def _query_dict() -> dict[str, list[str]]:
 
 def load_config_from_url() -> LabConfig:
     """Adopt the URL's configuration when it carries one we did not write (a deep link or back button)."""
-    params = _query_dict()
-    mine = {k: v[-1] for k, v in params.items() if k in CONFIG_KEYS and v}
-    url_is_new = has_config_keys(params) and mine != st.session_state.get("_written")
-    # A rerun carries the URL the browser showed when it was requested. After quick slider presses that is
-    # often our previous write, not yet applied in the browser: when a control moved, the control wins
-    # (adopting the stale URL would undo the newest presses). No control moved: a back button or a link.
-    if "config" not in st.session_state or (url_is_new and not _controls_moved()):
-        config, notices = parse_query(params, UI_KEYS)
+    # This runs first in a run (app.py, before the page): decide what moved before any snapshot is renewed.
+    st.session_state["_moved_this_run"] = st.session_state["_moved_before_page"] = _controls_moved()
+    url = url_options("layer", CONFIG_KEYS, _widget_values(LabConfig()), keep_when_absent=True)
+    if "config" not in st.session_state or url is not None:
+        config, notices = parse_query(_query_dict(), UI_KEYS)
         st.session_state["config"] = config
         st.session_state["notices"] = notices
         _seed_widgets(config)
@@ -83,10 +84,62 @@ def load_config_from_url() -> LabConfig:
     return current_config()
 
 
+# URL-synced options, one mechanism for the layer config, every page's options and page flags.
+# A rerun carries the URL the browser showed when the event was sent; after quick presses that is often our
+# previous write, not yet applied in the browser. Comparing "URL != what we last wrote" would then adopt the
+# stale URL and undo the newest presses. Rule: if any control changed since the last run, the controls win;
+# if none changed, a URL that differs from our last write is adopted (a deep link, the back button).
+# Each group (name) remembers in session state its URL keys, its last write and its controls' values then.
+
+def url_options(name: str, keys: Iterable[str], widget_keys: Iterable[str],
+                keep_when_absent: bool = False) -> dict[str, str] | None:
+    """The URL's values of `keys` (last of each) when the page should take them, else None (the controls rule).
+
+    Taken: on the group's first run or when its first control's state is gone (the page was not drawn: Streamlit
+    dropped it), and when the URL differs from our last write while no control moved. `widget_keys`: the
+    session-state keys of the controls deciding these options (no buttons), first one always drawn; their values
+    at `write_url_options` tell the next run whether a control moved. keep_when_absent: a URL with none of `keys`
+    (arriving from another page) keeps the session's values. Call `write_url_options(name, …)` in the same run.
+    """
+    entry = st.session_state.setdefault("_url_options", {}).setdefault(name, {})
+    entry["keys"], entry["widgets"] = tuple(keys), tuple(widget_keys)
+    in_url = {k: st.query_params.get_all(k)[-1] for k in entry["keys"] if st.query_params.get_all(k)}
+    if keep_when_absent and not in_url and "written" in entry:
+        return None
+    if "written" not in entry or (entry["widgets"] and entry["widgets"][0] not in st.session_state):
+        return in_url
+    return None if in_url == entry["written"] or _moved_this_run() else in_url
+
+
+def write_url_options(name: str, wanted: dict[str, str], widget_keys: Iterable[str] | None = None) -> None:
+    """Make the group's URL keys exactly `wanted` (drop the others) and remember the write and the controls.
+
+    Writes only when something differs (each write is a message to the browser carrying the whole query string).
+    widget_keys: the controls now, when they changed since `url_options` (e.g. an editor with a new key).
+    """
+    entry = st.session_state["_url_options"][name]
+    entry["widgets"] = entry["widgets"] if widget_keys is None else tuple(widget_keys)
+    for key in entry["keys"]:
+        if key not in wanted and key in st.query_params:
+            del st.query_params[key]
+    # Also when only our last write differs: the browser holds that one, not the (older) URL this run carries.
+    if wanted != entry.get("written", wanted) or any(st.query_params.get(k) != v for k, v in wanted.items()):
+        st.query_params.update(wanted)
+    entry["written"] = dict(wanted)
+    entry["seen"] = {k: st.session_state[k] for k in entry["widgets"] if k in st.session_state}
+
+
 def _controls_moved() -> bool:
-    """True when a layer control holds another value than at the end of the previous run."""
-    seen = st.session_state.get("_controls_seen", {})
-    return any(key in st.session_state and st.session_state[key] != value for key, value in seen.items())
+    """True when a control of any group holds another value than at that group's last write."""
+    return any(key in st.session_state and st.session_state[key] != value
+               for entry in st.session_state.get("_url_options", {}).values()
+               for key, value in entry.get("seen", {}).items())
+
+
+def _moved_this_run() -> bool:
+    """Whether a control moved, as decided at the start of this run (before any group renewed its snapshot)."""
+    moved = st.session_state.get("_moved_this_run")
+    return _controls_moved() if moved is None else moved
 
 
 def _seed_widgets_missing(config: LabConfig) -> None:
@@ -97,13 +150,7 @@ def _seed_widgets_missing(config: LabConfig) -> None:
 
 def write_url(config: LabConfig) -> None:
     """Put the configuration in the URL, key by key, leaving page options (present=1, …) alone."""
-    wanted = to_query(config)
-    for key in CONFIG_KEYS:
-        if key in wanted and st.query_params.get(key) != wanted[key]:
-            st.query_params[key] = wanted[key]
-        elif key not in wanted and key in st.query_params:
-            del st.query_params[key]
-    st.session_state["_written"] = wanted
+    write_url_options("layer", to_query(config))
 
 
 def _pair_slider(container, name: str, non_square: bool, disabled: bool = False) -> tuple[int, int]:
@@ -164,7 +211,6 @@ def layer_controls(container=None) -> LabConfig:
     for name in _PAIRS:
         for key in ([f"w_{name}"] if non_square else [f"w_{name}_h", f"w_{name}_w"]):
             st.session_state[key] = values[key]
-    st.session_state["_controls_seen"] = {key: st.session_state.get(key) for key in values}
     write_url(new)
     return new
 
@@ -194,14 +240,10 @@ def apply_config(config: LabConfig) -> None:
 
 def page_flag(key: str, label: str, help_text: str) -> bool:
     """A sidebar toggle mirrored in the URL as `key=1` (e.g. present=1), read on load."""
-    widget, written = f"w_flag_{key}", f"_flag_written_{key}"
-    url_value = st.query_params.get(key)
-    if widget not in st.session_state or st.session_state.get(written, "unset") != url_value:
-        st.session_state[widget] = url_value == "1"
+    widget = f"w_flag_{key}"
+    url = url_options(f"flag_{key}", [key], [widget])
+    if url is not None:
+        st.session_state[widget] = url.get(key) == "1"
     value = st.sidebar.toggle(label, key=widget, help=help_text)
-    if value and url_value != "1":  # write only on change: each write is a message to the browser
-        st.query_params[key] = "1"
-    elif not value and key in st.query_params:
-        del st.query_params[key]
-    st.session_state[written] = "1" if value else None
+    write_url_options(f"flag_{key}", {key: "1"} if value else {})
     return value

@@ -9,7 +9,8 @@ from conv_lab.feature_maps import OPTION_KEYS, SCALES, UPLOAD, FeatureOptions, o
 from conv_lab.filter_banks import BANKS, sees_text
 from conv_lab.images import SAMPLES, ImageError, read_upload, sample_picture
 from conv_lab.spec import ConvConfigError
-from pages.common import current_config, require_entry, show_config_error, show_notices
+from pages.common import current_config, require_entry, show_config_error, show_notices, url_options, \
+    write_url_options
 
 require_entry()
 config = current_config()
@@ -20,12 +21,12 @@ st.caption(f"Why do {config.in_channels} input channels and {config.out_channels
            "kernel beside it.")
 show_notices()
 
-# Page options: the URL seeds the widgets (first visit, back button); the widgets write the URL.
-url_options, url_notices = parse_options({k: st.query_params.get_all(k) for k in OPTION_KEYS if k in st.query_params})
-if st.session_state.get("_fm_written") != options_query(url_options) or "w_fm_bank" not in st.session_state:
+# Page options: the URL seeds the widgets (first visit, a link, back button); the widgets write the URL.
+in_url = url_options("feature_maps", OPTION_KEYS, [f"w_fm_{key}" for key in OPTION_KEYS])
+if in_url is not None:
+    url_choice, st.session_state["_fm_notices"] = parse_options(in_url)
     for key in OPTION_KEYS:
-        st.session_state[f"w_fm_{key}"] = getattr(url_options, key)
-    st.session_state["_fm_notices"] = url_notices
+        st.session_state[f"w_fm_{key}"] = getattr(url_choice, key)
 for notice in st.session_state.get("_fm_notices", []):
     st.warning(f"Link setting not used — {notice}", icon="⚠️")
 
@@ -70,13 +71,9 @@ except ConvConfigError as exc:
 if run is not None:
     options = FeatureOptions(image, bank, int(seed), relu, own_size, scale,
                              min(options.filter, len(run.filters) - 1))
-wanted = options_query(options)
-for key in OPTION_KEYS:
-    if key in wanted and st.query_params.get(key) != wanted[key]:
-        st.query_params[key] = wanted[key]
-    elif key not in wanted and key in st.query_params:
-        del st.query_params[key]
-st.session_state["_fm_written"] = wanted
+    if st.session_state.get("w_fm_filter") != options.filter:  # assign only to change it: it moves the control
+        st.session_state["w_fm_filter"] = options.filter
+write_url_options("feature_maps", options_query(options))
 if run is None:
     st.stop()
 
@@ -97,7 +94,6 @@ st.image(data, caption=caption, output_format=image_format(data))
 grid, grid_caption = maps_grid_image(run, per_map=scale == "map", highlight=options.filter)
 st.image(grid, caption=grid_caption, output_format=image_format(grid))
 
-st.session_state["w_fm_filter"] = options.filter
 chosen = st.selectbox("Enlarge map", list(range(len(run.filters))), key="w_fm_filter",
                       format_func=lambda i: f"#{i} {run.filters[i].name} — sees "
                                             f"{sees_text(run.filters[i].sees, run.prepared.channel_names)}")

@@ -10,7 +10,8 @@ from conv_lab.matrix_view import (ambiguity, matrix_story, padding_story, parse_
                                   too_large_text)
 from conv_lab.spec import ConvConfigError, fmt
 from conv_lab.state import share_query_string
-from pages.common import apply_config, current_config, page_flag, require_entry, show_config_error, show_notices
+from pages.common import apply_config, current_config, page_flag, require_entry, show_config_error, show_notices, \
+    url_options, write_url_options
 
 require_entry()
 
@@ -48,20 +49,14 @@ notices = []
 
 def _url_choice(key, label, options, parse, to_raw, container, help_text, format_func=str):
     """A selectbox mirrored in the URL as `key=…` (read on load, clamped with a notice)."""
-    widget, written = f"w_mx_{key}", f"_mx_written_{key}"
-    url_value = st.query_params.get(key)
-    if (widget not in st.session_state or st.session_state.get(written, "unset") != url_value
-            or st.session_state[widget] not in options):
-        value, notice = parse(url_value)
+    widget = f"w_mx_{key}"
+    if url_options(f"matrix_{key}", [key], [widget]) is not None or st.session_state[widget] not in options:
+        value, notice = parse(st.query_params.get(key))
         st.session_state[widget] = value
         notices.extend([notice] if notice else [])
     value = container.selectbox(label, options, key=widget, format_func=format_func, help=help_text)
     raw = to_raw(value)
-    if raw is None and key in st.query_params:
-        del st.query_params[key]
-    elif raw is not None and st.query_params.get(key) != raw:
-        st.query_params[key] = raw
-    st.session_state[written] = raw
+    write_url_options(f"matrix_{key}", {} if raw is None else {key: raw})
     return value
 
 
@@ -82,12 +77,10 @@ chan = _url_choice("channel", "Input channel" + (" (layer output channel)" if tr
                    controls, "Which channel's block of C and of the padded grid") if d.in_channels > 1 else 0
 whole = geom.fits(padded)
 if whole and (d.in_channels > 1 or d.out_channels > 1):
-    whole = controls.toggle("Whole C (every block)", value=st.query_params.get("blocks") != "0", key="w_mx_blocks",
-                            help="Off: only the selected filter × channel block")
-    if whole:
-        st.query_params.pop("blocks", None)
-    else:
-        st.query_params["blocks"] = "0"
+    if (url := url_options("matrix_blocks", ["blocks"], ["w_mx_blocks"])) is not None:
+        st.session_state["w_mx_blocks"] = url.get("blocks") != "0"
+    whole = controls.toggle("Whole C (every block)", key="w_mx_blocks", help="Off: only the selected filter × channel block")
+    write_url_options("matrix_blocks", {} if whole else {"blocks": "0"})
 for notice in notices:
     st.warning(f"Link setting not used — {notice}", icon="⚠️")
 if not geom.fits(padded):

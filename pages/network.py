@@ -12,7 +12,7 @@ from conv_lab.network_presets import PRESET_BY_NAME, PRESETS
 from conv_lab.network_torch import run_plan
 from conv_lab.network_view import flow_table, skip_verdict
 from conv_lab.spec import ConvConfigError
-from pages.common import require_entry, show_config_error
+from pages.common import require_entry, show_config_error, url_options, write_url_options
 
 require_entry()
 state = st.session_state
@@ -33,17 +33,22 @@ def _apply_preset() -> None:
         _load(preset.input_shape, preset.rows, preset.skips)
 
 
-url = (st.query_params.get("net"), st.query_params.get("skip"))
-if "net_rows" not in state or (url[0] is not None and url != state.get("net_written")):
-    if url[0] is None:
-        first = PRESETS[0]
-        _load(first.input_shape, first.rows, first.skips)
-        state["w_net_preset"] = first.name
-    else:
-        shape, rows, notices = decode_network(url[0])
-        skips, skip_notices = decode_skips(url[1])
-        _load(shape, rows, skips, notices + skip_notices)
-        state["w_net_preset"] = "—"
+def _controls() -> list[str]:
+    """What decides the stack (for url_options): the editors' keys change with each loaded stack."""
+    version = state.get("net_version", 0)
+    return ["net_rows", "w_net_preset", *INPUT_KEYS, f"w_net_layers_{version}", f"w_net_skips_{version}"]
+
+
+url = url_options("network", ("net", "skip"), _controls(), keep_when_absent=True)
+if url is not None and "net" in url:  # a link or the back button
+    shape, rows, notices = decode_network(url["net"])
+    skips, skip_notices = decode_skips(url.get("skip"))
+    _load(shape, rows, skips, notices + skip_notices)
+    state["w_net_preset"] = "—"
+elif "net_rows" not in state:  # first visit: the first preset
+    first = PRESETS[0]
+    _load(first.input_shape, first.rows, first.skips)
+    state["w_net_preset"] = first.name
 
 st.title("Network planner")
 st.caption("Stack layers with PyTorch's own argument names and follow the shape through them. The formula gives each "
@@ -105,12 +110,7 @@ for notice in result.notices:
     st.warning(notice, icon="⚠️")
 
 net_value, skip_value = encode_network(input_shape, parse_rows(rows)), encode_skips(skips)
-for key, value in (("net", net_value), ("skip", skip_value)):
-    if value and st.query_params.get(key) != value:
-        st.query_params[key] = value
-    elif not value and key in st.query_params:
-        del st.query_params[key]
-state["net_written"] = (net_value, skip_value or None)
+write_url_options("network", {"net": net_value, **({"skip": skip_value} if skip_value else {})}, _controls())
 
 st.subheader("Shape flow")
 metrics = st.columns(4)

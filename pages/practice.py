@@ -5,7 +5,7 @@ import streamlit as st
 from conv_lab import limits
 from conv_lab.practice import LEVELS, question_at, question_set
 from conv_lab.practice_check import Answer, PracticeSettings, Score, check_answer, new_seed, parse_settings
-from pages.common import require_entry
+from pages.common import require_entry, url_options, write_url_options
 
 require_entry()
 
@@ -14,30 +14,19 @@ PAGE_KEYS = ("seed", "level", "n", "teacher")
 
 
 def _load_settings() -> PracticeSettings:
-    """Settings from the URL on arrival (or when the URL changed under us), else from this session."""
-    params = {k: st.query_params.get_all(k) for k in st.query_params.keys()}
-    in_url = {k: v[-1] for k, v in params.items() if k in PAGE_KEYS and v}
-    arrived = "pr_settings" not in st.session_state
-    if arrived or (in_url and in_url != st.session_state.get("pr_written")):  # back from another page: keep our place
-        settings, notices = parse_settings(params, new_seed())
-        _use(settings)
-        st.session_state["pr_notices"] = notices
+    """Settings from the URL on arrival, a link or the back button; else from this session (see url_options)."""
+    in_url = url_options("practice", PAGE_KEYS, ["w_pr_level", "w_pr_seed", "w_pr_teacher", "pr_settings"],
+                         keep_when_absent=True)  # back from another page: keep our place
+    if in_url is not None:
+        settings, st.session_state["pr_notices"] = parse_settings(in_url, new_seed())
+        st.session_state["pr_settings"] = settings
+    _use(st.session_state["pr_settings"])  # also re-seeds the controls Streamlit dropped on another page
     return st.session_state["pr_settings"]
 
 
 def _use(settings: PracticeSettings) -> None:
     st.session_state.update(pr_settings=settings, w_pr_level=settings.level, w_pr_seed=settings.seed,
                             w_pr_teacher=settings.teacher)
-
-
-def _write_url(settings: PracticeSettings) -> None:
-    wanted = settings.query()
-    for key in PAGE_KEYS:
-        if key in wanted and st.query_params.get(key) != wanted[key]:
-            st.query_params[key] = wanted[key]
-        elif key not in wanted and key in st.query_params:
-            del st.query_params[key]
-    st.session_state["pr_written"] = wanted
 
 
 def _on_set_change() -> None:  # level or seed changed: start that set from question 1
@@ -94,7 +83,7 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
     st.toggle("Teacher view", key="w_pr_teacher", on_change=_on_teacher, help="Show the answers to every question")
 
 settings = st.session_state["pr_settings"]
-_write_url(settings)
+write_url_options("practice", settings.query())
 seed, level, number = settings.seed, settings.level, settings.number
 key, token = (seed, level, number), _token(settings)
 question = question_at(seed, level, number)

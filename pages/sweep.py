@@ -3,12 +3,13 @@
 import streamlit as st
 
 from conv_lab import limits
-from conv_lab.animate import sweep_animation
+from conv_lab.player import sweep_player
 from conv_lab.spec import ConvConfigError
 from conv_lab.sweep import Region, region_for
 from conv_lab.sweep_data import SweepRequest, build_sweep, step_lines, torch_check
 from conv_lab.sweep_options import SweepOptions, clamp_step, parse_sweep_query
-from pages.common import current_config, require_entry, show_config_error, show_notices
+from pages.common import current_config, require_entry, show_config_error, show_notices, url_options, \
+    write_url_options
 
 require_entry()
 
@@ -18,20 +19,33 @@ WIDGETS = {"op": "w_sweep_op", "filter_index": "w_sweep_filter", "channel": "w_s
            "values": "w_sweep_values", "region": "w_sweep_region", "ceil_mode": "w_sweep_ceil",
            "count_include_pad": "w_sweep_include_pad"}
 
-# Adopt the URL's options on the first run and whenever the URL changed behind our back (a link, back button).
-url_now = {k: st.query_params.get(k) for k in OPTION_KEYS if k in st.query_params}
-if "w_sweep_op" not in st.session_state or url_now != st.session_state.get("_sweep_written"):
+# Adopt the URL's options on the first run and on a link or the back button (see pages.common.url_options).
+url_now = url_options("sweep", OPTION_KEYS, WIDGETS.values())
+if url_now is not None:
     options, notices = parse_sweep_query(url_now, config)
     for name, key in WIDGETS.items():
         st.session_state[key] = getattr(options, name)
     st.session_state["_sweep_speed"], st.session_state["_sweep_notices"] = options.speed, notices
 
-# Keep every option across runs (Streamlit drops the state of widgets a run did not draw), clamped to this layer.
+
+
+def _set(key: str, value, drawn: bool = True) -> None:
+    """Assign a control's state. Each assignment also moves the control in the browser, undoing a press made while
+    this run was on its way: a drawn control only when its value must change; one this run does not draw always
+    (else Streamlit drops its state)."""
+    if not drawn or st.session_state.get(key) != value:
+        st.session_state[key] = value
+
+
+# Keep every option across runs, clamped to this layer.
 defaults = SweepOptions()
+op_now = st.session_state.get("w_sweep_op", defaults.op)
+hidden = {"w_sweep_filter": op_now != "conv", "w_sweep_ceil": op_now == "conv", "w_sweep_include_pad": op_now != "avg"}
 for name, key in WIDGETS.items():
-    st.session_state[key] = st.session_state.get(key, getattr(defaults, name))
-st.session_state["w_sweep_filter"] = min(st.session_state["w_sweep_filter"], config.out_channels - 1)
-st.session_state["w_sweep_channel"] = min(st.session_state["w_sweep_channel"], config.in_channels - 1)
+    if key not in ("w_sweep_step", "w_sweep_region"):  # these two: below, once the sweep's size is known
+        _set(key, st.session_state.get(key, getattr(defaults, name)), drawn=not hidden.get(key, False))
+_set("w_sweep_filter", min(st.session_state["w_sweep_filter"], config.out_channels - 1), not hidden["w_sweep_filter"])
+_set("w_sweep_channel", min(st.session_state["w_sweep_channel"], config.in_channels - 1))
 
 st.title("Kernel sweep")
 st.caption("The kernel slides over the padded grid (padding in grey, with the values the padding mode really puts "
@@ -70,7 +84,7 @@ except ConvConfigError as exc:
 total = len(sweep)
 ho, wo = sweep.out_shape
 step_notices: list[str] = []
-st.session_state["w_sweep_step"] = clamp_step(int(st.session_state.get("w_sweep_step", 1)), total, step_notices)
+_set("w_sweep_step", clamp_step(int(st.session_state.get("w_sweep_step", 1)), total, step_notices), drawn=total > 1)
 for notice in step_notices:
     st.warning(f"Link setting not used — {notice}", icon="⚠️")
 whole = region_for(sweep, 0, 0)
@@ -83,6 +97,7 @@ if over_budget:
     st.radio("Animate", ["region", "row"], key="w_sweep_region", horizontal=True,
              format_func={"region": "a block of outputs around the position", "row": "one output row"}.get)
 else:
+    _set("w_sweep_region", st.session_state.get("w_sweep_region", defaults.region), drawn=False)
     if total > 1:
         st.caption(f"{total} window positions → a {ho}×{wo} output.")
 
@@ -98,7 +113,7 @@ front = max(0, min(st.session_state["w_sweep_channel"] - sweep.channels[0], len(
 if op == "conv" and st.session_state["w_sweep_channel"] not in sweep.channels:
     st.caption(f"Filter {request.filter_index} reads input channels {sweep.channels[0]}–{sweep.channels[-1]} "
                f"(its group); showing channel {sweep.channels[front]} in front.")
-animation = sweep_animation(request, region, front)
+animation = sweep_player(request, region, front)  # rendered in a worker process, shared
 start = animation.positions.index((row, col))
 st.iframe(animation.player_html(start, st.session_state["_sweep_speed"]))
 st.download_button("⬇️ Download GIF (for slides)", data=lambda: animation.gif_bytes, file_name="conv-lab-sweep.gif",
@@ -118,10 +133,4 @@ if cost <= limits.MAX_MACS // 10:
 chosen = SweepOptions(op, request.filter_index if op == "conv" else 0, st.session_state["w_sweep_channel"], step,
                       values, st.session_state["w_sweep_region"], st.session_state["w_sweep_ceil"],
                       st.session_state["w_sweep_include_pad"], st.session_state["_sweep_speed"])
-wanted = chosen.to_query()
-for key in OPTION_KEYS:
-    if key in wanted and st.query_params.get(key) != wanted[key]:
-        st.query_params[key] = wanted[key]
-    elif key not in wanted and key in st.query_params:
-        del st.query_params[key]
-st.session_state["_sweep_written"] = wanted
+write_url_options("sweep", chosen.to_query())

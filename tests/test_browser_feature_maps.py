@@ -103,3 +103,24 @@ def test_screenshots_of_the_page(server_url, browser_page, name, query, size):
                            ".filter(e => e.complete && e.naturalWidth > 0).length >= 3")
     assert page.locator("[data-testid='stException']").count() == 0
     page.screenshot(path=str(artifact(f"feature_maps_{name}.png")))
+
+
+@pytest.mark.parametrize("gap_ms", [0, 40])
+def test_quick_seed_presses_all_count_and_reach_the_url(server_url, browser_page, gap_ms):
+    # Three quick ArrowUp presses on the seed: each rerun carries the URL the browser showed when the press was
+    # sent (often our previous write, not yet applied); the newest press must win, on the page and in the URL.
+    page = browser_page
+    _open(page, f"{server_url}/feature-maps?input=3x32x32&filters=4&kernel=3&bank=random")
+    wait_idle(page, 60_000)
+    page.get_by_text("Output").first.wait_for(timeout=60_000)
+    seed = page.get_by_role("spinbutton", name="Seed")
+    seed.focus()
+    for _ in range(3):
+        page.keyboard.press("ArrowUp")
+        page.wait_for_timeout(gap_ms)
+    page.wait_for_function("() => location.search.includes('seed=')", timeout=30_000)
+    wait_idle(page)
+    page.wait_for_timeout(1_500)
+    wait_idle(page)
+    assert seed.input_value() == "3"
+    assert "seed=3" in page.url.split("?")[1].split("&")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import io
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
+import pytest
 from PIL import Image, ImageSequence
 
 from conftest import artifact, wait_idle
@@ -98,3 +99,30 @@ def test_pooling_and_large_config_in_the_browser(browser_page, server_url):
     total = int(count.split("/")[1])
     assert 1 < total <= 1025 and int(count.split("/")[0]) == total - 1  # starts at the picked (last) position
     page.screenshot(path=str(artifact("sweep_large.png")))
+
+
+def _settled(page) -> None:
+    """Wait until the reruns the last presses caused have all finished (a pause, then idle again)."""
+    wait_idle(page)
+    page.wait_for_timeout(1_500)
+    wait_idle(page)
+
+
+@pytest.mark.parametrize("gap_ms", [0, 40])
+def test_quick_step_presses_all_count_and_reach_the_url(browser_page, server_url, gap_ms):
+    # Each rerun carries the URL the browser showed when the press was sent; after quick presses that is our
+    # previous write, not yet applied. The page must keep the newest press, not adopt that stale URL (nor move the
+    # slider back to an older value while a press is on its way).
+    page = browser_page
+    open_sweep(page, server_url, "input=3x16x16&filters=4&kernel=3&stride=1&padding=1")
+    page.get_by_role("slider", name="Output position (step)").focus()
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(gap_ms)
+    page.wait_for_function("() => location.search.includes('step=')", timeout=30_000)
+    _settled(page)
+    assert page.get_by_text("Step 4 of 256: output (0, 3)").is_visible()
+    assert parse_qs(urlparse(page.url).query)["step"] == ["4"]
+    thumb = page.locator("[data-testid='stSlider']").filter(has_text="Output position").locator(
+        "[data-testid='stSliderThumbValue']")
+    assert thumb.inner_text() == "4"
