@@ -63,3 +63,19 @@ PRESETS: tuple[NetworkPreset, ...] = (
                                     "output_padding=1"))),
 )
 PRESET_BY_NAME = {p.name: p for p in PRESETS}
+
+
+def preset_for_link(net: str, skip: str | None = None) -> str:
+    """The name of the preset a share link (`net=`, `skip=`) opens exactly, or '—' for a stack of one's own.
+
+    >>> preset_for_link("I1x32x32-C6k5-R-A2-C16k5-R-A2-F-L120-R-L84-R-L10")
+    'LeNet-5 (1×32×32)'
+    """
+    from .network import parse_rows
+    from .network_codec import encode_network, encode_skips
+
+    for preset in PRESETS:
+        if (encode_network(preset.input_shape, parse_rows(preset.rows)) == net
+                and (encode_skips(preset.skips) or None) == (skip or None)):
+            return preset.name
+    return "—"

@@ -8,7 +8,7 @@ from conv_lab.network import SKIP_MODES, Skip, parse_rows, plan
 from conv_lab.network_codec import decode_network, decode_skips, encode_network, encode_skips
 from conv_lab.network_export import export_code
 from conv_lab.network_layers import LAYER_KINDS
-from conv_lab.network_presets import PRESET_BY_NAME, PRESETS
+from conv_lab.network_presets import PRESET_BY_NAME, PRESETS, preset_for_link
 from conv_lab.network_torch import run_plan
 from conv_lab.network_view import flow_table, skip_verdict
 from conv_lab.spec import ConvConfigError
@@ -44,7 +44,7 @@ if url is not None and "net" in url:  # a link or the back button
     shape, rows, notices = decode_network(url["net"])
     skips, skip_notices = decode_skips(url.get("skip"))
     _load(shape, rows, skips, notices + skip_notices)
-    state["w_net_preset"] = "—"
+    state["w_net_preset"] = preset_for_link(url["net"], url.get("skip"))
 elif "net_rows" not in state:  # first visit: the first preset
     first = PRESETS[0]
     _load(first.input_shape, first.rows, first.skips)

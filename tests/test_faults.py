@@ -98,7 +98,7 @@ def before_restart():
 # Known finding (issue #9 report): /network writes its stack to the URL as `net=`, and a page opened from
 # that URL shows "Preset: —" and drops the preset's caption, while the session that wrote it showed
 # "LeNet-5". Remove this mark once pages/network.py names the preset a URL stack equals.
-KNOWN_RESTART_DIFFERENCES = {"network": "the preset name is not recovered from net= in the URL"}
+KNOWN_RESTART_DIFFERENCES: dict[str, str] = {}  # page url -> why it may differ after a restart
 
 
 def _restart_params():

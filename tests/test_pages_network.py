@@ -138,3 +138,17 @@ def test_input_shape_controls():
     assert at.query_params["net"].startswith("I1x28x28-")
     at.number_input(key="w_net_batch").set_value(4).run()
     assert _metrics(at)["Output"] == "(4, 10)" and at.query_params["net"].startswith("I1x28x28n4-")
+
+
+def test_a_shared_link_to_a_preset_shows_its_name():
+    from conv_lab.network import parse_rows
+    from conv_lab.network_codec import encode_network, encode_skips
+    from conv_lab.network_presets import PRESETS
+
+    for preset in PRESETS:
+        query = {"net": encode_network(preset.input_shape, parse_rows(preset.rows))}
+        if preset.skips:
+            query["skip"] = encode_skips(preset.skips)
+        at = run_app(page="pages/network.py", query=query)
+        assert not at.exception
+        assert at.selectbox(key="w_net_preset").value == preset.name
