@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import ast
 import asyncio
 import os
 import subprocess
@@ -27,15 +26,9 @@ from st_session import StreamlitSession  # noqa: E402
 from conftest import run_async  # noqa: E402
 
 
-def _pages() -> list[tuple[str, str]]:
-    tree = ast.parse((ROOT / "app.py").read_text())
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "PAGES" for t in node.targets):
-            return [(entry[0], entry[2]) for entry in ast.literal_eval(node.value)]
-    raise AssertionError("app.py has no PAGES list")
+from load import app_pages  # noqa: E402  (reads app.py's PAGES with ast, without importing the app)
 
-
-PAGES = _pages()
+PAGES = app_pages()
 DEEP_LINK = "kernel=4x3&input=2x13x11&filters=6&stride=2&padding=1&dilation=2"  # not in the order the app writes
 
 

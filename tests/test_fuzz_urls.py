@@ -13,7 +13,6 @@ not echo the URL's text.
 
 from __future__ import annotations
 
-import ast
 import asyncio
 import sys
 from pathlib import Path
@@ -30,15 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
-def _pages() -> list[tuple[str, str]]:
-    tree = ast.parse((ROOT / "app.py").read_text())
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "PAGES" for t in node.targets):
-            return [(entry[0], entry[2]) for entry in ast.literal_eval(node.value)]
-    raise AssertionError("app.py has no PAGES list")
+from load import app_pages  # noqa: E402  (reads app.py's PAGES with ast, without importing the app)
 
-
-PAGES = _pages()
+PAGES = app_pages()
 MARKER = "<b id=cvlab-xss>"  # if this ever reaches the page as HTML, user text is rendered raw
 
 _tricky = st.sampled_from([
