@@ -156,7 +156,7 @@ def main() -> int:
         proc = None
         url = args.url
         if not url:
-            from conftest import start_server
+            from conftest import start_server, stop_server
 
             proc, url = start_server()
         try:
@@ -164,8 +164,7 @@ def main() -> int:
             print(f"page rerun p95/target = {pct(page, 95) / TARGET_S:.2f}")
         finally:
             if proc is not None:
-                proc.terminate()
-                proc.wait(10)
+                stop_server(proc)
     return 0
 
 

@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, start_server  # noqa: E402
+from conftest import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server  # noqa: E402
 
 # Runs in the page: stamps key presses, torch.Size text changes and script-run ends.
 PROBE = """
@@ -168,8 +168,7 @@ def main() -> int:
             browser.close()
     finally:
         if proc is not None:
-            proc.terminate()
-            proc.wait(10)
+            stop_server(proc)
     return 0
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, start_server  # noqa: E402
+from conftest import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server  # noqa: E402
 
 DOCS = ROOT / "docs"
 SHAPE_LAB_LINK = "/?input=3x32x32&filters=64&kernel=3&stride=2&padding=1"
@@ -47,8 +47,7 @@ def main() -> None:
             page.screenshot(path=str(DOCS / "sweep_page.png"))
             browser.close()
     finally:
-        proc.terminate()
-        proc.wait(10)
+        stop_server(proc)
     for name in ("shape_lab.png", "sweep.gif", "sweep_page.png"):
         print(f"wrote docs/{name} ({(DOCS / name).stat().st_size:,} bytes)")
 

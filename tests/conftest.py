@@ -107,8 +107,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int | None = None) -> tuple[subprocess.Popen, str]:
-    """Start `streamlit run app.py` on a free port and wait for its health check."""
+def start_server(port: int | None = None, timeout: float = 30) -> tuple[subprocess.Popen, str]:
+    """Start `streamlit run app.py` (on a free port unless given) and wait up to `timeout` s for its health check."""
     port = port or _free_port()
     env = {**os.environ, "MPLBACKEND": "Agg"}
     proc = subprocess.Popen(
@@ -117,14 +117,24 @@ def start_server(port: int | None = None) -> tuple[subprocess.Popen, str]:
          "--server.fileWatcherType", "none"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
+    for _ in range(int(timeout * 10)):
         try:
             if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
                 return proc, url
         except OSError:
             time.sleep(0.1)
     proc.kill()
-    raise RuntimeError("Streamlit server did not become healthy in 30 s")
+    raise RuntimeError(f"Streamlit server did not become healthy in {timeout:.0f} s")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    """Stop a server started by `start_server`: terminate, then kill if it lingers."""
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
 
 
 @pytest.fixture(scope="session")
@@ -137,11 +147,7 @@ def server_url():
     try:
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_server(proc)
 
 
 def _need_browser():

@@ -10,11 +10,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -23,38 +19,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from st_session import StreamlitSession  # noqa: E402
-from conftest import run_async  # noqa: E402
-
-
+from conftest import run_async, start_server, stop_server  # noqa: E402
 from load import app_pages  # noqa: E402  (reads app.py's PAGES with ast, without importing the app)
 
 PAGES = app_pages()
 DEEP_LINK = "kernel=4x3&input=2x13x11&filters=6&stride=2&padding=1&dilation=2"  # not in the order the app writes
-
-
-def _start(port: int) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=ROOT, env={**os.environ, "MPLBACKEND": "Agg"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(600):
-        try:
-            if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1).read() == b"ok":
-                return proc
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("server did not start")
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
 
 
 def _first_difference(expected, got) -> str:
@@ -79,12 +48,12 @@ def before_restart():
     from load import free_port
 
     port = free_port()
-    proc = _start(port)
+    proc, _ = start_server(port, timeout=60)
     try:
         url = f"http://127.0.0.1:{port}"
         seen = {page: run_async(_open(url, DEEP_LINK, page, warm_up=True)) for _, page in PAGES}
     finally:
-        _stop(proc)  # the restart: every session and all server memory are gone
+        stop_server(proc)  # the restart: every session and all server memory are gone
     return port, seen
 
 
@@ -109,11 +78,11 @@ def test_restart_reopens_the_same_page_from_the_url(before_restart, page):
     assert before.final_query, f"/{page} wrote no URL: a restart would lose the student's settings"
     for key_value in DEEP_LINK.split("&"):
         assert key_value in before.final_query.split("&"), f"/{page} dropped {key_value} from the URL"
-    proc = _start(port)  # same address, fresh process; the browser reconnects with the URL it holds
+    proc, _ = start_server(port, timeout=60)  # same address, fresh process; the browser reconnects with the URL it holds
     try:
         after = run_async(_open(f"http://127.0.0.1:{port}", before.final_query, page))
     finally:
-        _stop(proc)
+        stop_server(proc)
     assert after.ok, f"/{page} as the first request after a restart: {after.errors}"
     assert not after.page_not_found
     assert after.final_query == before.final_query
