@@ -111,13 +111,7 @@ class PoolSweep(Sweep):
         rows, cols = rows or (0, self.out_shape[0]), cols or (0, self.out_shape[1])
         return self._counts(0, *rows)[:, None] * self._counts(1, *cols)[None, :]
 
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        index = int(index) + (len(self) if index < 0 else 0)
-        if not 0 <= index < len(self):
-            raise IndexError(f"step {index} is outside 0…{len(self) - 1}")
-        row, col = divmod(index, self.out_shape[1])
+    def _step(self, index: int, row: int, col: int) -> SweepStep:
         window = self._window(row, col)
         if self.op == "max":
             value = float(window.max())

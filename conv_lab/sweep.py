@@ -93,7 +93,10 @@ class Sweep(Sequence):
         index = int(index) + (len(self) if index < 0 else 0)
         if not 0 <= index < len(self):
             raise IndexError(f"step {index} is outside 0…{len(self) - 1}")
-        row, col = divmod(index, self.out_shape[1])
+        return self._step(index, *divmod(index, self.out_shape[1]))
+
+    def _step(self, index: int, row: int, col: int) -> SweepStep:
+        """The step at output (row, col): products, per-channel sums and the value (pooling overrides this)."""
         products, sums, value = self._combine(self._window(row, col))
         return SweepStep(index, (row, col), self.tap_cells(row, col), products, sums, self.bias, value)
 
