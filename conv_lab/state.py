@@ -9,7 +9,7 @@ combinations that torch rejects; the page shows that message.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from typing import Iterable, Mapping, Union
 
 from . import limits
@@ -256,21 +256,3 @@ def parse_query(params: Mapping[str, QueryValue], extra_keys: Iterable[str] = ()
             if parsed is not None:
                 values[key] = parsed
     return replace(base, **values), notices
-
-
-def has_config_keys(params: Mapping[str, QueryValue]) -> bool:
-    """True when a URL carries any layer setting (a deep link), not only page options.
-
-    >>> has_config_keys({"present": "1"}), has_config_keys({"kernel": "5"})
-    (False, True)
-    """
-    return any(k in CONFIG_KEYS for k in params)
-
-
-def config_dict(config: LabConfig) -> dict:
-    """Plain dict of a config (for session state and widgets).
-
-    >>> config_dict(LabConfig())["out_channels"]
-    16
-    """
-    return asdict(config)
