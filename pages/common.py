@@ -215,9 +215,9 @@ def layer_controls(container=None) -> LabConfig:
     return new
 
 
-def show_notices() -> None:
-    """Show what the URL asked for that could not be used, naming each value."""
-    notices = st.session_state.get("notices", [])
+def show_notices(notices: list[str] | None = None) -> None:
+    """Show what the URL asked for that could not be used, naming each value (default: the layer's notices)."""
+    notices = st.session_state.get("notices", []) if notices is None else notices
     if len(notices) == 1:
         st.warning(f"Link setting not used — {notices[0]}", icon=":material/warning:")
     elif notices:

@@ -27,8 +27,7 @@ if in_url is not None:
     url_choice, st.session_state["_fm_notices"] = parse_options(in_url)
     for key in OPTION_KEYS:
         st.session_state[f"w_fm_{key}"] = getattr(url_choice, key)
-for notice in st.session_state.get("_fm_notices", []):
-    st.warning(f"Link setting not used — {notice}", icon="⚠️")
+show_notices(st.session_state.get("_fm_notices", []))
 
 with st.container(horizontal=True):
     image = st.selectbox("Picture", [*SAMPLES, UPLOAD], key="w_fm_image",
@@ -51,7 +50,7 @@ try:
                                   help=f"at most {limits.MAX_UPLOAD_BYTES // (1024 * 1024)} MB; larger than "
                                        f"{limits.MAX_IMAGE_SIDE} px per side is shrunk")
         if upload is None:
-            st.info("Choose a picture to upload; it stays on this server only while you use it.", icon="⬆️")
+            st.info("Choose a picture to upload; it stays on this server only while you use it.", icon=":material/upload:")
             picture = None
         else:
             picture = read_upload(upload.getvalue(), upload.name)
@@ -61,7 +60,7 @@ try:
     run = run_feature_maps(spec, picture, config.height, config.width, bank, int(seed), relu, own_size) \
         if picture is not None else None
 except ImageError as exc:
-    st.error(f"**Picture not used**: {exc.why}.  \n**Fix:** {exc.fix}", icon="🖼️")
+    st.error(f"**Picture not used**: {exc.why}.  \n**Fix:** {exc.fix}", icon=":material/broken_image:")
     run = None
 except ConvConfigError as exc:
     show_config_error(exc)

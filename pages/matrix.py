@@ -32,9 +32,9 @@ except ConvConfigError as exc:
 def _offer_smaller(message: str) -> None:
     smaller = smaller_config(config, padded)
     if smaller is None:
-        st.warning(message + " No smaller input fits: use a smaller kernel, padding or dilation.", icon="📏")
+        st.warning(message + " No smaller input fits: use a smaller kernel, padding or dilation.", icon=":material/straighten:")
         return
-    st.warning(message, icon="📏")
+    st.warning(message, icon=":material/straighten:")
     st.button(f"Use a smaller input: {smaller.in_channels}×{smaller.height}×{smaller.width}, "
               f"{smaller.out_channels} filters", on_click=apply_config, args=(smaller,), key="w_mx_smaller",
               type="primary")
@@ -81,8 +81,7 @@ if whole and (d.in_channels > 1 or d.out_channels > 1):
         st.session_state["w_mx_blocks"] = url.get("blocks") != "0"
     whole = controls.toggle("Whole C (every block)", key="w_mx_blocks", help="Off: only the selected filter × channel block")
     write_url_options("matrix_blocks", {} if whole else {"blocks": "0"})
-for notice in notices:
-    st.warning(f"Link setting not used — {notice}", icon="⚠️")
+show_notices(notices)
 if not geom.fits(padded):
     _offer_smaller(too_large_text(geom, padded) + f" Showing one block: filter {filt} × channel {chan}.")
 

@@ -12,7 +12,7 @@ from conv_lab.network_presets import PRESET_BY_NAME, PRESETS, preset_for_link
 from conv_lab.network_torch import run_plan
 from conv_lab.network_view import flow_table, skip_verdict
 from conv_lab.spec import ConvConfigError
-from pages.common import require_entry, show_config_error, url_options, write_url_options
+from pages.common import require_entry, show_config_error, show_notices, url_options, write_url_options
 
 require_entry()
 state = st.session_state
@@ -64,8 +64,7 @@ input_shape = tuple(int(col.number_input(label, 1, cap, key=key)) for col, label
 chosen = PRESET_BY_NAME.get(state.get("w_net_preset"))
 if chosen:
     st.caption(f"**{chosen.name}** — {chosen.teaches}")
-for notice in state.get("net_notices", []):
-    st.warning(f"Link setting not used — {notice}", icon="⚠️")
+show_notices(state.get("net_notices", []))
 
 version = state["net_version"]
 st.subheader("Layers")
@@ -107,7 +106,7 @@ except ConvConfigError as exc:
     st.stop()
 run = run_plan(result)
 for notice in result.notices:
-    st.warning(notice, icon="⚠️")
+    st.warning(notice, icon=":material/warning:")
 
 net_value, skip_value = encode_network(input_shape, parse_rows(rows)), encode_skips(skips)
 write_url_options("network", {"net": net_value, **({"skip": skip_value} if skip_value else {})}, _controls())
@@ -121,10 +120,10 @@ metrics[3].metric("Layers", f"{len(result.rows)} / {limits.MAX_NETWORK_LAYERS}")
 if result.broken:
     bad = result.rows[result.broken - 1]
     fix = f"  \n**Fix:** {bad.fix}" if bad.fix else ""
-    st.error(f"**Layer {bad.index} ({bad.layer or 'no layer'}) breaks — `{bad.param}`**: {bad.message}.{fix}", icon="🚫")
+    st.error(f"**Layer {bad.index} ({bad.layer or 'no layer'}) breaks — `{bad.param}`**: {bad.message}.{fix}", icon=":material/block:")
 if run.failed != result.broken:
     st.warning(f"The formula and torch disagree about where the stack breaks (formula: {result.broken}, torch: "
-               f"{run.failed} — {run.error}). Please report this stack.", icon="⚠️")
+               f"{run.failed} — {run.error}). Please report this stack.", icon=":material/warning:")
 elif run.failed:
     st.caption(f"torch fails at layer {run.failed} too: `{run.error}`")
 

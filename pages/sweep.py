@@ -52,8 +52,7 @@ st.caption("The kernel slides over the padded grid (padding in grey, with the va
            "there); each step multiplies the taps by the weights and adds them up. Step with the player's buttons or "
            "the slider below; values are small whole numbers so you can check every product.")
 show_notices()
-for notice in st.session_state.get("_sweep_notices", []):
-    st.warning(f"Link setting not used — {notice}", icon="⚠️")
+show_notices(st.session_state.get("_sweep_notices", []))
 
 OP_LABELS = {"conv": "Convolution", "max": "Max pooling", "avg": "Average pooling"}
 with st.container(horizontal=True):
@@ -85,15 +84,14 @@ total = len(sweep)
 ho, wo = sweep.out_shape
 step_notices: list[str] = []
 _set("w_sweep_step", clamp_step(int(st.session_state.get("w_sweep_step", 1)), total, step_notices), drawn=total > 1)
-for notice in step_notices:
-    st.warning(f"Link setting not used — {notice}", icon="⚠️")
+show_notices(step_notices)
 whole = region_for(sweep, 0, 0)
 over_budget = whole != Region((0, ho), (0, wo))
 if over_budget:
     st.warning(f"This sweep has {total:,} window positions ({ho}×{wo} outputs over a {sweep.grid.shape[1]}×"
                f"{sweep.grid.shape[2]} grid): more than one animation shows (at most {limits.MAX_SWEEP_FRAMES:,} "
                f"frames and a {limits.MAX_SWEEP_GRID}-cell grid side). The player animates the part holding the "
-               "position you pick below; the slider reaches every position.", icon="✂️")
+               "position you pick below; the slider reaches every position.", icon=":material/content_cut:")
     st.radio("Animate", ["region", "row"], key="w_sweep_region", horizontal=True,
              format_func={"region": "a block of outputs around the position", "row": "one output row"}.get)
 else:
