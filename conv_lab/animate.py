@@ -1,11 +1,12 @@
-"""The sweep animation: matplotlib draws a handful of full-figure layers once; frames are composited.
+"""The sweep animation: a handful of full-frame layers drawn once per configuration; frames are composited.
 
-Every visual is drawn by matplotlib: the padded grid with its values in four states (normal,
-kernel tap, dilation hole, never read), the output grid empty / filled / current, the kernel,
-the legend, and a glyph atlas of the text font. A frame is then a list of rectangle copies
-from those layers plus glyph pastes (`FrameOps`), applied with numpy for a GIF or a PNG step
-and by the offline HTML player's canvas for playback — the same pixels either way, in
-milliseconds per frame instead of a full matplotlib redraw (see benchmarks/animation.py).
+The layers are the padded grid with its values in four states (normal, kernel tap, dilation
+hole, never read), the output grid empty / filled / current, the kernel and the legend, plus a
+glyph atlas of the text font. Matplotlib draws every piece of text; the whole-pixel cells are
+painted with numpy, all in one fixed palette (`sweep_drawing.palette`). A frame is then a list of
+rectangle copies from those layers plus glyph pastes (`FrameOps`), applied with numpy for a GIF
+or a PNG step and by the offline HTML player's canvas for playback — the same pixels either way,
+in milliseconds per frame instead of a full matplotlib redraw (see benchmarks/animation.py).
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ import matplotlib
 matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import Rectangle  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from .state import LabConfig  # noqa: E402
@@ -30,8 +30,9 @@ from .sweep import INPUT, INSERTED, OUTSIDE, PADDING, Region, Sweep, region_for 
 from .sweep_data import SweepRequest, build_sweep, fmt_number, step_lines  # noqa: E402
 from .sweep_drawing import (  # noqa: E402
     DPI, WIDTH, HEIGHT, GRID_BOX, OUT_BOX, KERNEL_BOX, TEXT_TOP, LINE_H, TEXT_LINES, KIND_COLOURS, TAP, HOLE,
-    NEVER, OUT_EMPTY, OUT_DONE, OUT_NOW, BORDER, OUTLINE, INK, BASE, HOT, WARM, MARK, SOLID, TRANSPARENT,
-    GLYPHS, _rgb, _fit, _cell_grid, _edges, _colour_array, _render, _label_mask, _blend, glyph_atlas,
+    NEVER, OUT_EMPTY, OUT_DONE, OUT_NOW, OUTLINE, WHITE, STACK_FILL, KERNEL_FILL, BASE, HOT, WARM, MARK, SOLID,
+    TRANSPARENT, GLYPHS, _fit, _label_mask, apply_ink, cell_edges, glyph_atlas, ink_spots, paint_box, paint_cells,
+    palette, text_coverage,
 )
 
 
@@ -63,85 +64,52 @@ class SweepAnimation:
     def __len__(self) -> int:
         return len(self.positions) + 1  # every window position, then the end frame with never-read cells
 
-    # Drawing the layers (matplotlib) -------------------------------------------------------------
+    # Drawing the layers ------------------------------------------------------------------------
     def _draw_layers(self) -> None:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-
         s, (g0, g1), (c0, c1) = self.sweep, self.grid_rows, self.grid_cols
         kinds = s.kinds[g0:g1, c0:c1]
-        grid_values = s.grid[self.front, g0:g1, c0:c1]
-        labels = [[fmt_number(v, self.values) for v in row] for row in grid_values]
+        labels = [[fmt_number(v, self.values) for v in row] for row in s.grid[self.front, g0:g1, c0:c1]]
         region = self.region
-        outputs = s.values(region.rows, region.cols)
-        out_labels = [[fmt_number(v, self.values) for v in row] for row in outputs]
-        fig = Figure(figsize=(WIDTH / DPI, HEIGHT / DPI), dpi=DPI, facecolor="white")
-        FigureCanvasAgg(fig)
+        out_labels = [[fmt_number(v, self.values) for v in row] for row in s.values(region.rows, region.cols)]
+        flat = palette().flat
+        still = np.full((HEIGHT, WIDTH), flat[WHITE], np.uint8)  # what no frame changes
         stack = min(2, len(s.channels) - 1)
         gx, gy, gw, gh = _fit((GRID_BOX[0], GRID_BOX[1] + 10 * stack, GRID_BOX[2] - 10 * stack, GRID_BOX[3] - 10 * stack),
                               g1 - g0, c1 - c0, 80)
         for k in range(stack, 0, -1):  # the other channels, stacked behind
-            fig.patches.append(Rectangle(((gx + 10 * k) / WIDTH, 1 - (gy - 10 * k + gh) / HEIGHT), gw / WIDTH, gh / HEIGHT,
-                                         transform=fig.transFigure, facecolor="#dde9f5", edgecolor=BORDER, lw=1.2, zorder=-1))
-        grid_ax, grid_image = _cell_grid(fig, (gx, gy, gw, gh), _colour_array(kinds, KIND_COLOURS))
+            paint_box(still, gx + 10 * k, gy - 10 * k, gw, gh, STACK_FILL, 2)
         oh, ow = region.rows[1] - region.rows[0], region.cols[1] - region.cols[0]
         box = _fit(OUT_BOX, oh, ow, 70)
-        out_ax, out_image = _cell_grid(fig, box, np.ones((oh, ow, 3)))
-        static_mask = self._text_panels(fig, (gx, gy, gw, gh), box)
-        self.grid_x, self.grid_y = _edges(grid_ax, c1 - c0, 1), _edges(grid_ax, g1 - g0, 0)
-        self.out_x, self.out_y = _edges(out_ax, ow, 1), _edges(out_ax, oh, 0)
-        grid_mask = _label_mask(labels, self.grid_x, self.grid_y)
-        out_mask = _label_mask(out_labels, self.out_x, self.out_y)
-        if static_mask is not None:
-            grid_mask = static_mask if grid_mask is None else np.maximum(grid_mask, static_mask)
-        layers = []
-        states = [(KIND_COLOURS, OUT_EMPTY, False), (TAP, OUT_DONE, True), (HOLE, OUT_NOW, True), (NEVER, OUT_DONE, True)]
-        for n, (grid_colour, out_colour, show_out) in enumerate(states):
-            colours = _colour_array(kinds, grid_colour if isinstance(grid_colour, dict) else dict.fromkeys(range(4), grid_colour))
-            grid_image.set_data(colours)
-            out_image.set_data(np.broadcast_to(_rgb(out_colour), (oh, ow, 3)))
-            if n == 0:
-                rgb = _render(fig)
-            else:  # only the two grids change: redraw them over the finished figure
-                renderer = fig.canvas.get_renderer()
-                grid_ax.draw(renderer)
-                out_ax.draw(renderer)
-                rgb = np.asarray(fig.canvas.buffer_rgba())[:, :, :3].copy()
-            _blend(rgb, grid_mask)
+        self.grid_x, self.grid_y = cell_edges(gx, gw, c1 - c0), cell_edges(gy, gh, g1 - g0)
+        self.out_x, self.out_y = cell_edges(box[0], box[2], ow), cell_edges(box[1], box[3], oh)
+        self._text_panels(still, (gx, gy, gw, gh), box)
+        grid_ink = ink_spots(_label_mask(labels, self.grid_x, self.grid_y))
+        out_ink = ink_spots(_label_mask(out_labels, self.out_x, self.out_y))
+        kind_fills = np.array([flat[KIND_COLOURS[k]] for k in range(len(KIND_COLOURS))], np.uint8)[kinds]
+        self.layers = []
+        states = [(None, OUT_EMPTY, False), (TAP, OUT_DONE, True), (HOLE, OUT_NOW, True), (NEVER, OUT_DONE, True)]
+        for grid_fill, out_fill, show_out in states:  # BASE, HOT, WARM, MARK
+            layer = still.copy()
+            paint_cells(layer, self.grid_x, self.grid_y, kind_fills if grid_fill is None else
+                        np.full(kinds.shape, flat[grid_fill], np.uint8))
+            paint_cells(layer, self.out_x, self.out_y, np.full((oh, ow), flat[out_fill], np.uint8))
+            apply_ink(layer, grid_ink)
             if show_out:
-                _blend(rgb, out_mask)
-            layers.append(rgb)
-        self._quantize(layers)
-
-    def _quantize(self, layers: list[np.ndarray]) -> None:
-        """One shared palette for the layers, the outline colour and the glyphs (frames are palette indices)."""
-        atlas, self.glyph_w, self.glyph_h = glyph_atlas()
-        # Frames copy from the other layers only inside the two grids: quantize just that band of them.
-        top, bottom = GRID_BOX[1] - 12, GRID_BOX[1] + GRID_BOX[3] + 12
-        right = OUT_BOX[0] + OUT_BOX[2] + 12
-        self.band = (top, bottom, right)  # the other layers differ from the base only in [top:bottom, :right]
-        outline = np.broadcast_to((_rgb(OUTLINE) * 255).round().astype(np.uint8), (2, 2, 3))
-        parts = [layers[BASE], *(layer[top:bottom, :right] for layer in layers[1:]), *atlas, outline]
-        span = max(p.shape[1] for p in parts)
-        stacked = np.concatenate([np.pad(p, ((0, 0), (0, span - p.shape[1]), (0, 0)), constant_values=255)
-                                  for p in parts], axis=0)
-        quantized = Image.fromarray(stacked).quantize(colors=255, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
-        self.palette = quantized.getpalette()[:768]
-        index = np.asarray(quantized)
-        base = index[:HEIGHT, :WIDTH]
-        self.layers, y = [base], HEIGHT
-        for _ in layers[1:]:
-            layer = base.copy()
-            layer[top:bottom, :right] = index[y:y + bottom - top, :right]
+                apply_ink(layer, out_ink)
             self.layers.append(layer)
-            y += bottom - top
-        self.atlas = []
-        for _ in atlas:
-            self.atlas.append(index[y:y + self.glyph_h, :atlas.shape[2]])
-            y += self.glyph_h
-        self.layers.append(np.full_like(base, index[y, 0]))  # SOLID: the window outline colour
+        self.layers.append(np.full_like(still, flat[OUTLINE]))  # SOLID: the window outline colour
+        self.palette = palette().colours
+        self.atlas, self.glyph_w, self.glyph_h = glyph_atlas()
+        # Frames copy from the other layers only inside the two grids: the player sends just that band of them.
+        self.band = (GRID_BOX[1] - 12, GRID_BOX[1] + GRID_BOX[3] + 12, OUT_BOX[0] + OUT_BOX[2] + 12)
 
-    def _text_panels(self, fig: Figure, grid_box, out_box) -> np.ndarray | None:
-        """Titles, captions, the kernel and the legend; returns the kernel labels' coverage."""
+    def _text_panels(self, still: np.ndarray, grid_box, out_box) -> None:
+        """Titles, captions, the kernel and the legend, onto the index canvas `still` (text by matplotlib)."""
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        fig = Figure(figsize=(WIDTH / DPI, HEIGHT / DPI), dpi=DPI, facecolor="white")
+        FigureCanvasAgg(fig)
+        INK = "black"  # drawn as coverage, inked in the palette's INK
         s, r = self.sweep, self.region
         (g0, g1), (c0, c1) = self.grid_rows, self.grid_cols
         full = (g1 - g0, c1 - c0) == s.grid.shape[1:]
@@ -162,13 +130,14 @@ class SweepAnimation:
             kh, kw = kernel.shape
             kbox = _fit(KERNEL_BOX, kh, kw, 50)
             labels = [[fmt_number(v, self.values) for v in row] for row in kernel]
-            k_ax, _ = _cell_grid(fig, kbox, np.broadcast_to(_rgb("#e4dcf4"), (kh, kw, 3)))
-            kernel_mask = _label_mask(labels, _edges(k_ax, kw, 1), _edges(k_ax, kh, 0))
+            xs, ys = cell_edges(kbox[0], kbox[2], kw), cell_edges(kbox[1], kbox[3], kh)
+            paint_cells(still, xs, ys, np.full((kh, kw), palette().flat[KERNEL_FILL], np.uint8))
+            apply_ink(still, ink_spots(_label_mask(labels, xs, ys)))
             flipped = " (flipped)" if s.flipped else ""
             fig.text(kbox[0] / WIDTH, 1 - (KERNEL_BOX[1] - 16) / HEIGHT, f"weights, channel {s.channels[self.front]}"
                      f"{flipped}", fontsize=12, va="center", color=INK)
         else:
-            kernel_mask, k = None, s.kernel_hw
+            k = s.kernel_hw
             fig.text(KERNEL_BOX[0] / WIDTH, 1 - (KERNEL_BOX[1] + 20) / HEIGHT,
                      f"{'max' if s.op == 'max' else 'average'} of a {k[0]}×{k[1]} window\nstride {s.stride[0]}×{s.stride[1]}",
                      fontsize=13, va="top", color=INK)
@@ -185,10 +154,9 @@ class SweepAnimation:
         legend += [(OUT_DONE, "output done"), (OUT_NOW, "output now")]
         for i, (colour, label) in enumerate(legend):
             y = OUT_BOX[1] + 4 + i * 27
-            fig.patches.append(Rectangle((958 / WIDTH, 1 - (y + 18) / HEIGHT), 18 / WIDTH, 18 / HEIGHT,
-                                         transform=fig.transFigure, facecolor=colour, edgecolor=BORDER))
+            paint_box(still, 958, y, 18, 18, colour)
             fig.text(984 / WIDTH, 1 - (y + 9) / HEIGHT, label, fontsize=11.5, va="center", color=INK)
-        return kernel_mask
+        apply_ink(still, ink_spots(text_coverage(fig)))
 
     # Frames -------------------------------------------------------------------------------------
     def _cell(self, xs, ys, r0, c0, r1, c1, layer) -> tuple[int, int, int, int, int]:

@@ -1,11 +1,14 @@
-"""Drawing helpers for the sweep animation: the frame layout, colours, cell grids and the glyph atlas.
+"""Drawing helpers for the sweep animation: the frame layout, the fixed palette, cell grids, text and glyphs.
 
-Everything here draws with matplotlib (Agg) or blends what matplotlib drew; `animate` assembles
-the layers and frames from it.
+Matplotlib draws all the text (titles, captions, legend labels, cell values, the glyph atlas) as
+coverage masks. The cells are whole pixels (`_fit`), so grids, boxes and legend swatches are
+painted with numpy straight into palette indices, and text goes over them through the palette's
+antialiasing ramps: no figure of cells to rasterize and no quantizing per animation.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import matplotlib
@@ -26,21 +29,17 @@ KIND_COLOURS = {INPUT: "#bcd8f5", PADDING: "#d4d4d4", INSERTED: "#ffffff", OUTSI
 TAP, HOLE, NEVER = "#f5a623", "#fde3b8", "#e8594a"
 OUT_EMPTY, OUT_DONE, OUT_NOW = "#ffffff", "#a8dca8", "#f5a623"
 BORDER, OUTLINE, INK, ACCENT = "#8c8c8c", "#7a2e00", "#1a1a1a", "#9c3d00"
+WHITE, STACK_FILL, KERNEL_FILL = "#ffffff", "#dde9f5", "#e4dcf4"
+INKS = (INK, ACCENT)  # text colours by style: normal, and the bold result line
+LEVELS = 20  # text coverage levels over a background: 0 is the background, LEVELS - 1 the ink
 BASE, HOT, WARM, MARK, SOLID = range(5)  # the layers frames copy from
-TRANSPARENT = 255  # palette index left free by quantizing to 255 colours (GIF deltas)
+TRANSPARENT = 255  # palette index the palette leaves free: the GIF deltas' unchanged pixels
 GLYPHS = "".join(chr(c) for c in range(32, 127)) + "×−…∞Σ→·≤÷"
 FONT_PX = 18  # text strip glyphs: 11 px wide, ~90 characters a line
 
 
 def _rgb(colour: str) -> np.ndarray:
     return np.array(matplotlib.colors.to_rgb(colour))
-
-
-def _box(fig: Figure, box: tuple[int, int, int, int]):
-    x, y, w, h = box
-    ax = fig.add_axes((x / WIDTH, 1 - (y + h) / HEIGHT, w / WIDTH, h / HEIGHT))
-    ax.set_axis_off()
-    return ax
 
 
 def _fit(box: tuple[int, int, int, int], rows: int, cols: int, max_cell: int) -> tuple[int, int, int, int]:
@@ -55,36 +54,91 @@ def _font_px(cell: float, labels: list[str]) -> int:
     return int(min(0.42 * cell, 1.6 * cell / max(longest, 2), 30))
 
 
-def _cell_grid(fig: Figure, box, colours: np.ndarray):
-    """An axes filling `box` exactly, one coloured cell per array entry, with cell borders."""
-    rows, cols = colours.shape[:2]
-    ax = _box(fig, box)
-    image = ax.imshow(colours, interpolation="nearest", extent=(-0.5, cols - 0.5, rows - 0.5, -0.5))
-    ax.set_xlim(-0.5, cols - 0.5), ax.set_ylim(rows - 0.5, -0.5)
-    lw = 1.5 if box[2] / cols >= 12 else 0.6
-    ax.vlines(np.arange(-0.5, cols), -0.5, rows - 0.5, colors=BORDER, linewidth=lw)
-    ax.hlines(np.arange(-0.5, rows), -0.5, cols - 0.5, colors=BORDER, linewidth=lw)
-    return ax, image
+@dataclass(frozen=True)
+class Palette:
+    """The colours (flat RGB list), the index of each flat colour, and ramp[style, background, level] → index."""
+
+    colours: list[int]
+    flat: dict[str, int]
+    ramp: np.ndarray
 
 
-def _edges(ax, n: int, axis: int) -> np.ndarray:
-    """Pixel edges (n + 1, image coordinates) of n cells along x (axis 1) or y (axis 0)."""
-    ticks = np.arange(n + 1) - 0.5
-    points = np.column_stack([ticks, np.zeros(n + 1)]) if axis == 1 else np.column_stack([np.zeros(n + 1), ticks])
-    display = ax.transData.transform(points)
-    return np.round(display[:, 0]).astype(int) if axis == 1 else np.round(HEIGHT - display[:, 1]).astype(int)
+@lru_cache(maxsize=1)
+def palette() -> Palette:
+    """The animation's one fixed palette: its flat colours, then each ink's antialiasing ramp over the text backgrounds.
+
+    >>> p = palette(); int(p.ramp[0, p.flat[WHITE], LEVELS - 1]) == p.flat[INK] and len(p.colours) <= 3 * TRANSPARENT
+    True
+    """
+    names = list(dict.fromkeys((WHITE, BORDER, *INKS, OUTLINE, *KIND_COLOURS.values(), TAP, HOLE, NEVER, OUT_DONE,
+                                OUT_NOW, STACK_FILL, KERNEL_FILL)))
+    flat = {name: i for i, name in enumerate(names)}
+    rgb = [tuple(int(round(255 * v)) for v in _rgb(name)) for name in names]
+    ramp = np.broadcast_to(np.arange(256, dtype=np.uint8)[None, :, None], (len(INKS), 256, LEVELS)).copy()
+    cell_fills = dict.fromkeys((WHITE, *KIND_COLOURS.values(), TAP, HOLE, NEVER, OUT_DONE, OUT_NOW, KERNEL_FILL))
+    text_backgrounds = {INK: list(cell_fills), ACCENT: [WHITE]}  # values sit on every cell fill; the result line on white
+    for style, ink in enumerate(INKS):
+        ramp[style, :, LEVELS // 2:] = flat[ink]  # a background without a ramp: the nearer of the two
+        for background in text_backgrounds[ink]:
+            b, k = rgb[flat[background]], rgb[flat[ink]]
+            for level in range(1, LEVELS - 1):
+                a = level / (LEVELS - 1)
+                rgb.append(tuple(int(round(x * (1 - a) + y * a)) for x, y in zip(b, k)))
+                ramp[style, flat[background], level] = len(rgb) - 1
+    assert len(rgb) <= TRANSPARENT, "index 255 stays free for the GIF's transparent pixels"
+    return Palette([v for colour in rgb for v in colour], flat, ramp)
 
 
-def _colour_array(kinds: np.ndarray, mapping: dict) -> np.ndarray:
-    out = np.zeros((*kinds.shape, 3))
-    for kind, colour in mapping.items():
-        out[kinds == kind] = _rgb(colour)
-    return out
+def cell_edges(start: int, length: int, n: int) -> np.ndarray:
+    """Pixel edges (n + 1) of n equal whole-pixel cells filling `length` from `start`.
+
+    >>> cell_edges(10, 30, 3).tolist()
+    [10, 20, 30, 40]
+    """
+    return start + (length // n) * np.arange(n + 1)
 
 
-def _render(fig: Figure) -> np.ndarray:
+def paint_cells(canvas: np.ndarray, xs: np.ndarray, ys: np.ndarray, fills: np.ndarray) -> None:
+    """Paint a grid's cells (palette indices, one per cell) and its border lines into an index canvas."""
+    cw, ch = int(xs[1] - xs[0]), int(ys[1] - ys[0])
+    canvas[ys[0]:ys[-1], xs[0]:xs[-1]] = np.repeat(np.repeat(fills, ch, axis=0), cw, axis=1)
+    width = 2 if cw >= 12 else 1
+    lo, border = width // 2, palette().flat[BORDER]
+    for x in xs:
+        canvas[ys[0] - lo:ys[-1] - lo + width, x - lo:x - lo + width] = border
+    for y in ys:
+        canvas[y - lo:y - lo + width, xs[0] - lo:xs[-1] - lo + width] = border
+
+
+def paint_box(canvas: np.ndarray, x: int, y: int, w: int, h: int, fill: str, edge: int = 1) -> None:
+    """A filled rectangle with a BORDER edge `edge` pixels wide."""
+    flat = palette().flat
+    canvas[y:y + h, x:x + w] = flat[BORDER]
+    canvas[y + edge:y + h - edge, x + edge:x + w - edge] = flat[fill]
+
+
+def ink_spots(coverage: np.ndarray | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """Where a coverage mask (0…1) inks anything: (flat pixel indices, levels), to lay one text over several layers."""
+    if coverage is None:
+        return None
+    levels = (coverage * (LEVELS - 1) + 0.5).astype(np.uint8).ravel()
+    where = np.flatnonzero(levels)
+    return where, levels[where]
+
+
+def apply_ink(canvas: np.ndarray, spots: tuple[np.ndarray, np.ndarray] | None, style: int = 0) -> None:
+    """Lay text over an index canvas (the mask's shape): each inked pixel takes its background's ramp entry."""
+    if spots is None:
+        return
+    where, levels = spots
+    pixels = canvas.reshape(-1)  # a view: the canvases are contiguous
+    pixels[where] = palette().ramp[style, pixels[where], levels]
+
+
+def text_coverage(fig: Figure) -> np.ndarray:
+    """How much text covers each pixel (0…1) of a white figure whose texts are black."""
     fig.canvas.draw()
-    return np.asarray(fig.canvas.buffer_rgba())[:, :, :3].copy()
+    return 1.0 - np.asarray(fig.canvas.buffer_rgba())[:, :, 0].astype(np.float32) / 255.0
 
 
 @lru_cache(maxsize=32)
@@ -102,8 +156,7 @@ def glyph_alpha(size_px: int, bold: bool = False) -> tuple[np.ndarray, int, int]
     for i, ch in enumerate(GLYPHS):
         fig.text((i * w + w / 2) / fig.bbox.width, 0.5, ch, ha="center", va="center_baseline", family="DejaVu Sans Mono",
                  fontsize=size_px * 72 / DPI, color="black", fontweight="bold" if bold else "normal")
-    pixels = _render(fig).astype(np.float32)
-    return 1.0 - pixels.mean(axis=2) / 255.0, w, h
+    return text_coverage(fig), w, h
 
 
 def _paint(alpha_out: np.ndarray, text: str, cx: float, cy: float, size_px: int) -> None:
@@ -128,26 +181,17 @@ def _label_mask(labels: list[list[str]], xs: np.ndarray, ys: np.ndarray) -> np.n
     return mask
 
 
-def _blend(rgb: np.ndarray, mask: np.ndarray | None, colour: str = INK) -> None:
-    """Paint `colour` over rgb with the coverage `mask` (only where the mask covers anything)."""
-    if mask is None:
-        return
-    where = np.nonzero(mask > 0.004)
-    a = mask[where][:, None]
-    rgb[where] = (rgb[where] * (1 - a) + (_rgb(colour) * 255) * a).round().astype(np.uint8)
+@lru_cache(maxsize=1)
+def glyph_atlas() -> tuple[np.ndarray, int, int]:
+    """The text strip's glyphs on white as palette indices, one row per style (INKS): (styles, h, n·w), w, h.
 
-
-@lru_cache(maxsize=4)
-def glyph_atlas(style_colours: tuple[str, ...] = (INK, ACCENT)) -> tuple[np.ndarray, int, int]:
-    """The text strip's glyphs, one RGB row per style (normal ink, bold accent): (styles, h, n·w, 3), w, h.
-
-    >>> atlas, w, h = glyph_atlas(); atlas.shape[1:3] == (h, w * len(GLYPHS))
+    >>> atlas, w, h = glyph_atlas(); atlas.shape[1:] == (h, w * len(GLYPHS))
     True
     """
     rows = []
-    for s, colour in enumerate(style_colours):
-        alpha, w, h = glyph_alpha(FONT_PX, bool(s))
-        row = np.full((*alpha.shape, 3), 255, np.uint8)
-        _blend(row, alpha, colour)
+    for style in range(len(INKS)):
+        alpha, w, h = glyph_alpha(FONT_PX, bool(style))
+        row = np.full(alpha.shape, palette().flat[WHITE], np.uint8)
+        apply_ink(row, ink_spots(alpha), style)
         rows.append(row)
     return np.stack(rows), w, h
