@@ -2,8 +2,8 @@
 
 The layers are the padded grid with its values in four states (normal, kernel tap, dilation
 hole, never read), the output grid empty / filled / current, the kernel and the legend, plus a
-glyph atlas of the text font. Matplotlib draws every piece of text; the whole-pixel cells are
-painted with numpy, all in one fixed palette (`sweep_drawing.palette`). A frame is then a list of
+glyph atlas of the text font. Matplotlib draws every visual, read straight into one fixed palette
+(`sweep_drawing`: shapes unantialiased, text as coverage). A frame is then a list of
 rectangle copies from those layers plus glyph pastes (`FrameOps`), applied with numpy for a GIF
 or a PNG step and by the offline HTML player's canvas for playback — the same pixels either way,
 in milliseconds per frame instead of a full matplotlib redraw (see benchmarks/animation.py).
@@ -31,8 +31,8 @@ from .sweep_data import SweepRequest, build_sweep, fmt_number, step_lines  # noq
 from .sweep_drawing import (  # noqa: E402
     DPI, WIDTH, HEIGHT, GRID_BOX, OUT_BOX, KERNEL_BOX, TEXT_TOP, LINE_H, TEXT_LINES, KIND_COLOURS, TAP, HOLE,
     NEVER, OUT_EMPTY, OUT_DONE, OUT_NOW, OUTLINE, WHITE, STACK_FILL, KERNEL_FILL, BASE, HOT, WARM, MARK, SOLID,
-    TRANSPARENT, GLYPHS, _fit, _label_mask, apply_ink, cell_edges, glyph_atlas, ink_spots, paint_box, paint_cells,
-    palette, text_coverage,
+    TRANSPARENT, GLYPHS, _fit, _label_mask, add_box, add_cells, apply_ink, cell_edges, glyph_atlas, ink_spots, palette,
+    recolour_cells, shape_indices, shapes_figure, text_coverage,
 )
 
 
@@ -72,27 +72,32 @@ class SweepAnimation:
         region = self.region
         out_labels = [[fmt_number(v, self.values) for v in row] for row in s.values(region.rows, region.cols)]
         flat = palette().flat
-        still = np.full((HEIGHT, WIDTH), flat[WHITE], np.uint8)  # what no frame changes
+        shapes = shapes_figure()
         stack = min(2, len(s.channels) - 1)
         gx, gy, gw, gh = _fit((GRID_BOX[0], GRID_BOX[1] + 10 * stack, GRID_BOX[2] - 10 * stack, GRID_BOX[3] - 10 * stack),
                               g1 - g0, c1 - c0, 80)
         for k in range(stack, 0, -1):  # the other channels, stacked behind
-            paint_box(still, gx + 10 * k, gy - 10 * k, gw, gh, STACK_FILL, 2)
+            add_box(shapes, gx + 10 * k, gy - 10 * k, gw, gh, STACK_FILL, 2)
         oh, ow = region.rows[1] - region.rows[0], region.cols[1] - region.cols[0]
         box = _fit(OUT_BOX, oh, ow, 70)
         self.grid_x, self.grid_y = cell_edges(gx, gw, c1 - c0), cell_edges(gy, gh, g1 - g0)
         self.out_x, self.out_y = cell_edges(box[0], box[2], ow), cell_edges(box[1], box[3], oh)
-        self._text_panels(still, (gx, gy, gw, gh), box)
+        kind_fills = np.array([flat[KIND_COLOURS[k]] for k in range(len(KIND_COLOURS))], np.uint8)[kinds]
+        add_cells(shapes, self.grid_x, self.grid_y, kind_fills)
+        add_cells(shapes, self.out_x, self.out_y, np.full((oh, ow), flat[OUT_EMPTY], np.uint8))
+        texts = self._panels(shapes, (gx, gy, gw, gh), box)
+        still = shape_indices(shapes)  # what no frame changes, then the grids' states over it
+        for spots in texts:
+            apply_ink(still, spots)
         grid_ink = ink_spots(_label_mask(labels, self.grid_x, self.grid_y))
         out_ink = ink_spots(_label_mask(out_labels, self.out_x, self.out_y))
-        kind_fills = np.array([flat[KIND_COLOURS[k]] for k in range(len(KIND_COLOURS))], np.uint8)[kinds]
         self.layers = []
         states = [(None, OUT_EMPTY, False), (TAP, OUT_DONE, True), (HOLE, OUT_NOW, True), (NEVER, OUT_DONE, True)]
         for grid_fill, out_fill, show_out in states:  # BASE, HOT, WARM, MARK
             layer = still.copy()
-            paint_cells(layer, self.grid_x, self.grid_y, kind_fills if grid_fill is None else
-                        np.full(kinds.shape, flat[grid_fill], np.uint8))
-            paint_cells(layer, self.out_x, self.out_y, np.full((oh, ow), flat[out_fill], np.uint8))
+            if grid_fill:
+                recolour_cells(layer, self.grid_x, self.grid_y, grid_fill)
+            recolour_cells(layer, self.out_x, self.out_y, out_fill)
             apply_ink(layer, grid_ink)
             if show_out:
                 apply_ink(layer, out_ink)
@@ -103,13 +108,10 @@ class SweepAnimation:
         # Frames copy from the other layers only inside the two grids: the player sends just that band of them.
         self.band = (GRID_BOX[1] - 12, GRID_BOX[1] + GRID_BOX[3] + 12, OUT_BOX[0] + OUT_BOX[2] + 12)
 
-    def _text_panels(self, still: np.ndarray, grid_box, out_box) -> None:
-        """Titles, captions, the kernel and the legend, onto the index canvas `still` (text by matplotlib)."""
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-        fig = Figure(figsize=(WIDTH / DPI, HEIGHT / DPI), dpi=DPI, facecolor="white")
-        FigureCanvasAgg(fig)
-        INK = "black"  # drawn as coverage, inked in the palette's INK
+    def _panels(self, shapes: Figure, grid_box, out_box) -> list:
+        """Titles, captions, the kernel and the legend: shapes into `shapes`; returns the texts' ink spots."""
+        fig = shapes_figure()  # the texts' own figure: drawn black on white, read as coverage
+        INK = "black"  # noqa: N806 - inked in the palette's INK
         s, r = self.sweep, self.region
         (g0, g1), (c0, c1) = self.grid_rows, self.grid_cols
         full = (g1 - g0, c1 - c0) == s.grid.shape[1:]
@@ -131,13 +133,13 @@ class SweepAnimation:
             kbox = _fit(KERNEL_BOX, kh, kw, 50)
             labels = [[fmt_number(v, self.values) for v in row] for row in kernel]
             xs, ys = cell_edges(kbox[0], kbox[2], kw), cell_edges(kbox[1], kbox[3], kh)
-            paint_cells(still, xs, ys, np.full((kh, kw), palette().flat[KERNEL_FILL], np.uint8))
-            apply_ink(still, ink_spots(_label_mask(labels, xs, ys)))
+            add_cells(shapes, xs, ys, np.full((kh, kw), palette().flat[KERNEL_FILL], np.uint8))
+            kernel_ink = ink_spots(_label_mask(labels, xs, ys))
             flipped = " (flipped)" if s.flipped else ""
             fig.text(kbox[0] / WIDTH, 1 - (KERNEL_BOX[1] - 16) / HEIGHT, f"weights, channel {s.channels[self.front]}"
                      f"{flipped}", fontsize=12, va="center", color=INK)
         else:
-            k = s.kernel_hw
+            kernel_ink, k = None, s.kernel_hw
             fig.text(KERNEL_BOX[0] / WIDTH, 1 - (KERNEL_BOX[1] + 20) / HEIGHT,
                      f"{'max' if s.op == 'max' else 'average'} of a {k[0]}×{k[1]} window\nstride {s.stride[0]}×{s.stride[1]}",
                      fontsize=13, va="top", color=INK)
@@ -154,9 +156,9 @@ class SweepAnimation:
         legend += [(OUT_DONE, "output done"), (OUT_NOW, "output now")]
         for i, (colour, label) in enumerate(legend):
             y = OUT_BOX[1] + 4 + i * 27
-            paint_box(still, 958, y, 18, 18, colour)
+            add_box(shapes, 958, y, 18, 18, colour)
             fig.text(984 / WIDTH, 1 - (y + 9) / HEIGHT, label, fontsize=11.5, va="center", color=INK)
-        apply_ink(still, ink_spots(text_coverage(fig)))
+        return [ink_spots(text_coverage(fig)), kernel_ink]
 
     # Frames -------------------------------------------------------------------------------------
     def _cell(self, xs, ys, r0, c0, r1, c1, layer) -> tuple[int, int, int, int, int]:

@@ -1,9 +1,11 @@
 """Drawing helpers for the sweep animation: the frame layout, the fixed palette, cell grids, text and glyphs.
 
-Matplotlib draws all the text (titles, captions, legend labels, cell values, the glyph atlas) as
-coverage masks. The cells are whole pixels (`_fit`), so grids, boxes and legend swatches are
-painted with numpy straight into palette indices, and text goes over them through the palette's
-antialiasing ramps: no figure of cells to rasterize and no quantizing per animation.
+Matplotlib draws every visual in two figures per animation. The shapes figure (cells as figure
+images on whole pixels, border lines, boxes) is drawn without antialiasing, so its pixels are
+exactly the palette's flat colours and map straight to palette indices. Text (titles, captions,
+legend labels, cell values, the glyph atlas) is drawn black on white and used as coverage, laid
+over any background through the palette's antialiasing ramps. So no image is quantized per
+animation, and a grid's other states (taps, holes, never read) are recoloured indices.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 import numpy as np  # noqa: E402
+from matplotlib.collections import LineCollection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Rectangle  # noqa: E402
 
 from .sweep import INPUT, INSERTED, OUTSIDE, PADDING  # noqa: E402
 
@@ -62,6 +66,12 @@ class Palette:
     flat: dict[str, int]
     ramp: np.ndarray
 
+    @property
+    def rgba(self) -> np.ndarray:
+        """(n, 4) uint8: each palette entry as an opaque RGBA pixel."""
+        rgb = np.array(self.colours, np.uint8).reshape(-1, 3)
+        return np.concatenate([rgb, np.full((len(rgb), 1), 255, np.uint8)], axis=1)
+
 
 @lru_cache(maxsize=1)
 def palette() -> Palette:
@@ -98,23 +108,55 @@ def cell_edges(start: int, length: int, n: int) -> np.ndarray:
     return start + (length // n) * np.arange(n + 1)
 
 
-def paint_cells(canvas: np.ndarray, xs: np.ndarray, ys: np.ndarray, fills: np.ndarray) -> None:
-    """Paint a grid's cells (palette indices, one per cell) and its border lines into an index canvas."""
+def shapes_figure() -> Figure:
+    """A white frame-sized figure for the shapes: cells, boxes and lines, drawn without antialiasing."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = Figure(figsize=(WIDTH / DPI, HEIGHT / DPI), dpi=DPI, facecolor=WHITE)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def add_cells(fig: Figure, xs: np.ndarray, ys: np.ndarray, fills: np.ndarray) -> None:
+    """A grid of whole-pixel cells (palette index per cell) as a figure image, with BORDER lines on every edge."""
     cw, ch = int(xs[1] - xs[0]), int(ys[1] - ys[0])
-    canvas[ys[0]:ys[-1], xs[0]:xs[-1]] = np.repeat(np.repeat(fills, ch, axis=0), cw, axis=1)
-    width = 2 if cw >= 12 else 1
-    lo, border = width // 2, palette().flat[BORDER]
-    for x in xs:
-        canvas[ys[0] - lo:ys[-1] - lo + width, x - lo:x - lo + width] = border
-    for y in ys:
-        canvas[y - lo:y - lo + width, xs[0] - lo:xs[-1] - lo + width] = border
+    pixels = np.repeat(np.repeat(palette().rgba[fills], ch, axis=0), cw, axis=1)
+    # figure pixels count from the bottom; zorder: over the boxes (the stacked channels lie behind the grid)
+    fig.figimage(pixels, int(xs[0]), HEIGHT - int(ys[-1]), origin="upper", zorder=2)
+    top, bottom = HEIGHT - ys[0], HEIGHT - ys[-1]
+    lines = [[(x, top), (x, bottom)] for x in xs] + [[(xs[0], HEIGHT - y), (xs[-1], HEIGHT - y)] for y in ys]
+    width_px = 2 if cw >= 12 else 1
+    fig.add_artist(LineCollection(lines, colors=BORDER, linewidths=width_px * 72 / DPI, antialiaseds=False,
+                                  transform=None, zorder=3))
 
 
-def paint_box(canvas: np.ndarray, x: int, y: int, w: int, h: int, fill: str, edge: int = 1) -> None:
-    """A filled rectangle with a BORDER edge `edge` pixels wide."""
-    flat = palette().flat
-    canvas[y:y + h, x:x + w] = flat[BORDER]
-    canvas[y + edge:y + h - edge, x + edge:x + w - edge] = flat[fill]
+def add_box(fig: Figure, x: int, y: int, w: int, h: int, fill: str, edge_px: int = 1) -> None:
+    """A filled rectangle (pixels, from the top left) with a BORDER edge `edge_px` wide."""
+    fig.add_artist(Rectangle((x, HEIGHT - y - h), w, h, facecolor=fill, edgecolor=BORDER, lw=edge_px * 72 / DPI,
+                             antialiased=False, transform=None))
+
+
+def shape_indices(fig: Figure) -> np.ndarray:
+    """Draw the shapes figure and read it as palette indices (H, W): its pixels are all flat palette colours.
+
+    >>> fig = shapes_figure(); add_box(fig, 10, 10, 30, 20, TAP); indices = shape_indices(fig)
+    >>> int(indices[20, 20]) == palette().flat[TAP] and int(indices[0, 0]) == palette().flat[WHITE]
+    True
+    """
+    fig.canvas.draw()
+    packed = np.asarray(fig.canvas.buffer_rgba()).view(np.uint32)[:, :, 0]  # one RGBA pixel as one number
+    keys = np.ascontiguousarray(palette().rgba[:len(palette().flat)]).view(np.uint32)[:, 0]
+    order = np.argsort(keys)
+    position = np.searchsorted(keys[order], packed).clip(0, len(keys) - 1)
+    if not (keys[order][position] == packed).all():
+        raise ValueError("the shapes figure has a colour outside the palette (an antialiased artist?)")
+    return order[position].astype(np.uint8)
+
+
+def recolour_cells(canvas: np.ndarray, xs: np.ndarray, ys: np.ndarray, fill: str) -> None:
+    """Give every cell of a grid drawn on an index canvas the fill `fill` (its border lines stay)."""
+    box = canvas[ys[0]:ys[-1], xs[0]:xs[-1]]
+    box[box != palette().flat[BORDER]] = palette().flat[fill]
 
 
 def ink_spots(coverage: np.ndarray | None) -> tuple[np.ndarray, np.ndarray] | None:

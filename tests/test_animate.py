@@ -58,6 +58,19 @@ def test_the_window_is_drawn_on_the_taps_of_each_step():
         assert (animation.layers[HOT][y, x0:x1] != animation.layers[BASE][y, x0:x1]).any()
 
 
+@pytest.mark.parametrize("name", ["dilation 2, 3 channels", "transposed", "max pool ceil"])
+def test_every_cell_shows_its_kind_colour_and_each_state_recolours_the_whole_grid(name):
+    from conv_lab.sweep_drawing import HOLE, KIND_COLOURS, NEVER, TAP, palette
+
+    animation, sweep = sweep_animation(CASES[name]), build_sweep(CASES[name])
+    flat, (g0, g1), (c0, c1) = palette().flat, animation.grid_rows, animation.grid_cols
+    kinds = sweep.kinds[g0:g1, c0:c1]
+    corner = lambda layer, r, c: int(animation.layers[layer][animation.grid_y[r] + 3, animation.grid_x[c] + 3])  # noqa: E731
+    for r, c in np.ndindex(kinds.shape):  # a cell's corner: clear of its value and of the borders
+        assert corner(BASE, r, c) == flat[KIND_COLOURS[kinds[r, c]]], f"cell {(r, c)} (drawn over by the stack?)"
+        assert [corner(layer, r, c) for layer in (HOT, HOT + 1, HOT + 2)] == [flat[TAP], flat[HOLE], flat[NEVER]]
+
+
 def test_frame_ops_stay_inside_the_image():
     for request in CASES.values():
         animation = sweep_animation(request)
