@@ -153,18 +153,11 @@ def main() -> int:
         print(line("baseline: 64-axes matplotlib", naive))
         print(f"composed grid vs 64-axes matplotlib figure, same run: {pct(naive, 50) / pct(grid, 50):.1f}× faster (p50)")
     if args.server or args.url:
-        proc = None
-        url = args.url
-        if not url:
-            from conftest import start_server, stop_server
+        from conftest import running_server
 
-            proc, url = start_server()
-        try:
+        with running_server(args.url) as (url, _):
             page = asyncio.run(through_server(url, args.repeats))
             print(f"page rerun p95/target = {pct(page, 95) / TARGET_S:.2f}")
-        finally:
-            if proc is not None:
-                stop_server(proc)
     return 0
 
 

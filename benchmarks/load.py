@@ -23,16 +23,15 @@ import math
 import os
 import random
 import resource
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from conftest import running_server  # noqa: E402
 from st_session import RunResult, StreamlitSession  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -145,48 +144,6 @@ async def student_session(base_url: str, page: str, seed: int, start_delay: floa
     finally:
         await session.close()
     return log
-
-
-# ---------------------------------------------------------------- the server
-def free_port() -> int:
-    """An unused loopback TCP port."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(script: Path, port: int | None = None, timeout: float = 60,
-                 options: list[str] = ()) -> tuple[subprocess.Popen, str]:
-    """`streamlit run script` on loopback (plus `--name value` per `name=value` option); returns (process, url)."""
-    port = port or free_port()
-    extra = [part for option in options for part in (f"--{option.split('=', 1)[0]}", option.split("=", 1)[1])]
-    env = {**os.environ, "MPLBACKEND": "Agg"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none", *extra],
-        cwd=script.parent if script == NAIVE_PAGE else ROOT, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                return proc, url
-        except OSError:
-            time.sleep(0.2)
-    stop_server(proc)
-    raise RuntimeError(f"server for {script.name} did not become healthy in {timeout:.0f} s")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    """Stop a server this script started (by its own process handle)."""
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
 
 
 class ProcessMonitor:
@@ -335,11 +292,8 @@ def _own_cpu() -> float:
 def run_load(script: Path | None, url: str | None, pid: int | None, plan: list[str], args,
              pages: list[tuple[str, str]], options: list[str] = ()) -> dict:
     """Start (or reuse) a server, warm it, drive the plan, stop it; returns the summary."""
-    proc = None
-    if url is None:
-        proc, url = start_server(script, options=options)
-        pid = proc.pid
-    try:
+    with running_server(url, script=script, timeout=60, options=options) as (url, proc):
+        pid = proc.pid if proc else pid
         warm = asyncio.run(warm_up(url, set(plan), args.timeout))
         monitor = ProcessMonitor(pid)
         cpu_before, machine_before, own_before = monitor.cpu_seconds(), machine_busy_seconds(), _own_cpu()
@@ -351,9 +305,6 @@ def run_load(script: Path | None, url: str | None, pid: int | None, plan: list[s
         others = machine_busy_seconds() - machine_before - server_cpu - (_own_cpu() - own_before)
         report["other_processes_cores"] = round(max(0.0, others) / wall, 2) if pid else math.nan
         return report
-    finally:
-        if proc is not None:
-            stop_server(proc)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,7 +3,7 @@
 Usage: python benchmarks/slider_latency.py [--presses 40] [--rounds 3] [--slider "Filters (output channels)"]
                                            [--sweep] [--verbose] [--url http://127.0.0.1:8501]
 
-Starts its own Streamlit server (tests/conftest.py's `start_server`) unless --url is given, opens the
+Starts its own Streamlit server (tests/conftest.py's `running_server`) unless --url is given, opens the
 Shape Lab, focuses a slider by its accessible name and presses ArrowRight / ArrowLeft alternately
 (two layers, cached after the warm-up), or ArrowRight only with --sweep (every press a new layer).
 Timing is taken inside the page: a capture-phase `keydown` listener stamps the press, a
@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server  # noqa: E402
+from conftest import CHROMIUM, CHROMIUM_ARGS, running_server  # noqa: E402
 
 # Runs in the page: stamps key presses, torch.Size text changes and script-run ends.
 PROBE = """
@@ -127,11 +127,7 @@ def main() -> int:
 
     from playwright.sync_api import sync_playwright
 
-    proc = None
-    url = args.url
-    if url is None:
-        proc, url = start_server()
-    try:
+    with running_server(args.url) as (url, proc):
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -166,9 +162,6 @@ def main() -> int:
                   f"  browser main thread {1000 * browser_cpu / presses:.0f} ms")
             print("target: visible p50 <= 150 ms, p95 <= 300 ms")
             browser.close()
-    finally:
-        if proc is not None:
-            stop_server(proc)
     return 0
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server  # noqa: E402
+from conftest import CHROMIUM, CHROMIUM_ARGS, running_server  # noqa: E402
 
 DOCS = ROOT / "docs"
 SHAPE_LAB_LINK = "/?input=3x32x32&filters=64&kernel=3&stride=2&padding=1"
@@ -28,26 +28,22 @@ def main() -> None:
     if not CHROMIUM:
         sys.exit("Chromium not found: apt-get install chromium")
     DOCS.mkdir(exist_ok=True)
-    proc, url = start_server()
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 1250}, accept_downloads=True)
-            page.goto(url + SHAPE_LAB_LINK)
-            page.wait_for_selector(IDLE, timeout=90_000)
-            page.get_by_text("torch.Size([1, 64, 16, 16])").first.wait_for(timeout=60_000)
-            page.wait_for_timeout(1500)  # KaTeX and the grid image settle
-            page.screenshot(path=str(DOCS / "shape_lab.png"))
-            page.goto(url + SWEEP_LINK)
-            page.wait_for_selector(IDLE, timeout=90_000)
-            with page.expect_download(timeout=90_000) as info:
-                page.get_by_role("button", name="Download GIF").click()
-            info.value.save_as(str(DOCS / "sweep.gif"))
-            page.wait_for_timeout(500)
-            page.screenshot(path=str(DOCS / "sweep_page.png"))
-            browser.close()
-    finally:
-        stop_server(proc)
+    with running_server() as (url, _), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1250}, accept_downloads=True)
+        page.goto(url + SHAPE_LAB_LINK)
+        page.wait_for_selector(IDLE, timeout=90_000)
+        page.get_by_text("torch.Size([1, 64, 16, 16])").first.wait_for(timeout=60_000)
+        page.wait_for_timeout(1500)  # KaTeX and the grid image settle
+        page.screenshot(path=str(DOCS / "shape_lab.png"))
+        page.goto(url + SWEEP_LINK)
+        page.wait_for_selector(IDLE, timeout=90_000)
+        with page.expect_download(timeout=90_000) as info:
+            page.get_by_role("button", name="Download GIF").click()
+        info.value.save_as(str(DOCS / "sweep.gif"))
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(DOCS / "sweep_page.png"))
+        browser.close()
     for name in ("shape_lab.png", "sweep.gif", "sweep_page.png"):
         print(f"wrote docs/{name} ({(DOCS / name).stat().st_size:,} bytes)")
 

@@ -9,7 +9,10 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -101,30 +104,35 @@ def app():
     return run_app
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """An unused loopback TCP port."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def start_server(port: int | None = None, timeout: float = 30) -> tuple[subprocess.Popen, str]:
-    """Start `streamlit run app.py` (on a free port unless given) and wait up to `timeout` s for its health check."""
-    port = port or _free_port()
+def start_server(port: int | None = None, timeout: float = 30, script: Path = ROOT / "app.py",
+                 options: Sequence[str] = ()) -> tuple[subprocess.Popen, str]:
+    """Start `streamlit run script` on loopback (a free port unless given; `--name value` per `name=value` option)
+    and wait up to `timeout` s for its health check; returns (process, url)."""
+    port = port or free_port()
+    extra = [part for option in options for part in (f"--{option.split('=', 1)[0]}", option.split("=", 1)[1])]
     env = {**os.environ, "MPLBACKEND": "Agg"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+        [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+         "--server.fileWatcherType", "none", *extra],
+        cwd=script.parent, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(int(timeout * 10)):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
         try:
             if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
                 return proc, url
         except OSError:
             time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError(f"Streamlit server did not become healthy in {timeout:.0f} s")
+    stop_server(proc)
+    raise RuntimeError(f"Streamlit server for {script.name} did not become healthy in {timeout:.0f} s")
 
 
 def stop_server(proc: subprocess.Popen) -> None:
@@ -137,17 +145,25 @@ def stop_server(proc: subprocess.Popen) -> None:
         proc.wait(5)
 
 
+@contextmanager
+def running_server(url: str | None = None, **start: Any) -> Iterator[tuple[str, subprocess.Popen | None]]:
+    """(url, process): the server at `url` when given (process None), else one started with `start_server(**start)`
+    and stopped on exit."""
+    if url:
+        yield url.rstrip("/"), None
+        return
+    proc, url = start_server(**start)
+    try:
+        yield url, proc
+    finally:
+        stop_server(proc)
+
+
 @pytest.fixture(scope="session")
 def server_url():
     """Base URL of a real Conv Lab server (CONVLAB_SERVER_URL, or one started for the session)."""
-    if os.environ.get("CONVLAB_SERVER_URL"):
-        yield os.environ["CONVLAB_SERVER_URL"].rstrip("/")
-        return
-    proc, url = start_server()
-    try:
+    with running_server(os.environ.get("CONVLAB_SERVER_URL")) as (url, _):
         yield url
-    finally:
-        stop_server(proc)
 
 
 def _need_browser():

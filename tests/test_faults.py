@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from st_session import StreamlitSession  # noqa: E402
-from conftest import run_async, start_server, stop_server  # noqa: E402
+from conftest import free_port, run_async, start_server, stop_server  # noqa: E402
 from load import app_pages  # noqa: E402  (reads app.py's PAGES with ast, without importing the app)
 
 PAGES = app_pages()
@@ -45,8 +45,6 @@ async def _open(url: str, query: str, page: str, warm_up: bool = False):
 @pytest.fixture(scope="module")
 def before_restart():
     """What each page shows on a server that has been in use, for the deep link; then the server stops."""
-    from load import free_port
-
     port = free_port()
     proc, _ = start_server(port, timeout=60)
     try:
