@@ -29,7 +29,7 @@ from .state import LabConfig  # noqa: E402
 from .sweep import INPUT, INSERTED, OUTSIDE, PADDING, Region, Sweep, region_for  # noqa: E402
 from .sweep_data import SweepRequest, build_sweep, fmt_number, step_lines  # noqa: E402
 from .sweep_drawing import (  # noqa: E402
-    DPI, WIDTH, HEIGHT, GRID_BOX, OUT_BOX, KERNEL_BOX, TEXT_TOP, LINE_H, TEXT_LINES, KIND_COLOURS, TAP, HOLE,
+    COVERAGE, DPI, WIDTH, HEIGHT, GRID_BOX, OUT_BOX, KERNEL_BOX, TEXT_TOP, LINE_H, TEXT_LINES, KIND_COLOURS, TAP, HOLE,
     NEVER, OUT_EMPTY, OUT_DONE, OUT_NOW, OUTLINE, WHITE, STACK_FILL, KERNEL_FILL, BASE, HOT, WARM, MARK, SOLID,
     TRANSPARENT, GLYPHS, _fit, _label_mask, add_box, add_cells, apply_ink, cell_edges, glyph_atlas, ink_spots, palette,
     recolour_cells, shape_indices, shapes_figure, text_coverage,
@@ -111,11 +111,10 @@ class SweepAnimation:
     def _panels(self, shapes: Figure, grid_box, out_box) -> list:
         """Titles, captions, the kernel and the legend: shapes into `shapes`; returns the texts' ink spots."""
         fig = shapes_figure()  # the texts' own figure: drawn black on white, read as coverage
-        INK = "black"  # noqa: N806 - inked in the palette's INK
         s, r = self.sweep, self.region
         (g0, g1), (c0, c1) = self.grid_rows, self.grid_cols
         full = (g1 - g0, c1 - c0) == s.grid.shape[1:]
-        fig.text(24 / WIDTH, 1 - 26 / HEIGHT, self.title, fontsize=15, weight="bold", va="center", color=INK)
+        fig.text(24 / WIDTH, 1 - 26 / HEIGHT, self.title, fontsize=15, weight="bold", va="center", color=COVERAGE)
         what = {"conv": "padded input", "max": "padded input (−∞ padding)", "avg": "padded input (zero padding)"}[s.op]
         if full:
             channel = f", channel {s.channels[self.front]}" + (f" (of {len(s.channels)} stacked)" if len(s.channels) > 1 else "")
@@ -123,10 +122,10 @@ class SweepAnimation:
         else:  # a region: keep it short so it never runs into the output's caption
             channel = f", ch {s.channels[self.front]}" + (f"/{len(s.channels)}" if len(s.channels) > 1 else "")
             caption = f"rows {g0}–{g1 - 1}, cols {c0}–{c1 - 1} of the {s.grid.shape[1]}×{s.grid.shape[2]} grid{channel}"
-        fig.text(grid_box[0] / WIDTH, 1 - 56 / HEIGHT, caption, fontsize=12, va="center", color=INK)
+        fig.text(grid_box[0] / WIDTH, 1 - 56 / HEIGHT, caption, fontsize=12, va="center", color=COVERAGE)
         ho, wo = s.out_shape
         out_part = "" if r.size == ho * wo else f": rows {r.rows[0]}–{r.rows[1] - 1}, cols {r.cols[0]}–{r.cols[1] - 1}"
-        fig.text(out_box[0] / WIDTH, 1 - 56 / HEIGHT, f"output {ho}×{wo}{out_part}", fontsize=12, va="center", color=INK)
+        fig.text(out_box[0] / WIDTH, 1 - 56 / HEIGHT, f"output {ho}×{wo}{out_part}", fontsize=12, va="center", color=COVERAGE)
         if s.op == "conv":
             kernel = s.kernel[self.front]
             kh, kw = kernel.shape
@@ -137,12 +136,12 @@ class SweepAnimation:
             kernel_ink = ink_spots(_label_mask(labels, xs, ys))
             flipped = " (flipped)" if s.flipped else ""
             fig.text(kbox[0] / WIDTH, 1 - (KERNEL_BOX[1] - 16) / HEIGHT, f"weights, channel {s.channels[self.front]}"
-                     f"{flipped}", fontsize=12, va="center", color=INK)
+                     f"{flipped}", fontsize=12, va="center", color=COVERAGE)
         else:
             kernel_ink, k = None, s.kernel_hw
             fig.text(KERNEL_BOX[0] / WIDTH, 1 - (KERNEL_BOX[1] + 20) / HEIGHT,
                      f"{'max' if s.op == 'max' else 'average'} of a {k[0]}×{k[1]} window\nstride {s.stride[0]}×{s.stride[1]}",
-                     fontsize=13, va="top", color=INK)
+                     fontsize=13, va="top", color=COVERAGE)
         legend = [(KIND_COLOURS[INPUT], "input"), (KIND_COLOURS[PADDING], "padding")]
         if (s.kinds == INSERTED).any():
             legend.append((KIND_COLOURS[INSERTED], "zero inserted"))
@@ -157,7 +156,7 @@ class SweepAnimation:
         for i, (colour, label) in enumerate(legend):
             y = OUT_BOX[1] + 4 + i * 27
             add_box(shapes, 958, y, 18, 18, colour)
-            fig.text(984 / WIDTH, 1 - (y + 9) / HEIGHT, label, fontsize=11.5, va="center", color=INK)
+            fig.text(984 / WIDTH, 1 - (y + 9) / HEIGHT, label, fontsize=11.5, va="center", color=COVERAGE)
         return [ink_spots(text_coverage(fig)), kernel_ink]
 
     # Frames -------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ OUT_EMPTY, OUT_DONE, OUT_NOW = "#ffffff", "#a8dca8", "#f5a623"
 BORDER, OUTLINE, INK, ACCENT = "#8c8c8c", "#7a2e00", "#1a1a1a", "#9c3d00"
 WHITE, STACK_FILL, KERNEL_FILL = "#ffffff", "#dde9f5", "#e4dcf4"
 INKS = (INK, ACCENT)  # text colours by style: normal, and the bold result line
+COVERAGE = "black"  # what matplotlib draws text in: read back as coverage, then inked in INKS
 LEVELS = 20  # text coverage levels over a background: 0 is the background, LEVELS - 1 the ink
 BASE, HOT, WARM, MARK, SOLID = range(5)  # the layers frames copy from
 TRANSPARENT = 255  # palette index the palette leaves free: the GIF deltas' unchanged pixels
@@ -60,17 +61,12 @@ def _font_px(cell: float, labels: list[str]) -> int:
 
 @dataclass(frozen=True)
 class Palette:
-    """The colours (flat RGB list), the index of each flat colour, and ramp[style, background, level] → index."""
+    """The colours (flat RGB list), the index of each flat colour, ramp[style, background, level] → index, as RGBA."""
 
     colours: list[int]
     flat: dict[str, int]
     ramp: np.ndarray
-
-    @property
-    def rgba(self) -> np.ndarray:
-        """(n, 4) uint8: each palette entry as an opaque RGBA pixel."""
-        rgb = np.array(self.colours, np.uint8).reshape(-1, 3)
-        return np.concatenate([rgb, np.full((len(rgb), 1), 255, np.uint8)], axis=1)
+    rgba: np.ndarray  # (n, 4) uint8: each entry as an opaque RGBA pixel (figure images, reading a drawn figure)
 
 
 @lru_cache(maxsize=1)
@@ -96,7 +92,8 @@ def palette() -> Palette:
                 rgb.append(tuple(int(round(x * (1 - a) + y * a)) for x, y in zip(b, k)))
                 ramp[style, flat[background], level] = len(rgb) - 1
     assert len(rgb) <= TRANSPARENT, "index 255 stays free for the GIF's transparent pixels"
-    return Palette([v for colour in rgb for v in colour], flat, ramp)
+    rgba = np.array([(*colour, 255) for colour in rgb], np.uint8)
+    return Palette([v for colour in rgb for v in colour], flat, ramp, rgba)
 
 
 def cell_edges(start: int, length: int, n: int) -> np.ndarray:
@@ -197,7 +194,7 @@ def glyph_alpha(size_px: int, bold: bool = False) -> tuple[np.ndarray, int, int]
     FigureCanvasAgg(fig)
     for i, ch in enumerate(GLYPHS):
         fig.text((i * w + w / 2) / fig.bbox.width, 0.5, ch, ha="center", va="center_baseline", family="DejaVu Sans Mono",
-                 fontsize=size_px * 72 / DPI, color="black", fontweight="bold" if bold else "normal")
+                 fontsize=size_px * 72 / DPI, color=COVERAGE, fontweight="bold" if bold else "normal")
     return text_coverage(fig), w, h
 
 
