@@ -78,16 +78,22 @@ def _module(spec: ConvSpec, seed: int) -> tuple[nn.Module, torch.Tensor]:
     return module, module.weight.detach().numpy()
 
 
-@settings(max_examples=n_examples(150))
-@given(direct_layers(), st.integers(0, 10_000))
-def test_c_times_x_is_the_module_output(layer, seed):
-    spec, height, width = layer
+def _run_module(spec: ConvSpec, height: int, width: int, seed: int):
+    """The seeded module's weight, a random input (a tensor), the module's output on it and its bias (numpy)."""
     module, weight = _module(spec, seed)
     x = torch.randn(1, spec.in_channels, height, width, dtype=torch.float64)
     with torch.no_grad():
         expected = module(x)[0].numpy()
-    geom = geometry(spec, height, width)
     bias = module.bias.detach().numpy() if spec.bias else np.zeros(spec.out_channels)
+    return weight, x, expected, bias
+
+
+@settings(max_examples=n_examples(150))
+@given(direct_layers(), st.integers(0, 10_000))
+def test_c_times_x_is_the_module_output(layer, seed):
+    spec, height, width = layer
+    weight, x, expected, bias = _run_module(spec, height, width, seed)
+    geom = geometry(spec, height, width)
     got = conv_matrix(geom, weight) @ x.numpy().ravel()
     np.testing.assert_allclose(got.reshape(expected.shape) + bias[:, None, None], expected, atol=1e-9)
     # C's shape: (output cells) × (padded input cells), and C_pad·pad(x) gives the same output
@@ -139,14 +145,10 @@ def test_c_transpose_is_the_gradient_and_conv_transpose2d(layer, seed):
 @given(transposed_layers(), st.integers(0, 10_000))
 def test_transposed_layer_is_c_transpose(layer, seed):
     spec, height, width = layer
-    module, weight = _module(spec, seed)
-    x = torch.randn(1, spec.in_channels, height, width, dtype=torch.float64)
-    with torch.no_grad():
-        expected = module(x)[0].numpy()
+    weight, x, expected, bias = _run_module(spec, height, width, seed)
     geom = geometry(spec, height, width)
     assert geom.direct.in_channels == spec.out_channels and not geom.direct.transposed
     assert geom.grid_hw == expected.shape[-2:] and geom.out_hw == (height, width)
-    bias = module.bias.detach().numpy() if spec.bias else np.zeros(spec.out_channels)
     got = conv_matrix(geom, weight).T @ x.numpy().ravel()
     np.testing.assert_allclose(got.reshape(expected.shape) + bias[:, None, None], expected, atol=1e-9)
     example = matrix_example(spec, height, width, seed % 5, whole_numbers=bool(seed % 2))
