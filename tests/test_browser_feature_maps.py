@@ -35,15 +35,20 @@ def _open(page, url: str) -> None:
     page.goto(url)
 
 
+def _open_upload(page, server_url: str) -> None:
+    """Open the page with its upload box showing, idle."""
+    _open(page, server_url + UPLOAD_LINK)
+    page.get_by_text("Choose a picture to upload").wait_for()
+    wait_idle(page)
+
+
 def _upload(page, path) -> None:
     page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(path))
 
 
 def test_upload_a_png_and_see_every_map(server_url, browser_page, tmp_path):
     page = browser_page
-    _open(page, server_url + UPLOAD_LINK)
-    page.get_by_text("Choose a picture to upload").wait_for()
-    wait_idle(page)
+    _open_upload(page, server_url)
     path = tmp_path / "my_picture.png"
     _test_png(path)
     _upload(page, path)
@@ -61,9 +66,7 @@ def test_upload_a_png_and_see_every_map(server_url, browser_page, tmp_path):
 
 def test_a_corrupt_upload_gets_a_message_not_a_traceback(server_url, browser_page, tmp_path):
     page = browser_page
-    _open(page, server_url + UPLOAD_LINK)
-    page.get_by_text("Choose a picture to upload").wait_for()
-    wait_idle(page)
+    _open_upload(page, server_url)
     path = tmp_path / "broken.png"
     buf = io.BytesIO()
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(buf, format="PNG")
@@ -77,9 +80,7 @@ def test_a_corrupt_upload_gets_a_message_not_a_traceback(server_url, browser_pag
 
 def test_the_browser_refuses_a_file_over_the_upload_cap(server_url, browser_page, tmp_path):
     page = browser_page
-    _open(page, server_url + UPLOAD_LINK)
-    page.get_by_text("Choose a picture to upload").wait_for()
-    wait_idle(page)
+    _open_upload(page, server_url)
     path = tmp_path / "huge.png"
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * (6 * 1024 * 1024))
     _upload(page, path)
