@@ -15,7 +15,17 @@ MAX_DILATION = 64
 MAX_PADDING = 512
 MAX_BATCH = 16
 MAX_MACS = 2_000_000_000  # multiply-accumulates of one layer run (~0.2 s on 2 cores)
-MAX_TENSOR_ELEMENTS = 16_000_000  # input or output tensor elements (64 MB of float32)
+# Total work of one request (a rerun of one page), estimated before anything runs. The issue-17 goal is
+# at most 0.5 s of CPU for the worst allowed request; benchmarks/worst_request.py measures it per page.
+MAX_REQUEST_SECONDS = 0.4
+# The cost model behind it, measured with benchmarks/conv_cost.py on the 2-core reference machine at one
+# torch thread (the server's setting), rounded up to the slowest case seen on each path. Per MAC: dense and
+# dilated convs ~0.03-0.085 ns, grouped ~0.07, depthwise 0.1-1.5 (large kernels are slowest), transposed
+# 0.05-0.08, transposed grouped/depthwise 1-2.2. Per element touched: 20 ns for the scatter (col2im) of a
+# transposed conv's output (kernel 64 stride 64: 17 ns), 5 ns for reading, padding and writing otherwise.
+NS_PER_MAC = {"dense": 0.1, "grouped": 0.2, "depthwise": 1.6, "transposed": 0.12, "transposed grouped": 2.5}
+NS_PER_ELEMENT = {"direct": 5.0, "transposed": 20.0}
+MAX_TENSOR_ELEMENTS = 16_000_000  # input, padded input or output tensor elements (64 MB of float32)
 MAX_OUTPUT_SPATIAL = 8192  # output height / width (transposed convs grow)
 
 MAX_SWEEP_FRAMES = 1024  # frames one animation may hold; larger sweeps animate a region
@@ -43,3 +53,10 @@ MATRIX_CACHED_LAYERS = 16  # /matrix: layers whose C, tap ids and torch checks s
 MATRIX_CACHED_PICTURES = 128  # /matrix: PNGs kept per picture kind (5 kinds, typically 10–80 KB each)
 MAX_CONCURRENT_RENDERS = 2  # heavy renders (sweep animation, matrices) running at once per server; the rest queue
 RENDER_PROCESSES = 1  # worker processes for renders moved off the server's interpreter (render_pool, in_process=False)
+RENDER_POOL_RETRY_SECONDS = 30  # after the render worker pool fails, sweeps render in the server this long, then retry it
+# Upload decoding (issue 17: 8 students uploading 4096² PNGs at once). One decode holds one full-size buffer
+# (a 16 MP RGB/RGBA PNG: 64 MB; everything else is done in strips of a few MB), so the server's extra memory for
+# pictures is about MAX_CONCURRENT_DECODES × MAX_DECODE_BYTES; benchmarks/uploads.py measures it.
+MAX_CONCURRENT_DECODES = 2  # upload decodes running at once per server; the rest queue
+DECODE_WAIT_SECONDS = 60.0  # a queued upload gives up with a "server busy" message after this
+MAX_DECODE_BYTES = 64 * 1024 * 1024  # Pillow's buffer for one decode (pixels × bytes per pixel of the file's mode)

@@ -16,7 +16,7 @@ from typing import Any, Sequence
 from . import limits
 from .network_layers import format_arguments, kind_named, parse_arguments
 from .network_shapes import WHOLE, Shape, Step, describe, layer_step, resolve_kwargs
-from .spec import ConvConfigError
+from .spec import ConvConfigError, WorkCapError
 
 SKIP_MODES = ("cat", "add")
 Row = tuple[Any, Any]  # (layer name, argument text), straight from the table
@@ -73,6 +73,7 @@ class PlanRow:
     message: str = ""
     fix: str = ""
     note: str = ""
+    over_cap: bool = False  # broken by one of Conv Lab's work caps, not by a torch rule: never run
 
 
 @dataclass(frozen=True)
@@ -289,7 +290,7 @@ def plan(input_shape: Sequence[int], rows: Sequence[Row], skips: Sequence[Skip] 
             if kind:
                 name, args_text = kind, format_arguments(parsed[1])
             plan_rows.append(PlanRow(i, name, args_text, "broken", prev, kind=kind, kwargs=kwargs, param=step.param,
-                                     message=step.why, fix=step.fix))
+                                     message=step.why, fix=step.fix, over_cap=isinstance(step, WorkCapError)))
         else:
             kind = layers[i - 1][0]
             merge = next((r for r in reports if r.skip.target == i and r.status == "mismatch"), None)

@@ -25,7 +25,7 @@ def _mismatch_text(source: Shape, target: Shape, mode: str) -> str:
             more = "larger" if dh >= 0 and dw >= 0 else "smaller" if dh <= 0 and dw <= 0 else "different"
             parts.append(f"the skip is {abs(dh)} rows and {abs(dw)} columns {more} ({source[2]}×{source[3]} vs "
                          f"{target[2]}×{target[3]})")
-    if mode == "add" and len(source) == len(target) and source[1] != target[1] and 1 not in (source[1], target[1]):
+    if mode == "add" and len(source) == len(target) >= 2 and source[1] != target[1] and 1 not in (source[1], target[1]):
         parts.append(f"adding needs equal channels, but they are {source[1]} and {target[1]}")
     detail = "; ".join(parts) or "the shapes differ"
     return f"{describe(source)} does not fit {describe(target)}: {detail}"
@@ -91,7 +91,7 @@ def suggest_fixes(input_shape: Shape, layers: Sequence[Any], skips: Sequence[Any
             fixes.append("tick crop: centre-crop the skip by {} top, {} bottom, {} left, {} right".format(*box))
         except ConvConfigError:
             pass
-    if skip.mode == "add" and len(source) == len(target) and source[1] != target[1]:
+    if skip.mode == "add" and len(source) == len(target) >= 2 and source[1] != target[1]:
         fixes.append(f"make the channels equal: out_channels={source[1]} on the last conv before point {skip.target}, "
                      f"or a 1×1 Conv2d({source[1]}→{target[1]}) on the skip")
     trials = 0

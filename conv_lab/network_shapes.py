@@ -13,7 +13,7 @@ from typing import Any, Callable
 from . import limits
 from .network_layers import LAYER_KINDS, LayerKind, ordered
 from .shapes import layer_cost, receptive_field
-from .spec import ConvConfigError, ConvSpec, as_pair, fmt
+from .spec import ConvConfigError, ConvSpec, WorkCapError, as_pair, fmt
 
 Shape = tuple[int, ...]
 WHOLE = None  # receptive-field factor meaning "every output sees the whole input"
@@ -118,6 +118,11 @@ def _pool(kind: LayerKind, v: dict, shape: Shape) -> Step:
 
 
 def _adaptive(kind: LayerKind, v: dict, shape: Shape) -> Step:
+    if len(shape) == 2 and v["output_size"] == 1 and not isinstance(v["output_size"], tuple):
+        # torch's shortcut for an int output_size of 1 takes the mean over the last two dimensions, so it
+        # accepts a flattened (N, F) input too (a tuple (1, 1) does not take that path and needs 3-D).
+        return Step(ordered(kind, v), (1, 1), rf=WHOLE,
+                    note="on a 2-D input this averages everything, the batch included, into one number")
     _need_rank(kind, shape, (3, 4), "put AdaptiveAvgPool2d before Flatten")
     out = as_pair(v["output_size"], "output_size")
     size = shape[-2:]
@@ -225,7 +230,7 @@ def layer_step(kind_name: str, values: dict[str, Any], shape: Shape) -> Step:
     kind = LAYER_KINDS[kind_name]
     step = _RULES[kind_name](kind, values, tuple(shape))
     if math.prod(step.out_shape) > limits.MAX_TENSOR_ELEMENTS:
-        raise ConvConfigError("input", f"the output {describe(step.out_shape)} would hold {math.prod(step.out_shape):,} "
+        raise WorkCapError("input", f"the output {describe(step.out_shape)} would hold {math.prod(step.out_shape):,} "
                               f"numbers, above Conv Lab's cap of {limits.MAX_TENSOR_ELEMENTS:,} per tensor",
                               "use a smaller input or fewer channels")
     return step

@@ -28,7 +28,9 @@ def flow_table(plan: NetworkPlan, run: TorchRun | None = None) -> list[dict]:
         if r.status == "broken":
             formula = "✗ breaks"
         agree = ""
-        if run is not None and r.status != "not reached":
+        if run is not None and r.over_cap:
+            agree = "—"
+        elif run is not None and r.status != "not reached":
             agree = "✓" if (formula == torch_shape or (r.status == "broken" and run.failed == r.index)) else "✗"
         message = f"{r.param}: {r.message}" + (f" — fix: {r.fix}" if r.fix else "") if r.status == "broken" else r.note
         rows.append({"#": r.index, "layer": r.layer, "arguments": r.arguments,

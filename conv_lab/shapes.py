@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass
 
 from . import limits
-from .spec import ConvConfigError, ConvSpec, as_pair, check_input, fmt
+from .spec import ConvConfigError, ConvSpec, WorkCapError, as_pair, check_input, fmt
 
 AXES = (("height", "H", "row"), ("width", "W", "column"))
 
@@ -274,6 +274,80 @@ def uncovered_cells(spec: ConvSpec, input_shape: tuple[int, ...]) -> tuple[int, 
     return dims[0].uncovered, dims[1].uncovered
 
 
+def conv_path(spec: ConvSpec) -> str:
+    """Which family of torch kernels runs the layer: their cost per MAC differs ~50× (limits.NS_PER_MAC).
+
+    >>> conv_path(ConvSpec(8, 8, 3)), conv_path(ConvSpec(8, 8, 3, groups=8)), conv_path(ConvSpec(8, 8, 3, transposed=True))
+    ('dense', 'depthwise', 'transposed')
+    """
+    if spec.transposed:
+        return "transposed grouped" if spec.groups > 1 else "transposed"
+    if spec.groups == 1:
+        return "dense"
+    return "depthwise" if spec.groups == spec.in_channels else "grouped"
+
+
+def padded_elements(spec: ConvSpec, input_shape: tuple[int, ...]) -> int:
+    """Numbers in the padded input (torch builds that copy for reflect/replicate/circular padding).
+
+    >>> padded_elements(ConvSpec(3, 8, 3, padding=1), (1, 3, 32, 32))
+    3468
+    """
+    top, bottom, left, right = (0, 0, 0, 0) if spec.transposed else spec.pads()
+    *lead, h, w = input_shape
+    return math.prod(lead) * (h + top + bottom) * (w + left + right)
+
+
+def estimated_seconds(spec: ConvSpec, input_shape: tuple[int, ...]) -> float:
+    """CPU seconds one run of the layer is expected to take on one torch thread (a generous upper estimate).
+
+    >>> round(estimated_seconds(ConvSpec(64, 64, 3, padding=1), (1, 64, 128, 128)), 3)
+    0.076
+    """
+    cost = layer_cost(spec, input_shape)
+    elements = cost.input_bytes // 4 + padded_elements(spec, input_shape) + cost.output_bytes // 4
+    per_element = limits.NS_PER_ELEMENT["transposed" if spec.transposed else "direct"]
+    return (cost.macs * limits.NS_PER_MAC[conv_path(spec)] + elements * per_element) * 1e-9
+
+
+def smaller_input_that_fits(spec: ConvSpec, input_shape: tuple[int, ...]) -> tuple[int, ...] | None:
+    """The largest input of the same aspect (sides halved step by step) whose run fits the work caps, if any.
+
+    >>> smaller_input_that_fits(ConvSpec(256, 256, 15, groups=256, padding=7), (1, 256, 150, 150))
+    (1, 256, 37, 37)
+    """
+    *lead, h, w = input_shape
+    for _ in range(12):
+        h, w = max(1, h // 2), max(1, w // 2)
+        shape = (*lead, h, w)
+        try:
+            output_shape(spec, shape)
+            if not _over_caps(spec, shape):
+                return shape
+        except ConvConfigError:
+            return None
+        if h == w == 1:
+            return None
+    return None
+
+
+def _over_caps(spec: ConvSpec, shape: tuple[int, ...]) -> str:
+    """Why running the layer on `shape` is over a work cap, or ''."""
+    cost = layer_cost(spec, shape)
+    largest = max(cost.input_bytes // 4, cost.output_bytes // 4, padded_elements(spec, shape))
+    if largest > limits.MAX_TENSOR_ELEMENTS:
+        return (f"a tensor of this layer (input, padded input or output) would hold {largest:,} numbers, over "
+                f"Conv Lab's cap of {limits.MAX_TENSOR_ELEMENTS:,} for one request on a shared server")
+    if cost.macs > limits.MAX_MACS:
+        return (f"running this layer takes {cost.macs:,} multiply-accumulates, above Conv Lab's cap of "
+                f"{limits.MAX_MACS:,} per request")
+    seconds = estimated_seconds(spec, shape)
+    if seconds > limits.MAX_REQUEST_SECONDS:
+        return (f"running this {conv_path(spec)} layer would take about {seconds:.1f} s of CPU, above Conv Lab's cap of "
+                f"{limits.MAX_REQUEST_SECONDS} s per request on a shared server")
+    return ""
+
+
 def work_check(spec: ConvSpec, input_shape: tuple[int, ...]) -> LayerCost:
     """Raise ConvConfigError when running the layer would exceed the server's work caps.
 
@@ -281,15 +355,19 @@ def work_check(spec: ConvSpec, input_shape: tuple[int, ...]) -> LayerCost:
     388800
     """
     cost = layer_cost(spec, input_shape)
-    if cost.input_bytes // 4 > limits.MAX_TENSOR_ELEMENTS or cost.output_bytes // 4 > limits.MAX_TENSOR_ELEMENTS:
-        raise ConvConfigError("input_size", f"a tensor of this layer would hold over {limits.MAX_TENSOR_ELEMENTS:,} numbers, "
-                              "Conv Lab's cap for one request on a shared server", "use a smaller input or fewer filters")
-    if cost.macs > limits.MAX_MACS:
-        raise ConvConfigError("out_channels", f"running this layer takes {cost.macs:,} multiply-accumulates, above Conv Lab's "
-                              f"cap of {limits.MAX_MACS:,} per request (the formula above still holds)",
-                              "use fewer filters, fewer input channels or a smaller input to run it for real")
+    why = _over_caps(spec, tuple(input_shape))
+    if why:
+        smaller = smaller_input_that_fits(spec, tuple(input_shape))
+        fit = f"; e.g. input {'×'.join(map(str, smaller[-3:]))} fits" if smaller else ""
+        padded = (padded_elements(spec, tuple(input_shape)) > limits.MAX_TENSOR_ELEMENTS
+                  >= max(cost.input_bytes, cost.output_bytes) // 4)  # only the padded copy is over the cap
+        param = "padding" if padded else "input_size" if "tensor" in why else "out_channels"
+        fix = ("use less padding (the padded copy is the largest tensor)" if padded else
+               "use a smaller input, fewer filters or fewer input channels")
+        raise WorkCapError(param, f"{why} (the formula above still holds)", f"{fix} to run it for real{fit}")
     return cost
 
 
 __all__ = ["conv_out", "transposed_out", "explain", "output_shape", "layer_cost", "receptive_field",
-           "keep_size_padding", "solve_padding_stride", "uncovered_cells", "work_check", "as_pair"]
+           "keep_size_padding", "solve_padding_stride", "uncovered_cells", "work_check", "as_pair", "conv_path",
+           "estimated_seconds", "padded_elements", "smaller_input_that_fits"]

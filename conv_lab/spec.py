@@ -37,6 +37,17 @@ class ConvConfigError(ValueError):
         return ConvConfigError, (self.param, self.why, self.fix)
 
 
+class WorkCapError(ConvConfigError):
+    """A layer torch could run, but not within one request's share of a shared server: it is never run.
+
+    >>> isinstance(WorkCapError("input", "too big", "use less"), ConvConfigError)
+    True
+    """
+
+    def __reduce__(self):
+        return WorkCapError, (self.param, self.why, self.fix)
+
+
 @dataclass(frozen=True)
 class Param:
     """One row of the parameter table: torch name, URL key, slider range, label."""
@@ -129,11 +140,16 @@ class ConvSpec:
     _norm: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
-        # Normalise lists to tuples so specs stay hashable (caches key on them).
-        for name in ("kernel_size", "stride", "padding", "dilation", "output_padding"):
+        # Normalise lists to tuples so specs stay hashable (caches key on them), and numpy integers to int:
+        # torch tests `if padding` on them, which is ambiguous for numpy scalars (issue #17).
+        for name in ("in_channels", "out_channels", "groups", "kernel_size", "stride", "padding", "dilation",
+                     "output_padding"):
             value = getattr(self, name)
-            if isinstance(value, list):
-                object.__setattr__(self, name, tuple(value))
+            if isinstance(value, (list, tuple)):
+                value = tuple(int(v) if _is_int(v) else v for v in value)
+            elif _is_int(value):
+                value = int(value)
+            object.__setattr__(self, name, value)
         _validate(self)
 
     # Normalised views -------------------------------------------------------

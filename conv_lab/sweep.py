@@ -10,9 +10,10 @@ Max/avg pooling sweeps live in `conv_lab.pooling` and return the same kind of `S
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 
@@ -153,9 +154,23 @@ def padded_grid(spec: ConvSpec, x: np.ndarray) -> np.ndarray:
            [2., 2., 3., 3.],
            [2., 2., 3., 3.]])
     """
-    x = np.asarray(x, dtype=np.float64)
-    check_input(spec, x.shape)
+    x = _one_sample(spec, x)
     return _grid_and_kinds(spec, x)[0]
+
+
+def _one_sample(spec: ConvSpec, x: Any) -> np.ndarray:
+    """x as a (C, H, W) float array checked against the spec; a batch of one is unwrapped, others refused."""
+    try:
+        x = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ConvConfigError("input", f"the input is not an array of numbers ({exc})", "pass a (C, H, W) array") from exc
+    if x.ndim == 4 and x.shape[0] == 1:
+        x = x[0]
+    if x.ndim != 3:
+        raise ConvConfigError("input", f"the sweep follows one sample of shape (C, H, W), got shape {x.shape}",
+                              "pass x[0] of a batch, or a (C, H, W) array")
+    check_input(spec, x.shape)
+    return x
 
 
 def _grid_and_kinds(spec: ConvSpec, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -182,6 +197,13 @@ def _grid_and_kinds(spec: ConvSpec, x: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return grid, kinds
 
 
+def _weight_shape(spec: ConvSpec) -> tuple[int, int, int, int]:
+    """The shape torch gives the module's weight."""
+    if spec.transposed:
+        return (spec.in_channels, spec.out_channels // spec.groups, *spec.kernel_hw)
+    return (spec.out_channels, spec.in_channels // spec.groups, *spec.kernel_hw)
+
+
 def filter_weight(spec: ConvSpec, weight: np.ndarray, out_channel: int) -> np.ndarray:
     """One filter's weights (C_in/groups, kh, kw) from the module's whole weight tensor.
 
@@ -201,28 +223,35 @@ def sweep_steps(spec: ConvSpec, x: np.ndarray, weight: np.ndarray, bias: Optiona
                 out_channel: int = 0) -> Sweep:
     """Every window position of filter `out_channel` over x (C, H, W), row-major, as a lazy sequence.
 
-    `weight` is that filter as torch stores it: `module.weight[o]` for Conv2d; for ConvTranspose2d
-    `module.weight[:, o]` (with groups, pass the group's rows or the whole column and `out_channel`).
+    `weight` is the module's whole weight (`module.weight`, 4-D: the filter is picked by `out_channel`), or
+    that one filter as (C_in/groups, kh, kw): `module.weight[o]` for Conv2d; for ConvTranspose2d the group's
+    rows of column o % (out_channels/groups), as `filter_weight` takes them. x may be (C, H, W) or (1, C, H, W).
 
     >>> steps = sweep_steps(ConvSpec(1, 1, 2, stride=2), np.arange(16.).reshape(1, 4, 4), np.ones((1, 2, 2)), bias=1)
     >>> [s.value for s in steps], steps[1].cells
     ([11.0, 19.0, 43.0, 51.0], ((0, 2), (0, 3), (1, 2), (1, 3)))
     """
-    x = np.asarray(x, dtype=np.float64)
-    shape = check_input(spec, x.shape)
-    _, _, ho, wo = output_shape(spec, (1, *shape))
-    if not 0 <= out_channel < spec.out_channels:
+    x = _one_sample(spec, x)
+    _, _, ho, wo = output_shape(spec, (1, *x.shape))
+    if isinstance(out_channel, bool) or not isinstance(out_channel, numbers.Integral) \
+            or not 0 <= out_channel < spec.out_channels:
         raise ConvConfigError("filter", f"filter {out_channel} does not exist; the layer has {spec.out_channels}",
                               f"pick a filter between 0 and {spec.out_channels - 1}")
     per_group_in = spec.in_channels // spec.groups
     group = out_channel // (spec.out_channels // spec.groups)
     channels = tuple(range(group * per_group_in, (group + 1) * per_group_in))
-    weight = np.asarray(weight, dtype=np.float64)
-    if weight.shape[0] == spec.in_channels and per_group_in != spec.in_channels:
+    out_channel = int(out_channel)
+    try:
+        weight = np.asarray(weight, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ConvConfigError("weight", f"the weight is not an array of numbers ({exc})", "pass module.weight") from exc
+    if weight.ndim == 4:
+        weight = filter_weight(spec, weight, out_channel) if weight.shape == _weight_shape(spec) else weight
+    if weight.shape[:1] == (spec.in_channels,) and per_group_in != spec.in_channels:
         weight = weight[channels[0]:channels[-1] + 1]
     if weight.shape != (per_group_in, *spec.kernel_hw):
-        raise ConvConfigError("weight", f"expected one filter of shape {(per_group_in, *spec.kernel_hw)}, got {weight.shape}",
-                              "pass module.weight[o] (Conv2d) or module.weight[:, o] (ConvTranspose2d)")
+        raise ConvConfigError("weight", f"expected the module's weight {_weight_shape(spec)} or one filter of shape "
+                              f"{(per_group_in, *spec.kernel_hw)}, got {weight.shape}", "pass module.weight and out_channel")
     grid, kinds = _grid_and_kinds(spec, x[channels[0]:channels[-1] + 1])
     if spec.transposed:
         kernel, stride = weight[:, ::-1, ::-1].copy(), (1, 1)

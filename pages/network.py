@@ -124,7 +124,7 @@ if result.broken:
 if run.failed != result.broken:
     st.warning(f"The formula and torch disagree about where the stack breaks (formula: {result.broken}, torch: "
                f"{run.failed} — {run.error}). Please report this stack.", icon=":material/warning:")
-elif run.failed:
+elif run.failed and not result.rows[run.failed - 1].over_cap:
     st.caption(f"torch fails at layer {run.failed} too: `{run.error}`")
 
 table = pd.DataFrame(flow_table(result, run)).set_index("#") if result.rows else pd.DataFrame()
