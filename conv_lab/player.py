@@ -18,11 +18,13 @@ import multiprocessing
 import os
 import pickle
 import threading
+import time
 import zlib
 from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
+from . import limits
 from .render_pool import shared_render
 from .spec import ConvConfigError
 from .sweep import Region
@@ -190,7 +192,9 @@ _gif_in_worker = shared_render(maxsize=4, in_process=False)(_render_gif)
 _gif_here = shared_render(maxsize=4)(_render_gif)
 _POOL_FAILURES = (BrokenExecutor, OSError, RuntimeError, ImportError, NotImplementedError, EOFError,
                   pickle.PicklingError)
-_workers = {"ok": True}
+# ok: the last worker render worked. After a failure renders run here until retry_at (time.monotonic()), then the
+# pool is tried again: a transient failure must not move every sweep into the server for the rest of the lesson.
+_workers: dict[str, Any] = {"ok": True, "retry_at": 0.0}
 _watchdog = threading.Lock()
 
 
@@ -208,13 +212,19 @@ def _exit_with_parent() -> None:
 
 
 def _shared(in_worker: Callable, here: Callable, *args: Any) -> Any:
-    """Render in the worker process; if the pool cannot run here, render in this process (logged once)."""
-    if _workers["ok"]:
+    """Render in a worker process; if the pool cannot run, render in this process for a cool-down (logged)."""
+    if _workers["ok"] or time.monotonic() >= _workers["retry_at"]:
         try:
-            return in_worker(*args)
-        except _POOL_FAILURES as exc:
-            _workers["ok"] = False
-            log.warning("Sweep renders now run in the server process: the render worker failed (%r)", exc)
+            result = in_worker(*args)
+        except _POOL_FAILURES as exc:  # a dead worker was already replaced and retried once: the pool cannot run now
+            _workers.update(ok=False, retry_at=time.monotonic() + limits.RENDER_POOL_RETRY_SECONDS)
+            log.warning("Sweep renders run in the server process for the next %d s: the render worker failed (%r)",
+                        limits.RENDER_POOL_RETRY_SECONDS, exc)
+        else:
+            if not _workers["ok"]:
+                log.warning("Sweep renders run in the render worker again")
+                _workers["ok"] = True
+            return result
     return here(*args)
 
 

@@ -14,6 +14,11 @@ too. `shared_render` adds what the classroom needs (issue #9):
   all: the second core keeps serving everyone else. Arguments and result must pickle, and
   the function must be a module-level name.
 
+A worker that dies (killed, out of memory) breaks its pool: every later submit would fail. The
+render that sees `BrokenProcessPool` replaces the pool and retries once on a fresh worker
+(issue #17), so one dead worker costs one restart, not the rest of the lesson. `worker_pids()`,
+`respawns()` and `shutdown_workers()` let tests and benchmarks see and stop the workers.
+
 Usage (in conv_lab, never in pages): `sweep_gif = shared_render(maxsize=16)(_sweep_gif)`.
 """
 
@@ -21,20 +26,24 @@ from __future__ import annotations
 
 import functools
 import importlib
+import logging
 import multiprocessing
 import sys
 import types
 import threading
 from collections import OrderedDict
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable, Hashable, TypeVar
 
 from . import limits
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 _RENDER_SLOTS = threading.BoundedSemaphore(limits.MAX_CONCURRENT_RENDERS)
 _EXECUTOR: ProcessPoolExecutor | None = None
 _EXECUTOR_LOCK = threading.Lock()
+_RESPAWNS = 0  # broken pools replaced since this process started
 
 
 def _executor() -> ProcessPoolExecutor:
@@ -54,6 +63,66 @@ def _executor() -> ProcessPoolExecutor:
             finally:
                 sys.modules["__main__"] = main
         return _EXECUTOR
+
+
+def _replace_broken(broken: ProcessPoolExecutor) -> None:
+    """Drop `broken` as the current pool, so the next render starts fresh workers."""
+    global _EXECUTOR, _RESPAWNS
+    with _EXECUTOR_LOCK:
+        # Every render queued on the dead worker sees the same broken pool; only the first replaces it
+        # (the others find a newer pool here and just retry on it).
+        if _EXECUTOR is not broken:
+            return
+        _EXECUTOR = None
+        _RESPAWNS += 1
+        count = _RESPAWNS
+    log.warning("Render worker died; starting a new render worker pool (respawn %d)", count)
+    broken.shutdown(wait=False, cancel_futures=True)  # its manager thread already reaped the dead worker
+
+
+def _run_in_worker(render: Callable[..., T], args: tuple, kwargs: dict) -> T:
+    """Run `render` in a worker process; on a broken pool, replace the pool and retry once."""
+    call = (_call_in_worker, render.__module__, render.__qualname__, args, kwargs)
+    pool = _executor()
+    try:
+        return pool.submit(*call).result()
+    except BrokenProcessPool:
+        _replace_broken(pool)
+    # A second break (no processes can start here, or this render itself kills its worker) goes to the caller:
+    # the player then renders in the server process.
+    return _executor().submit(*call).result()
+
+
+def worker_pids() -> tuple[int, ...]:
+    """Process ids of the current render workers (empty before the first worker render or after a shutdown).
+
+    >>> shutdown_workers(); worker_pids()
+    ()
+    """
+    with _EXECUTOR_LOCK:
+        return tuple(getattr(_EXECUTOR, "_processes", None) or ())  # None once the pool is shut down
+
+
+def shutdown_workers() -> None:
+    """Stop the render workers and wait for them; the next worker render starts new ones.
+
+    >>> shutdown_workers(); shutdown_workers(); worker_pids()
+    ()
+    """
+    global _EXECUTOR
+    with _EXECUTOR_LOCK:
+        pool, _EXECUTOR = _EXECUTOR, None
+    if pool is not None:
+        pool.shutdown(wait=True)
+
+
+def respawns() -> int:
+    """How many broken worker pools this process has replaced.
+
+    >>> respawns() >= 0
+    True
+    """
+    return _RESPAWNS
 
 
 def _call_in_worker(module: str, name: str, args: tuple, kwargs: dict) -> Any:
@@ -115,8 +184,7 @@ def shared_render(maxsize: int = 32, in_process: bool = True) -> Callable[[Calla
                     if in_process:
                         flight.result = render(*args, **kwargs)
                     else:  # the thread waits without the interpreter lock while a worker renders
-                        flight.result = _executor().submit(_call_in_worker, render.__module__, render.__qualname__,
-                                                           args, kwargs).result()
+                        flight.result = _run_in_worker(render, args, kwargs)
             except BaseException as exc:  # errors are not cached; waiting callers see the same error
                 flight.error = exc
                 raise

@@ -160,10 +160,7 @@ def render_workers():
     from conv_lab import render_pool
 
     yield
-    with render_pool._EXECUTOR_LOCK:
-        if render_pool._EXECUTOR is not None:
-            render_pool._EXECUTOR.shutdown(wait=True)
-            render_pool._EXECUTOR = None
+    render_pool.shutdown_workers()
 
 
 def test_worker_player_equals_the_in_process_one_and_repeats_come_from_the_cache(render_workers):
@@ -196,21 +193,35 @@ def test_a_bad_request_is_a_plain_error_from_the_worker_too(render_workers):
 
 
 def test_when_the_worker_pool_cannot_start_renders_run_here_with_a_log_line(monkeypatch, caplog):
+    import time
     from concurrent.futures.process import BrokenProcessPool
 
     from conv_lab import player as player_module
 
+    attempts = []
+
     def broken(*args):
+        attempts.append(args)
         raise BrokenProcessPool("no processes in this sandbox")
 
     monkeypatch.setattr(player_module, "_player_in_worker", broken)
     monkeypatch.setitem(player_module._workers, "ok", True)
-    request = SweepRequest(LabConfig(1, 6, 5, 1, padding=(1, 2)))
+    monkeypatch.setitem(player_module._workers, "retry_at", 0.0)
+    request, other = SweepRequest(LabConfig(1, 6, 5, 1, padding=(1, 2))), SweepRequest(LabConfig(1, 5, 6, 1))
     with caplog.at_level("WARNING", logger="conv_lab.player"):
         shown = player_module.sweep_player(request)
-    assert shown.player_html(2) == sweep_animation(request).player_html(2)
-    assert "render worker failed" in caplog.text and "no processes in this sandbox" in caplog.text
-    assert not player_module._workers["ok"], "later renders should not retry a broken pool"
+        assert shown.player_html(2) == sweep_animation(request).player_html(2)
+        assert "render worker failed" in caplog.text and "no processes in this sandbox" in caplog.text
+        assert not player_module._workers["ok"] and len(attempts) == 1
+        # During the cool-down the next sweep renders here without knocking on the broken pool again ...
+        assert player_module.sweep_player(other).player_html(1) == sweep_animation(other).player_html(1)
+        assert len(attempts) == 1, "a broken pool was retried before its cool-down"
+        # ... and after it, the pool is tried again: a transient failure does not last the lesson.
+        assert player_module._workers["retry_at"] >= time.monotonic() + limits.RENDER_POOL_RETRY_SECONDS - 5
+        monkeypatch.setitem(player_module._workers, "retry_at", time.monotonic() - 1)
+        monkeypatch.setattr(player_module, "_player_in_worker", lambda *args: attempts.append(args) or shown)
+        assert player_module.sweep_player(other) is shown and len(attempts) == 2
+        assert player_module._workers["ok"], "a working pool was not taken back into use"
 
 
 _SERVER_STAND_IN = """
@@ -223,7 +234,7 @@ from conv_lab.sweep_data import SweepRequest
 
 if __name__ == "__main__":
     sweep_player(SweepRequest(LabConfig(1, 4, 4, 1)))
-    print(*render_pool._EXECUTOR._processes, flush=True)
+    print(*render_pool.worker_pids(), flush=True)
     if sys.argv[1] == "wait":
         time.sleep(120)
 """
