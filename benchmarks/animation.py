@@ -23,11 +23,11 @@ from matplotlib.animation import FuncAnimation  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
-from conv_lab.animate import DPI, HEIGHT, WIDTH, SweepAnimation, describe  # noqa: E402
-from conv_lab.sweep_drawing import glyph_alpha  # noqa: E402
-from conv_lab.state import LabConfig  # noqa: E402
-from conv_lab.sweep import region_for  # noqa: E402
-from conv_lab.sweep_data import SweepRequest, build_sweep, fmt_number, step_lines  # noqa: E402
+from conv_lab.sweep.animate import DPI, HEIGHT, WIDTH, SweepAnimation, describe  # noqa: E402
+from conv_lab.sweep.drawing import glyph_alpha  # noqa: E402
+from conv_lab.core.state import LabConfig  # noqa: E402
+from conv_lab.sweep.steps import region_for  # noqa: E402
+from conv_lab.sweep.data import SweepRequest, build_sweep, fmt_number, step_lines  # noqa: E402
 
 
 def stock_jshtml(request: SweepRequest) -> tuple[float, int, int]:
@@ -141,7 +141,7 @@ def unpacked_page_bytes(animation: SweepAnimation) -> int:
     """Bytes of the earlier page encoding: every layer whole, frames as plain JSON with positioned text lines."""
     import json
 
-    from conv_lab.player import _data_uri
+    from conv_lab.sweep.player import _data_uri
 
     frames = [[[v for copy in ops.copies for v in copy], [list(text) for text in ops.texts]]
               for ops in (animation.frame_ops(t) for t in range(len(animation)))]
@@ -151,7 +151,7 @@ def unpacked_page_bytes(animation: SweepAnimation) -> int:
 
 def rerun_section(repeats: int) -> None:
     """Issue #9: what a sweep rerun costs when the configuration did not change, and what it sends."""
-    from conv_lab.player import player_page, sweep_player
+    from conv_lab.sweep.player import player_page, sweep_player
 
     print("\n== a sweep rerun, configuration unchanged (issue #9; default layer 3×32×32, 901 frames) ==")
     request = SweepRequest(LabConfig())

@@ -29,10 +29,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from conv_lab.feature_figures import enlarged_image, input_image, maps_grid_image  # noqa: E402
-from conv_lab.feature_maps import run_feature_maps  # noqa: E402
-from conv_lab.images import _decode, read_upload  # noqa: E402
-from conv_lab.spec import ConvSpec  # noqa: E402
+from conv_lab.features.figures import enlarged_image, input_image, maps_grid_image  # noqa: E402
+from conv_lab.features.runs import run_feature_maps  # noqa: E402
+from conv_lab.features.images import _decode, read_upload  # noqa: E402
+from conv_lab.core.spec import ConvSpec  # noqa: E402
 
 TARGET_S = 0.400
 QUERY = "input=3x224x224&filters=64&kernel=3&padding=1&bank=mix"

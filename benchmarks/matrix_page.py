@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from conv_lab import matrix_pictures as pictures  # noqa: E402
-from conv_lab.spec import ConvSpec  # noqa: E402
+from conv_lab.matrix import pictures  # noqa: E402
+from conv_lab.core.spec import ConvSpec  # noqa: E402
 
 CONFIGS = {  # name: (spec, height, width, URL query of the same page)
     "1x4x4 k3": (ConvSpec(1, 1, 3), 4, 4, "input=1x4x4&filters=1&kernel=3&stride=1&padding=0"),
@@ -80,11 +80,11 @@ def choice_whole(spec: ConvSpec, h: int, w: int) -> bool:
 BEFORE_SCRIPT = r"""
 import json, statistics, sys, time
 sys.path.insert(0, sys.argv[1])
-from conv_lab.matrix import geometry, tap_ids
-from conv_lab.matrix_figures import Panel, grid_labels, matrix_png, pair_png, product_png, window_png
-from conv_lab.matrix_run import im2col, matrix_example, transpose_check
-from conv_lab.matrix_view import kernel_for
-from conv_lab.spec import ConvSpec
+from conv_lab.matrix.geometry import geometry, tap_ids
+from conv_lab.matrix.figures import Panel, grid_labels, matrix_png, pair_png, product_png, window_png
+from conv_lab.matrix.run import im2col, matrix_example, transpose_check
+from conv_lab.matrix.text import kernel_for
+from conv_lab.core.spec import ConvSpec
 import numpy as np
 
 def page(spec, h, w):  # what the first /matrix page did per run (default options: cell (0,0), filter 0, channel 0)

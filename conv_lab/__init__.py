@@ -7,13 +7,13 @@ torch.Size([1, 16, 30, 30])
 Importing the package does not import torch; `compare` and `to_module` do.
 """
 
-from .spec import PARAMETERS, ConvConfigError, ConvSpec, check_input
-from .shapes import explain, keep_size_padding, layer_cost, output_shape, receptive_field, solve_padding_stride
+from conv_lab.core.spec import PARAMETERS, ConvConfigError, ConvSpec, check_input
+from conv_lab.core.shapes import explain, keep_size_padding, layer_cost, output_shape, receptive_field, solve_padding_stride
 
 
 def compare(spec, input_shape, seed=0):
-    """Run the real module and compare with the formula (see conv_lab.torch_run.compare)."""
-    from .torch_run import compare as _compare
+    """Run the real module and compare with the formula (see conv_lab.core.torch_run.compare)."""
+    from conv_lab.core.torch_run import compare as _compare
 
     return _compare(spec, input_shape, seed)
 
@@ -21,7 +21,7 @@ def compare(spec, input_shape, seed=0):
 def __getattr__(name):
     # Sweep helpers load lazily so `import conv_lab` stays light for pages that do not need them.
     if name in ("padded_grid", "sweep_steps"):
-        from . import sweep
+        from conv_lab.sweep import steps as sweep
 
         return getattr(sweep, name)
     raise AttributeError(name)

@@ -13,8 +13,8 @@ from collections.abc import Iterable
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from conv_lab.spec import PADDING_MODES, PARAM, ConvConfigError
-from conv_lab.state import CONFIG_KEYS, UI_KEYS, LabConfig, parse_query, to_query
+from conv_lab.core.spec import PADDING_MODES, PARAM, ConvConfigError
+from conv_lab.core.state import CONFIG_KEYS, UI_KEYS, LabConfig, parse_query, to_query
 
 _PAIRS = ("input_size", "kernel_size", "stride", "padding", "dilation", "output_padding")
 

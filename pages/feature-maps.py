@@ -3,12 +3,11 @@
 import streamlit as st
 
 from conv_lab import limits
-from conv_lab.feature_figures import enlarged_image, image_format, input_image, maps_grid_image
-from conv_lab.feature_maps import OPTION_KEYS, SCALES, UPLOAD, FeatureOptions, options_query, parse_options, \
-    run_feature_maps
-from conv_lab.filter_banks import BANKS, sees_text
-from conv_lab.images import SAMPLES, ImageError, read_upload, sample_picture
-from conv_lab.spec import ConvConfigError
+from conv_lab.features.figures import enlarged_image, image_format, input_image, maps_grid_image
+from conv_lab.features.runs import OPTION_KEYS, SCALES, UPLOAD, FeatureOptions, options_query, parse_options, run_feature_maps
+from conv_lab.features.banks import BANKS, sees_text
+from conv_lab.features.images import SAMPLES, ImageError, read_upload, sample_picture
+from conv_lab.core.spec import ConvConfigError
 from pages.common import current_config, require_entry, show_config_error, show_notices, url_options, \
     write_url_options
 

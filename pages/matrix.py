@@ -3,13 +3,11 @@
 import numpy as np
 import streamlit as st
 
-from conv_lab.matrix import geometry
-from conv_lab.matrix_pictures import (MatrixChoice, im2col_picture, matrix_picture, pair_picture, product_picture,
-                                      product_text, window_picture)
-from conv_lab.matrix_view import (ambiguity, matrix_story, padding_story, parse_cell, parse_index, smaller_config,
-                                  too_large_text)
-from conv_lab.spec import ConvConfigError, fmt
-from conv_lab.state import share_query_string
+from conv_lab.matrix.geometry import geometry
+from conv_lab.matrix.pictures import MatrixChoice, im2col_picture, matrix_picture, pair_picture, product_picture, product_text, window_picture
+from conv_lab.matrix.text import ambiguity, matrix_story, padding_story, parse_cell, parse_index, smaller_config, too_large_text
+from conv_lab.core.spec import ConvConfigError, fmt
+from conv_lab.core.state import share_query_string
 from pages.common import apply_config, current_config, page_flag, require_entry, show_config_error, show_notices, \
     url_options, write_url_options
 

@@ -4,14 +4,14 @@ import pandas as pd
 import streamlit as st
 
 from conv_lab import limits
-from conv_lab.network import SKIP_MODES, Skip, parse_rows, plan
-from conv_lab.network_codec import decode_network, decode_skips, encode_network, encode_skips
-from conv_lab.network_export import export_code
-from conv_lab.network_layers import LAYER_KINDS
-from conv_lab.network_presets import PRESET_BY_NAME, PRESETS, preset_for_link
-from conv_lab.network_torch import run_plan
-from conv_lab.network_view import flow_table, skip_verdict
-from conv_lab.spec import ConvConfigError
+from conv_lab.network.plan import SKIP_MODES, Skip, parse_rows, plan
+from conv_lab.network.codec import decode_network, decode_skips, encode_network, encode_skips
+from conv_lab.network.export import export_code
+from conv_lab.network.layers import LAYER_KINDS
+from conv_lab.network.presets import PRESET_BY_NAME, PRESETS, preset_for_link
+from conv_lab.network.torch_run import run_plan
+from conv_lab.network.view import flow_table, skip_verdict
+from conv_lab.core.spec import ConvConfigError
 from pages.common import require_entry, show_config_error, show_notices, url_options, write_url_options
 
 require_entry()

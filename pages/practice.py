@@ -3,8 +3,8 @@
 import streamlit as st
 
 from conv_lab import limits
-from conv_lab.practice import LEVELS, question_at, question_set
-from conv_lab.practice_check import Answer, PracticeSettings, Score, check_answer, new_seed, parse_settings
+from conv_lab.practice.questions import LEVELS, question_at, question_set
+from conv_lab.practice.check import Answer, PracticeSettings, Score, check_answer, new_seed, parse_settings
 from pages.common import require_entry, url_options, write_url_options
 
 require_entry()

@@ -3,11 +3,11 @@
 import streamlit as st
 
 from conv_lab import limits
-from conv_lab.player import sweep_player
-from conv_lab.spec import ConvConfigError
-from conv_lab.sweep import Region, region_for
-from conv_lab.sweep_data import SweepRequest, build_sweep, step_lines, torch_check
-from conv_lab.sweep_options import SweepOptions, clamp_step, parse_sweep_query
+from conv_lab.sweep.player import sweep_player
+from conv_lab.core.spec import ConvConfigError
+from conv_lab.sweep.steps import Region, region_for
+from conv_lab.sweep.data import SweepRequest, build_sweep, step_lines, torch_check
+from conv_lab.sweep.options import SweepOptions, clamp_step, parse_sweep_query
 from pages.common import current_config, require_entry, show_config_error, show_notices, url_options, \
     write_url_options
 

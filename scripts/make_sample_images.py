@@ -1,4 +1,4 @@
-"""Generate Conv Lab's sample images into conv_lab/assets/ (run: python scripts/make_sample_images.py).
+"""Generate Conv Lab's sample images into conv_lab/features/assets/ (run: python scripts/make_sample_images.py).
 
 Every picture is drawn here from numpy arithmetic and Pillow shapes, so the files carry no third-party
 rights (dedicated to the public domain, CC0). The output is deterministic: running the script again
@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-ASSETS = Path(__file__).resolve().parent.parent / "conv_lab" / "assets"
+ASSETS = Path(__file__).resolve().parent.parent / "conv_lab" / "features" / "assets"
 
 
 def shapes(size: int = 128) -> Image.Image:

@@ -10,10 +10,10 @@ import pytest
 from PIL import Image, ImageSequence
 
 from conv_lab import limits
-from conv_lab.animate import BASE, HEIGHT, HOT, WIDTH, sweep_animation, write_sweep_gif
-from conv_lab.state import LabConfig
-from conv_lab.sweep import region_for
-from conv_lab.sweep_data import SweepRequest, build_sweep
+from conv_lab.sweep.animate import BASE, HEIGHT, HOT, WIDTH, sweep_animation, write_sweep_gif
+from conv_lab.core.state import LabConfig
+from conv_lab.sweep.steps import region_for
+from conv_lab.sweep.data import SweepRequest, build_sweep
 
 CASES = {
     "conv 5x5 k3 p1": SweepRequest(LabConfig(1, 5, 5, 1, padding=(1, 1))),
@@ -60,7 +60,7 @@ def test_the_window_is_drawn_on_the_taps_of_each_step():
 
 @pytest.mark.parametrize("name", ["dilation 2, 3 channels", "transposed", "max pool ceil"])
 def test_every_cell_shows_its_kind_colour_and_each_state_recolours_the_whole_grid(name):
-    from conv_lab.sweep_drawing import HOLE, KIND_COLOURS, NEVER, TAP, palette
+    from conv_lab.sweep.drawing import HOLE, KIND_COLOURS, NEVER, TAP, palette
 
     animation, sweep = sweep_animation(CASES[name]), build_sweep(CASES[name])
     flat, (g0, g1), (c0, c1) = palette().flat, animation.grid_rows, animation.grid_cols
@@ -131,7 +131,7 @@ def player_frames(html: str) -> list:
 
 @pytest.mark.parametrize("name", ["dilation 2, 3 channels", "max pool ceil"])
 def test_player_frames_are_the_frame_ops(name):
-    from conv_lab.sweep_drawing import LINE_H, TEXT_TOP
+    from conv_lab.sweep.drawing import LINE_H, TEXT_TOP
 
     animation = sweep_animation(CASES[name])
     frames = player_frames(animation.player_html())
@@ -157,14 +157,14 @@ def test_player_page_is_built_once_and_only_start_and_speed_change():
 @pytest.fixture(scope="module")
 def render_workers():
     """The render worker processes the tests below start, stopped when the module is done."""
-    from conv_lab import render_pool
+    from conv_lab.render import pool as render_pool
 
     yield
     render_pool.shutdown_workers()
 
 
 def test_worker_player_equals_the_in_process_one_and_repeats_come_from_the_cache(render_workers):
-    from conv_lab import player as player_module
+    from conv_lab.sweep import player as player_module
 
     request = SweepRequest(LabConfig(2, 9, 8, 3, kernel_size=(3, 2), stride=(2, 1), padding=(1, 1)), filter_index=2)
     sweep = build_sweep(request)
@@ -184,8 +184,8 @@ def test_worker_player_equals_the_in_process_one_and_repeats_come_from_the_cache
 
 
 def test_a_bad_request_is_a_plain_error_from_the_worker_too(render_workers):
-    from conv_lab.player import sweep_player
-    from conv_lab.spec import ConvConfigError
+    from conv_lab.sweep.player import sweep_player
+    from conv_lab.core.spec import ConvConfigError
 
     with pytest.raises(ConvConfigError) as caught:
         sweep_player(SweepRequest(LabConfig(2, 5, 5, 1), op="max", filter_index=7))
@@ -196,7 +196,7 @@ def test_when_the_worker_pool_cannot_start_renders_run_here_with_a_log_line(monk
     import time
     from concurrent.futures.process import BrokenProcessPool
 
-    from conv_lab import player as player_module
+    from conv_lab.sweep import player as player_module
 
     attempts = []
 
@@ -208,7 +208,7 @@ def test_when_the_worker_pool_cannot_start_renders_run_here_with_a_log_line(monk
     monkeypatch.setitem(player_module._workers, "ok", True)
     monkeypatch.setitem(player_module._workers, "retry_at", 0.0)
     request, other = SweepRequest(LabConfig(1, 6, 5, 1, padding=(1, 2))), SweepRequest(LabConfig(1, 5, 6, 1))
-    with caplog.at_level("WARNING", logger="conv_lab.player"):
+    with caplog.at_level("WARNING", logger="conv_lab.sweep.player"):
         shown = player_module.sweep_player(request)
         assert shown.player_html(2) == sweep_animation(request).player_html(2)
         assert "render worker failed" in caplog.text and "no processes in this sandbox" in caplog.text
@@ -227,10 +227,10 @@ def test_when_the_worker_pool_cannot_start_renders_run_here_with_a_log_line(monk
 _SERVER_STAND_IN = """
 import os, sys, time
 sys.path.insert(0, {root!r})
-from conv_lab import render_pool
-from conv_lab.player import sweep_player
-from conv_lab.state import LabConfig
-from conv_lab.sweep_data import SweepRequest
+from conv_lab.render import pool as render_pool
+from conv_lab.sweep.player import sweep_player
+from conv_lab.core.state import LabConfig
+from conv_lab.sweep.data import SweepRequest
 
 if __name__ == "__main__":
     sweep_player(SweepRequest(LabConfig(1, 4, 4, 1)))

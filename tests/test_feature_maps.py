@@ -17,11 +17,11 @@ from PIL import Image
 
 from conftest import ROOT, n_examples
 from conv_lab import limits
-from conv_lab.feature_figures import MAX_DRAWN_MAPS, colour_scale, enlarged_image, input_image, maps_grid_image
-from conv_lab.feature_maps import FeatureOptions, options_query, parse_options, run_feature_maps
-from conv_lab.filter_banks import BANKS, apply_bank, classic_kernel, classic_kernels, group_inputs
-from conv_lab.images import SAMPLES, ImageError, Picture, channel_plan, prepare_input, read_upload, sample_picture
-from conv_lab.spec import ConvConfigError, ConvSpec
+from conv_lab.features.figures import MAX_DRAWN_MAPS, colour_scale, enlarged_image, input_image, maps_grid_image
+from conv_lab.features.runs import FeatureOptions, options_query, parse_options, run_feature_maps
+from conv_lab.features.banks import BANKS, apply_bank, classic_kernel, classic_kernels, group_inputs
+from conv_lab.features.images import SAMPLES, ImageError, Picture, channel_plan, prepare_input, read_upload, sample_picture
+from conv_lab.core.spec import ConvConfigError, ConvSpec
 
 # --------------------------------------------------------------------------------------------- helpers
 
@@ -100,7 +100,7 @@ def test_samples_are_small_rgb_and_regenerate_identically():
     spec.loader.exec_module(script)
     assert set(script.SAMPLES) == set(SAMPLES)
     for name in SAMPLES:
-        path = ROOT / "conv_lab" / "assets" / f"{name}.png"
+        path = ROOT / "conv_lab" / "features" / "assets" / f"{name}.png"
         assert path.stat().st_size < 64_000, f"{name}.png should stay small"
         shipped = sample_picture(name).rgb
         assert shipped.dtype == np.uint8 and shipped.ndim == 3 and shipped.shape[2] == 3

@@ -23,7 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import n_examples, run_async
-from conv_lab.state import CONFIG_KEYS, UI_KEYS, parse_query
+from conv_lab.core.state import CONFIG_KEYS, UI_KEYS, parse_query
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))

@@ -1,4 +1,4 @@
-"""conv_lab.grid_png: the fast padded-grid picture shows exactly figures.grid_categories, with the same caption."""
+"""conv_lab.lab.grid_picture: the fast padded-grid picture shows exactly figures.grid_categories, with the same caption."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from conftest import n_examples
-from conv_lab import figures, grid_png
-from conv_lab.spec import ConvConfigError, ConvSpec
+from conv_lab.lab import categories as figures, grid_picture as grid_png
+from conv_lab.core.spec import ConvConfigError, ConvSpec
 
 
 @st.composite

@@ -10,13 +10,13 @@ from torch import nn
 
 from conftest import n_examples
 from conv_lab import limits
-from conv_lab.network import Skip, parse_rows, plan
-from conv_lab.network_codec import decode_network, decode_skips, encode_network, encode_skips
-from conv_lab.network_export import export_code
-from conv_lab.network_layers import LAYER_KINDS, format_arguments, parse_arguments
-from conv_lab.network_presets import PRESET_BY_NAME, PRESETS
-from conv_lab.network_torch import merge, run_plan
-from conv_lab.spec import ConvConfigError
+from conv_lab.network.plan import Skip, parse_rows, plan
+from conv_lab.network.codec import decode_network, decode_skips, encode_network, encode_skips
+from conv_lab.network.export import export_code
+from conv_lab.network.layers import LAYER_KINDS, format_arguments, parse_arguments
+from conv_lab.network.presets import PRESET_BY_NAME, PRESETS
+from conv_lab.network.torch_run import merge, run_plan
+from conv_lab.core.spec import ConvConfigError
 
 TORCH_ERRORS = (RuntimeError, ValueError, IndexError, TypeError)  # torch's own errors, whatever their type
 small = st.integers(1, 3)

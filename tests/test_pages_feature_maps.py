@@ -10,7 +10,7 @@ from PIL import Image
 
 from conftest import run_app
 from conv_lab import limits
-from conv_lab.filter_banks import classic_kernels
+from conv_lab.features.banks import classic_kernels
 
 PAGE = "pages/feature-maps.py"
 DEEP_LINK = {"input": "3x64x64", "filters": "8", "kernel": "3", "padding": "1"}

@@ -6,8 +6,8 @@ import pytest
 
 from conftest import run_app
 from conv_lab import limits
-from conv_lab.practice import question_at, question_set
-from conv_lab.state import share_query_string
+from conv_lab.practice.questions import question_at, question_set
+from conv_lab.core.state import share_query_string
 
 PAGE = "pages/practice.py"
 

@@ -6,8 +6,8 @@ import pytest
 
 from conftest import run_app
 from conv_lab import ConvConfigError
-from conv_lab.presets import PRESETS
-from conv_lab.state import parse_query
+from conv_lab.lab.presets import PRESETS
+from conv_lab.core.state import parse_query
 
 BRIEF = {"input": "3x32x32", "filters": "64", "kernel": "3", "stride": "2", "padding": "1"}
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from conftest import run_app
-from conv_lab.presets import PRESETS
-from conv_lab.state import share_query_string
+from conv_lab.lab.presets import PRESETS
+from conv_lab.core.state import share_query_string
 
 PAGE = "pages/sweep.py"
 

@@ -16,9 +16,9 @@ from torch import nn
 
 from conftest import ROOT, n_examples
 from conv_lab import limits
-from conv_lab.practice import LEVELS, MIX, question_at, question_set
-from conv_lab.practice_check import Answer, PracticeSettings, Score, check_answer, parse_settings
-from conv_lab.state import LabConfig, parse_query
+from conv_lab.practice.questions import LEVELS, MIX, question_at, question_set
+from conv_lab.practice.check import Answer, PracticeSettings, Score, check_answer, parse_settings
+from conv_lab.core.state import LabConfig, parse_query
 
 seeds = st.integers(0, limits.MAX_PRACTICE_SEED)
 levels = st.sampled_from(sorted(LEVELS))
@@ -136,7 +136,7 @@ def test_same_seed_gives_the_same_sequence_in_any_process():
     question_at.cache_clear()
     assert [q.answer_text + q.code for q in question_set(42, 2)] == first
     assert [q.code for q in question_set(43, 2)] != [q.code for q in question_set(42, 2)]
-    code = ("from conv_lab.practice import question_set; "
+    code = ("from conv_lab.practice.questions import question_set; "
             "print('|'.join(q.answer_text + q.code for q in question_set(42, 2)))")
     for hash_seed in ("0", "12345"):  # string seeding must not depend on Python's hash randomisation
         out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,

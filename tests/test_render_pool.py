@@ -1,4 +1,4 @@
-"""conv_lab.render_pool: one render per key however many sessions ask at once, few renders at a time."""
+"""conv_lab.render.pool: one render per key however many sessions ask at once, few renders at a time."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import time
 import pytest
 
 from conv_lab import limits
-from conv_lab.render_pool import shared_render
+from conv_lab.render.pool import shared_render
 
 
 def _in_threads(fn, args_list):
@@ -97,7 +97,7 @@ def test_least_recently_used_results_are_dropped():
 def test_a_render_can_run_in_a_worker_process():
     import os
 
-    from conv_lab import render_pool
+    from conv_lab.render import pool as render_pool
 
     pid_in_worker = render_pool.shared_render(in_process=False)(_worker_pid)
     assert pid_in_worker(1) != os.getpid()
@@ -141,7 +141,7 @@ def _kill_own_worker(_key: int) -> int:
 @pytest.fixture
 def fresh_workers():
     """No render worker before the test; the test's workers stopped after it."""
-    from conv_lab import render_pool
+    from conv_lab.render import pool as render_pool
 
     render_pool.shutdown_workers()
     yield render_pool
@@ -175,7 +175,7 @@ def test_renders_on_a_worker_killed_mid_render_are_retried_once_on_one_new_worke
             except Exception as exc:  # noqa: BLE001 - collected for the assertion
                 errors.append(exc)
         threads.append(threading.Thread(target=render))
-    with caplog.at_level("WARNING", logger="conv_lab.render_pool"):
+    with caplog.at_level("WARNING", logger="conv_lab.render.pool"):
         for thread in threads:
             thread.start()
         deadline = time.monotonic() + 60

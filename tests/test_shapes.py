@@ -9,8 +9,8 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from conftest import n_examples
 from conv_lab import ConvConfigError, ConvSpec, keep_size_padding, layer_cost, receptive_field, solve_padding_stride
-from conv_lab.shapes import conv_out, explain, uncovered_cells
-from conv_lab.torch_run import build_module
+from conv_lab.core.shapes import conv_out, explain, uncovered_cells
+from conv_lab.core.torch_run import build_module
 
 
 def test_explain_six_by_six_stride_two_leaves_last_padded_row_and_column_uncovered():

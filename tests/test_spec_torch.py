@@ -9,7 +9,7 @@ from torch import nn
 
 from conftest import n_examples
 from conv_lab import ConvConfigError, ConvSpec, compare
-from conv_lab.torch_run import build_module
+from conv_lab.core.torch_run import build_module
 
 PROPERTY_EXAMPLES = n_examples(4000, 200)
 

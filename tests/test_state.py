@@ -9,10 +9,9 @@ from hypothesis import strategies as st
 
 from conftest import n_examples
 from conv_lab import PARAMETERS, ConvConfigError
-from conv_lab.presets import PRESETS
-from conv_lab.spec import PARAM
-from conv_lab.state import (CONFIG_KEYS, DEFAULT, UI_KEYS, LabConfig, config_from_spec, parse_query,
-                            share_query_string, to_query)
+from conv_lab.lab.presets import PRESETS
+from conv_lab.core.spec import PARAM
+from conv_lab.core.state import CONFIG_KEYS, DEFAULT, UI_KEYS, LabConfig, config_from_spec, parse_query, share_query_string, to_query
 
 
 def pair(name):

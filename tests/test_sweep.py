@@ -12,8 +12,8 @@ from torch import nn
 
 from conftest import n_examples
 from conv_lab import ConvConfigError, ConvSpec, padded_grid, sweep_steps
-from conv_lab.pooling import PoolSpec, pool_sweep
-from conv_lab.sweep import INPUT, INSERTED, PADDING, Region, filter_weight, region_for, tile_shape
+from conv_lab.sweep.pooling import PoolSpec, pool_sweep
+from conv_lab.sweep.steps import INPUT, INSERTED, PADDING, Region, filter_weight, region_for, tile_shape
 from conv_lab import limits
 
 TORCH_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate", "circular": "circular"}

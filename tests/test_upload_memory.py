@@ -16,8 +16,9 @@ import pytest
 from PIL import Image
 
 from conftest import ROOT
-from conv_lab import images, limits
-from conv_lab.images import DecodeWorkers, ImageError, Picture, decode_cost, read_upload
+from conv_lab.features import images
+from conv_lab import limits
+from conv_lab.features.images import DecodeWorkers, ImageError, Picture, decode_cost, read_upload
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from uploads import classroom_png  # noqa: E402 - the benchmark's picture: one small file, a 64 MB decode
@@ -44,7 +45,7 @@ def jpeg_bytes(img: Image.Image, **kw) -> bytes:
 CHILD = r"""
 import json, sys, threading
 sys.path.insert(0, sys.argv[1])
-from conv_lab.images import ImageError, Picture, read_upload
+from conv_lab.features.images import ImageError, Picture, read_upload
 
 def status(field):
     with open("/proc/self/status") as f:

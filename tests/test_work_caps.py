@@ -10,12 +10,12 @@ from hypothesis import strategies as st
 
 from conftest import n_examples, run_app
 from conv_lab import ConvConfigError, ConvSpec, compare, limits
-from conv_lab import network_torch
-from conv_lab.network import plan
-from conv_lab.network_codec import decode_network
-from conv_lab.shapes import conv_path, estimated_seconds, smaller_input_that_fits, work_check
-from conv_lab.spec import WorkCapError
-from conv_lab.sweep import padded_grid, sweep_steps
+from conv_lab.network import torch_run as network_torch
+from conv_lab.network.plan import plan
+from conv_lab.network.codec import decode_network
+from conv_lab.core.shapes import conv_path, estimated_seconds, smaller_input_that_fits, work_check
+from conv_lab.core.spec import WorkCapError
+from conv_lab.sweep.steps import padded_grid, sweep_steps
 
 # The requests the issue measured: each took seconds of CPU or gigabytes before it was refused.
 HEAVY = [

@@ -1,0 +1,140 @@
+"""Build the real torch module for a ConvSpec, run it, and compare with the formula."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import torch
+from torch import nn
+
+from conv_lab.core.shapes import LayerCost, output_shape, work_check
+from conv_lab.core.spec import ConvConfigError, ConvSpec, check_input
+
+
+def build_module(spec: ConvSpec, seed: int | None = None) -> nn.Module:
+    """The real nn.Conv2d / nn.ConvTranspose2d, weights seeded when `seed` is given.
+
+    >>> build_module(ConvSpec(3, 8, 3)).weight.shape
+    torch.Size([8, 3, 3, 3])
+    """
+    if seed is not None:
+        torch.manual_seed(seed)
+    kwargs = spec.torch_kwargs()
+    try:
+        return (nn.ConvTranspose2d if spec.transposed else nn.Conv2d)(**kwargs)
+    except (RuntimeError, ValueError, TypeError) as exc:  # a rule conv_lab missed: still plain words
+        raise ConvConfigError("layer", f"torch refused to build {spec.module_name}({_kw(kwargs)}): {exc}",
+                              "change the parameter it names") from exc
+
+
+def _kw(kwargs: dict) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+
+
+def torch_code(spec: ConvSpec, input_shape: tuple[int, ...]) -> str:
+    """The exact PyTorch lines Conv Lab runs, as a learner would type them.
+
+    >>> print(torch_code(ConvSpec(3, 16, 3), (1, 3, 32, 32)))
+    layer = nn.Conv2d(in_channels=3, out_channels=16, kernel_size=3, stride=1, padding=0)
+    x = torch.randn(1, 3, 32, 32)
+    y = layer(x)
+    print(y.shape)
+    """
+    kwargs = spec.torch_kwargs()
+    kwargs.setdefault("stride", spec.stride)
+    kwargs.setdefault("padding", spec.padding)
+    order = ["in_channels", "out_channels", "kernel_size", "stride", "padding", "output_padding", "dilation",
+             "groups", "bias", "padding_mode"]
+    args = ", ".join(f"{k}={kwargs[k]!r}" for k in order if k in kwargs)
+    dims = ", ".join(str(v) for v in input_shape)
+    return f"layer = nn.{spec.module_name}({args})\nx = torch.randn({dims})\ny = layer(x)\nprint(y.shape)"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The formula's answer beside the real module's, with the layer's costs."""
+
+    spec: ConvSpec
+    input_shape: tuple[int, ...]
+    formula_shape: tuple[int, ...]
+    torch_shape: torch.Size
+    output: torch.Tensor
+    module: nn.Module
+    params: int  # summed from the module's own parameters
+    cost: LayerCost
+    code: str
+
+    @property
+    def agree(self) -> bool:
+        """True when the formula and torch give the same shape."""
+        return tuple(self.torch_shape) == tuple(self.formula_shape)
+
+    @property
+    def macs(self) -> int:
+        """Multiply-accumulates of the run."""
+        return self.cost.macs
+
+    @property
+    def output_bytes(self) -> int:
+        """Bytes of the float32 output tensor."""
+        return self.output.element_size() * self.output.nelement()
+
+    @property
+    def effective_kernel(self) -> tuple[int, int]:
+        """d·(k−1)+1 per dimension."""
+        return self.cost.effective_kernel
+
+    @property
+    def receptive_field(self) -> tuple[int, int]:
+        """Input cells one output cell depends on."""
+        return self.cost.receptive_field
+
+
+def compare(spec: ConvSpec, input_shape: tuple[int, ...], seed: int = 0) -> Comparison:
+    """Run the real module on a seeded random tensor and set its shape beside the formula's.
+
+    >>> compare(ConvSpec(3, 64, 3, stride=2, padding=1), (1, 3, 32, 32)).torch_shape
+    torch.Size([1, 64, 16, 16])
+    """
+    shape = check_input(spec, input_shape)
+    formula = output_shape(spec, shape)
+    cost = work_check(spec, shape)
+    module = build_module(spec, seed)
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(shape, generator=generator)
+    try:
+        with torch.no_grad():
+            y = module(x)
+    except (RuntimeError, ValueError) as exc:  # safety net; the property test keeps this unreachable
+        raise ConvConfigError("layer", f"torch rejected this configuration: {str(exc).splitlines()[0]}",
+                              "change the parameter it names") from exc
+    params = sum(p.numel() for p in module.parameters())
+    return Comparison(spec, shape, formula, y.shape, y, module, params, cost, torch_code(spec, shape))
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """What the Shape Lab shows of a real run, without the tensors (small enough to cache)."""
+
+    formula_shape: tuple[int, ...]
+    torch_shape: torch.Size
+    params: int
+    cost: LayerCost
+    code: str
+
+    @property
+    def agree(self) -> bool:
+        """True when the formula and torch give the same shape."""
+        return tuple(self.torch_shape) == tuple(self.formula_shape)
+
+
+@lru_cache(maxsize=512)
+def run_report(spec: ConvSpec, input_shape: tuple[int, ...], seed: int = 0) -> RunReport:
+    """Cached `compare` summary shared by every session (specs are hashable).
+
+    >>> run_report(ConvSpec(3, 16, 3), (1, 3, 32, 32)).torch_shape
+    torch.Size([1, 16, 30, 30])
+    """
+    result = compare(spec, tuple(input_shape), seed)
+    return RunReport(result.formula_shape, result.torch_shape, result.params, result.cost, result.code)

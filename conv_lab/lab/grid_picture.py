@@ -1,0 +1,129 @@
+"""The padded-grid picture drawn straight into pixels (numpy + Pillow): the hot path under classroom load.
+
+The categories come from `figures.grid_categories` (input, padding, first window, the
+never-covered cells) and are painted with a legend, without building a matplotlib figure: ~2-5 ms instead of
+~60 ms per new configuration, and ~3 KB (benchmarks/load.py, issue #9). The cache is keyed on the geometry
+only — channels, filters, groups and bias do not change the picture — so students who differ
+only in those share one image.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+from functools import lru_cache
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from conv_lab.lab.categories import COLOURS, LABELS, MAX_DRAWN_SIDE, grid_categories
+from conv_lab.core.spec import ConvSpec, fmt
+
+GRID_PIXELS = 420  # side of the drawn grid, like the matplotlib figure's axes
+WINDOW_EDGE = (179, 89, 0)  # #b35900, the first window's outline
+_FONT_PATH = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"  # ships with matplotlib
+_RGB = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in COLOURS], dtype=np.uint8)
+
+
+def geometry_only(spec: ConvSpec) -> ConvSpec:
+    """The spec with everything that does not change the picture set to 1 (the cache key).
+
+    >>> geometry_only(ConvSpec(3, 64, 3, stride=2)) == geometry_only(ConvSpec(8, 16, 3, stride=2))
+    True
+    """
+    return replace(spec, in_channels=1, out_channels=1, groups=1, bias=True)
+
+
+def grid_caption(spec: ConvSpec, height: int, width: int, full: tuple[int, int], shown: tuple[int, int]) -> str:
+    """The caption written under the grid.
+
+    >>> grid_caption(ConvSpec(1, 1, 3, padding=1), 5, 5, (7, 7), (7, 7))
+    'Padded input 7×7 = 5×5 input + padding 1/1 rows, 1/1 columns (zeros); first 3×3 window'
+    """
+    kind = "zero-inserted and padded input" if spec.transposed else "Padded input"
+    caption = f"{kind} {fmt(full)}" + (f" (top-left {fmt(shown)} shown)" if shown != full else "")
+    if not spec.transposed:
+        top, bottom, left, right = spec.pads()
+        caption += f" = {height}×{width} input + padding {top}/{bottom} rows, {left}/{right} columns ({spec.padding_mode})"
+    eh, ew = spec.effective_kernel_hw
+    caption += f"; first {fmt(spec.kernel_hw)} window" + (f" dilated to {fmt((eh, ew))}" if (eh, ew) != spec.kernel_hw
+                                                          else "")
+    return caption
+
+
+def grid_pixels(categories: np.ndarray, cell: int, borders: bool) -> np.ndarray:
+    """RGB pixels of a category grid: `cell` px per cell, white 1-px cell borders when asked.
+
+    >>> grid_pixels(np.zeros((2, 3), dtype=np.uint8), 4, True).shape
+    (8, 12, 3)
+    """
+    pixels = _RGB[np.repeat(np.repeat(categories, cell, axis=0), cell, axis=1)]
+    if borders:
+        pixels[::cell, :] = 255
+        pixels[:, ::cell] = 255
+    return pixels
+
+
+@lru_cache(maxsize=1)
+def _palette() -> Image.Image:
+    """Exact category colours, the outlines, and a grey ramp for anti-aliased text."""
+    colours = [tuple(int(v) for v in rgb) for rgb in _RGB] + [WINDOW_EDGE, (60, 60, 60), (153, 153, 153)]
+    colours += [(g, g, g) for g in range(0, 256, 15)] + [(255, 255, 255)]
+    palette = Image.new("P", (1, 1))
+    palette.putpalette([v for colour in colours for v in colour] + [0] * 3 * (256 - len(colours)))
+    return palette
+
+
+@lru_cache(maxsize=1)
+def _font(size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(_FONT_PATH), size)
+
+
+def _render(spec: ConvSpec, height: int, width: int) -> tuple[bytes, str]:
+    grid = grid_categories(spec, height, width)
+    shown = grid[:MAX_DRAWN_SIDE, :MAX_DRAWN_SIDE]
+    rows, cols = shown.shape
+    cell = max(1, GRID_PIXELS // max(rows, cols))
+    pixels = grid_pixels(shown, cell, borders=max(rows, cols) <= 48)
+    font, margin, line = _font(12), 12, 18
+    present = sorted(set(np.unique(shown).tolist()))
+    legend_rows = (len(present) + 1) // 2
+    canvas_w = max(pixels.shape[1] + 2 * margin, 460)
+    canvas_h = line + 8 + pixels.shape[0] + 12 + legend_rows * line + margin
+    image = Image.new("RGB", (canvas_w, canvas_h), "white")
+    left, top = (canvas_w - pixels.shape[1]) // 2, line + 8
+    image.paste(Image.fromarray(pixels), (left, top))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle([left - 1, top - 1, left + pixels.shape[1], top + pixels.shape[0]], outline=(60, 60, 60))
+    eh, ew = spec.effective_kernel_hw
+    draw.rectangle([left, top, left + min(ew, cols) * cell - 1, top + min(eh, rows) * cell - 1], outline=WINDOW_EDGE,
+                   width=max(1, min(3, cell // 3)))
+    caption = grid_caption(spec, height, width, grid.shape, shown.shape)
+    title = caption.split(" = ")[0].split(";")[0]
+    draw.text((canvas_w // 2, 4), title, fill="black", font=font, anchor="ma")
+    y0 = top + pixels.shape[0] + 12
+    for i, category in enumerate(present):
+        x, y = margin + (i % 2) * (canvas_w // 2), y0 + (i // 2) * line
+        draw.rectangle([x, y + 2, x + 18, y + 12], fill=tuple(int(v) for v in _RGB[category]), outline=(153, 153, 153))
+        draw.text((x + 24, y), LABELS[category], fill="black", font=font)
+    buffer = io.BytesIO()
+    # A palette PNG: ~3 KB, and Streamlit's st.image keeps it as PNG (an RGB PNG it re-encodes as a ~50 KB JPEG).
+    image.quantize(palette=_palette(), dither=Image.Dither.NONE).save(buffer, format="PNG")
+    return buffer.getvalue(), caption
+
+
+@lru_cache(maxsize=512)
+def _cached(spec: ConvSpec, height: int, width: int) -> tuple[bytes, str]:
+    return _render(spec, height, width)
+
+
+def padded_grid_png(spec: ConvSpec, height: int, width: int) -> tuple[bytes, str]:
+    """PNG of the padded grid with the first window and never-covered cells, plus its caption (cached).
+
+    >>> png, caption = padded_grid_png(ConvSpec(1, 1, 3, stride=2, padding=1), 6, 6)
+    >>> png[:4] == b"\\x89PNG", caption.startswith("Padded input 8×8")
+    (True, True)
+    """
+    return _cached(geometry_only(spec), height, width)

@@ -1,0 +1,269 @@
+"""The real modules beside the matrix view: y = C·x, Cᵀ = conv_transpose2d, im2col (unfold) and col2im (fold).
+
+Every result here is set beside the real torch module or functional call, with the largest difference.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from conv_lab import limits
+from conv_lab.matrix.geometry import ZERO, MatrixGeometry, conv_matrix, geometry, padding_operator, tap_ids
+from conv_lab.core.spec import ConvSpec
+from conv_lab.core.torch_run import build_module
+
+_TORCH_PAD_MODE = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate", "circular": "circular"}
+
+
+@dataclass(frozen=True)
+class MatrixExample:
+    """One run of the real layer on an input, and the same output computed as a matrix product."""
+
+    geom: MatrixGeometry
+    weight: np.ndarray  # the module's weight (for a transposed layer it is also the direct conv's weight)
+    bias: np.ndarray  # one per output channel of the layer (zeros when bias=False)
+    x: np.ndarray  # the layer's input (C, H, W)
+    y_module: np.ndarray  # the real module's output
+    y_matrix: np.ndarray  # C·x + b (direct) or Cᵀ·x + b (transposed), reshaped
+    matrix: np.ndarray  # C over the input cells
+    padded_matrix: np.ndarray  # C_pad over the padded grid
+
+    @property
+    def max_error(self) -> float:
+        """Largest |matrix result − module output|."""
+        return float(np.abs(self.y_matrix - self.y_module).max())
+
+
+def _pad(x: torch.Tensor, geom: MatrixGeometry) -> torch.Tensor:
+    top, bottom, left, right = geom.pads
+    return F.pad(x, (left, right, top, bottom), mode=_TORCH_PAD_MODE[geom.direct.padding_mode])
+
+
+@lru_cache(maxsize=limits.MATRIX_CACHED_LAYERS)
+def matrix_example(spec: ConvSpec, height: int, width: int, seed: int = 0, whole_numbers: bool = True) -> MatrixExample:
+    """Run the real layer and compute its output as C·x (+ bias); whole-number weights keep it readable.
+
+    >>> ex = matrix_example(ConvSpec(1, 1, 3), 4, 4)
+    >>> ex.matrix.shape, ex.y_module.shape, ex.max_error
+    ((4, 16), (1, 2, 2), 0.0)
+    """
+    geom = geometry(spec, height, width)
+    module = build_module(spec, seed)
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn((1, spec.in_channels, height, width), generator=generator)
+    if whole_numbers:  # small whole numbers: every sum is exact in float32 and readable on a slide
+        choices = torch.tensor([-2.0, -1.0, 1.0, 2.0])
+        with torch.no_grad():
+            module.weight.copy_(choices[torch.randint(0, 4, module.weight.shape, generator=generator)])
+            if module.bias is not None:
+                module.bias.copy_(torch.randint(-2, 3, module.bias.shape, generator=generator).float())
+        x = torch.randint(0, 6, x.shape, generator=generator).float()
+    with torch.no_grad():
+        y = module(x)[0].double().numpy()
+    weight = module.weight.detach().double().numpy()
+    bias = module.bias.detach().double().numpy() if module.bias is not None else np.zeros(spec.out_channels)
+    padded = conv_matrix(geom, weight, padded=True)
+    matrix = padded @ padding_operator(geom)
+    flat = x[0].double().numpy().ravel()
+    result = matrix.T @ flat if spec.transposed else matrix @ flat
+    out_hw = y.shape[-2:]
+    y_matrix = result.reshape(spec.out_channels, *out_hw) + bias[:, None, None]
+    return MatrixExample(geom, weight, bias, x[0].double().numpy(), y, y_matrix, matrix, padded)
+
+
+@dataclass(frozen=True)
+class TransposeCheck:
+    """The matrix's other direction applied to a tensor, beside the torch call that computes it."""
+
+    code: str  # the torch call, as a learner would type it
+    tensor: np.ndarray  # the tensor the other direction is applied to
+    by_matrix: np.ndarray  # Cᵀ·y (direct layer) or C·z (transposed layer)
+    by_torch: np.ndarray
+    output_padding: tuple[int, int]
+    note: str
+
+    @property
+    def max_error(self) -> float:
+        """Largest |matrix result − torch result|."""
+        return float(np.abs(self.by_matrix - self.by_torch).max())
+
+
+def _output_padding(geom: MatrixGeometry) -> tuple[int, int]:
+    """output_padding that makes conv_transpose2d cover the whole padded grid: the rows/cols the stride skipped."""
+    d = geom.direct
+    result = []
+    for a in (0, 1):
+        reached = (geom.out_hw[a] - 1) * d.stride_hw[a] + d.dilation_hw[a] * (d.kernel_hw[a] - 1) + 1
+        result.append(geom.padded_hw[a] - reached)
+    return result[0], result[1]
+
+
+def transpose_check(example: MatrixExample, seed: int = 1) -> TransposeCheck:
+    """Direct layer: Cᵀ·y beside F.conv_transpose2d(y, weight, …, output_padding); transposed layer: C·z beside F.conv2d.
+
+    >>> check = transpose_check(matrix_example(ConvSpec(1, 1, 3, stride=2, padding=1), 6, 6))
+    >>> check.output_padding, check.by_torch.shape, check.max_error
+    ((1, 1), (1, 6, 6), 0.0)
+    """
+    geom, w = example.geom, torch.from_numpy(example.weight)
+    d = geom.direct
+    generator = torch.Generator().manual_seed(seed)
+    top, bottom, left, right = geom.pads
+    kwargs = f"stride={d.stride}, dilation={d.dilation}, groups={d.groups}"
+    if example.geom.layer.transposed:  # the other direction of a transposed layer is the direct conv
+        z = torch.randint(-3, 4, (1, d.in_channels, *geom.grid_hw), generator=generator).double()
+        full = F.conv2d(_pad(z, geom), w, stride=d.stride_hw, dilation=d.dilation_hw, groups=d.groups)
+        by_torch = full[0, :, :geom.out_hw[0], :geom.out_hw[1]].numpy()
+        by_matrix = (example.matrix @ z.numpy().ravel()).reshape(by_torch.shape)
+        note = ""
+        if full.shape[-2:] != by_torch.shape[-2:]:
+            note = (f"F.conv2d gives {tuple(full.shape[-2:])}: output_padding ≥ stride adds whole windows the layer's "
+                    f"input does not have, so only the first {tuple(by_torch.shape[-2:])} cells are C's rows")
+        code = f"F.conv2d(z, layer.weight, padding={d.padding!r}, {kwargs})"
+        return TransposeCheck(code, z[0].numpy(), by_matrix, by_torch, (0, 0), note)
+    y = torch.randint(-3, 4, (1, d.out_channels, *geom.out_hw), generator=generator).double()
+    by_matrix = (example.matrix.T @ y.numpy().ravel()).reshape(d.in_channels, *geom.grid_hw)
+    symmetric = (top, left) == (bottom, right) and d.padding_mode == "zeros"
+    padding = (top, left) if symmetric else (0, 0)
+    op = _output_padding(geom)
+    raw = F.conv_transpose2d(y, w, stride=d.stride_hw, padding=padding, output_padding=op, dilation=d.dilation_hw,
+                             groups=d.groups)[0]
+    pad_text = f"{padding[0]}" if padding[0] == padding[1] else f"{padding}"
+    op_text = f"{op[0]}" if op[0] == op[1] else f"{op}"
+    code = f"F.conv_transpose2d(y, layer.weight, padding={pad_text}, output_padding={op_text}, {kwargs})"
+    if symmetric:
+        by_torch, note = raw.numpy(), ""
+    elif d.padding_mode == "zeros":
+        by_torch = raw[:, top:top + geom.grid_hw[0], left:left + geom.grid_hw[1]].numpy()
+        note = (f"the padding {geom.pads} is not the same on both sides, which conv_transpose2d cannot take: it runs "
+                "with padding=0 over the padded grid and the padding rows/columns are cut off")
+        code += f"[..., {top}:{top + geom.grid_hw[0]}, {left}:{left + geom.grid_hw[1]}]"
+    else:
+        folded = padding_operator(geom).T @ raw.numpy().ravel()
+        by_torch = folded.reshape(by_matrix.shape)
+        note = (f"with {d.padding_mode} padding the padding cells are copies of input cells, so Cᵀ = Pᵀ·C_padᵀ: "
+                "conv_transpose2d runs over the padded grid (padding=0), then each padding cell's value is added back "
+                "onto the input cell it copied")
+        code += "  # then fold the padding cells back: Pᵀ·(…)"
+    return TransposeCheck(code, y[0].numpy(), by_matrix, by_torch, op, note)
+
+
+@dataclass(frozen=True)
+class Im2col:
+    """The way libraries compute it: patches (unfold) times the filter matrix; transposed: fold(filtersᵀ·x)."""
+
+    patches: np.ndarray  # direct: (C_in·kh·kw, output cells); transposed: the columns before fold
+    filters: np.ndarray  # (C_out, C_in·kh·kw), block-diagonal with groups
+    product: np.ndarray  # the layer's output computed this way (C, H, W)
+    input_bytes: int
+    patches_bytes: int
+    code: str
+
+    @property
+    def ratio(self) -> float:
+        """How many times larger the patch matrix is than the input."""
+        return self.patches_bytes / self.input_bytes
+
+
+def filter_matrix(geom: MatrixGeometry, weight: np.ndarray) -> np.ndarray:
+    """Each filter flattened to a row, over all input channels (zeros outside its group).
+
+    >>> filter_matrix(geometry(ConvSpec(2, 2, 1, groups=2), 1, 1), np.array([[[[3.]]], [[[4.]]]]))
+    array([[3., 0.],
+           [0., 4.]])
+    """
+    d = geom.direct
+    g, (kh, kw) = d.groups, d.kernel_hw
+    cin_g, cout_g = d.in_channels // g, d.out_channels // g
+    matrix = np.zeros((d.out_channels, d.in_channels * kh * kw))
+    for o in range(d.out_channels):
+        start = (o // cout_g) * cin_g * kh * kw
+        matrix[o, start:start + cin_g * kh * kw] = np.asarray(weight[o], dtype=float).ravel()
+    return matrix
+
+
+def im2col(example: MatrixExample) -> Im2col:
+    """unfold → patch matrix, filter matrix · patches (+ bias) = the module's output; col2im for a transposed layer.
+
+    >>> result = im2col(matrix_example(ConvSpec(1, 1, 3), 4, 4))
+    >>> result.patches.shape, result.patches_bytes, float(np.abs(result.product - matrix_example(ConvSpec(1, 1, 3), 4, 4).y_module).max())
+    ((9, 4), 144, 0.0)
+    """
+    geom = example.geom
+    d = geom.direct
+    filters = filter_matrix(geom, example.weight)
+    x = torch.from_numpy(example.x)[None]
+    if not geom.layer.transposed:
+        patches = F.unfold(_pad(x, geom), d.kernel_hw, dilation=d.dilation_hw, stride=d.stride_hw)[0].numpy()
+        product = (filters @ patches).reshape(d.out_channels, *geom.out_hw) + example.bias[:, None, None]
+        code = (f"cols = F.unfold(F.pad(x, {_pad_tuple(geom)}), kernel_size={d.kernel_size}, dilation={d.dilation}, "
+                f"stride={d.stride})\ny = (layer.weight.view({d.out_channels}, -1) @ cols).view(1, {d.out_channels}, "
+                f"{geom.out_hw[0]}, {geom.out_hw[1]}) + layer.bias.view(1, -1, 1, 1)")
+        return Im2col(patches, filters, product, 4 * x.numel(), 4 * patches.size, _grouped(code, d))
+    # Transposed: x is the direct conv's output; scatter each cell's kernel-weighted copy, then fold (col2im).
+    hp, wp = geom.padded_hw
+    full_out = ((hp - d.dilation_hw[0] * (d.kernel_hw[0] - 1) - 1) // d.stride_hw[0] + 1,
+                (wp - d.dilation_hw[1] * (d.kernel_hw[1] - 1) - 1) // d.stride_hw[1] + 1)
+    extended = torch.zeros((1, d.out_channels, *full_out), dtype=torch.float64)
+    extended[..., :geom.out_hw[0], :geom.out_hw[1]] = x
+    cols = filters.T @ extended[0].reshape(d.out_channels, -1).numpy()
+    folded = F.fold(torch.from_numpy(cols)[None], (hp, wp), d.kernel_hw, dilation=d.dilation_hw, stride=d.stride_hw)
+    top, _, left, _ = geom.pads
+    (h, w) = geom.grid_hw
+    product = folded[0, :, top:top + h, left:left + w].numpy() + example.bias[:, None, None]
+    code = (f"cols = layer.weight.view({d.out_channels}, -1).T @ x.view({d.out_channels}, -1)\n"
+            f"y = F.fold(cols, output_size={(hp, wp)}, kernel_size={d.kernel_size}, dilation={d.dilation}, "
+            f"stride={d.stride})[..., {top}:{top + h}, {left}:{left + w}] + bias")
+    return Im2col(cols, filters, product, 4 * x.numel(), 4 * cols.size, _grouped(code, d))
+
+
+def _pad_tuple(geom: MatrixGeometry) -> str:
+    top, bottom, left, right = geom.pads
+    mode = geom.direct.padding_mode
+    return f"({left}, {right}, {top}, {bottom})" + ("" if mode == "zeros" else f", mode='{_TORCH_PAD_MODE[mode]}'")
+
+
+def _grouped(code: str, direct: ConvSpec) -> str:
+    """With groups the filter matrix is block-diagonal, not a plain view of the weight."""
+    if direct.groups == 1:
+        return code
+    return code.replace(f"layer.weight.view({direct.out_channels}, -1)", "W_blocks") + \
+        f"\n# W_blocks: the {direct.groups} groups' filter matrices on the diagonal, zeros elsewhere"
+
+
+@dataclass(frozen=True)
+class MatrixBundle:
+    """Everything the /matrix page computes for one layer and input size, computed once and cached."""
+
+    example: MatrixExample
+    taps: np.ndarray  # tap ids of C over the input cells (int16)
+    padded_taps: np.ndarray  # tap ids of C_pad
+    check: TransposeCheck
+    im2col: Im2col
+
+    def tap_ids(self, padded: bool) -> np.ndarray:
+        """Tap ids of C_pad (padded) or C."""
+        return self.padded_taps if padded else self.taps
+
+    def nonzero(self, padded: bool) -> int:
+        """How many entries of C (or C_pad) hold a weight."""
+        return int(np.count_nonzero(self.tap_ids(padded) != ZERO))
+
+
+@lru_cache(maxsize=limits.MATRIX_CACHED_LAYERS)
+def matrix_bundle(spec: ConvSpec, height: int, width: int) -> MatrixBundle:
+    """The page's example run, C's tap ids (with and without padding columns), the Cᵀ check and im2col, cached.
+
+    >>> b = matrix_bundle(ConvSpec(1, 1, 3), 4, 4)
+    >>> b.taps.shape, b.nonzero(padded=False), b.check.max_error
+    ((4, 16), 36, 0.0)
+    """
+    example = matrix_example(spec, height, width)
+    geom = example.geom
+    return MatrixBundle(example, tap_ids(geom).astype(np.int16), tap_ids(geom, padded=True).astype(np.int16),
+                        transpose_check(example), im2col(example))

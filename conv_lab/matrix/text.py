@@ -1,0 +1,225 @@
+"""Page-facing helpers for the matrix view: labels, blocks, the output_padding ambiguity, size caps, URL options.
+
+Pure numpy and arithmetic (see `matrix` for C itself).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from conv_lab import limits
+from conv_lab.matrix.geometry import MatrixGeometry, geometry
+from conv_lab.core.shapes import conv_out
+from conv_lab.core.spec import ConvConfigError, ConvSpec, Pair, fmt  # noqa: F401 (ConvSpec: doctests)
+from conv_lab.core.state import LabConfig
+
+
+def block(matrix: np.ndarray, geom: MatrixGeometry, filter_index: int, channel: int, padded: bool = False) -> np.ndarray:
+    """The block of C (or of any array shaped like it) for one filter against one input channel.
+
+    >>> from conv_lab.core.spec import ConvSpec
+    >>> g = geometry(ConvSpec(2, 3, 1), 2, 2)
+    >>> block(np.arange(12 * 8).reshape(12, 8), g, 1, 1).tolist()
+    [[36, 37, 38, 39], [44, 45, 46, 47], [52, 53, 54, 55], [60, 61, 62, 63]]
+    """
+    rows, cols = geom.block_shape(padded)
+    return matrix[filter_index * rows:(filter_index + 1) * rows, channel * cols:(channel + 1) * cols]
+
+
+def cell_label(index: int, hw: Pair) -> str:
+    """'(row, col)' of a flat cell index in an h×w grid, channel first when it spans several.
+
+    >>> cell_label(5, (2, 3)), cell_label(7, (2, 3))
+    ('(1,2)', 'c1 (0,1)')
+    """
+    channel, rest = divmod(index, hw[0] * hw[1])
+    r, c = divmod(rest, hw[1])
+    return (f"c{channel} " if channel else "") + f"({r},{c})"
+
+
+@dataclass(frozen=True)
+class SameOutputSizes:
+    """Input sizes that a direct conv maps to the same output size, and the output_padding naming each."""
+
+    axis: str
+    size_out: int
+    sizes: tuple[int, ...]
+
+    @property
+    def text(self) -> str:
+        """One sentence: which sizes collapse and how output_padding tells them apart."""
+        if len(self.sizes) == 1:
+            return f"in {self.axis} only {self.sizes[0]} gives {self.size_out}: no ambiguity, output_padding = 0"
+        names = ", ".join(f"{n} (output_padding={n - self.sizes[0]})" for n in self.sizes)
+        return f"in {self.axis}, inputs of {names} all give {self.size_out}"
+
+
+def same_output_sizes(size_out: int, k: int, s: int, pad_before: int, pad_after: int, d: int = 1,
+                      axis: str = "height") -> SameOutputSizes:
+    """All input sizes giving `size_out` (the stride's floor hides s of them); output_padding picks one back.
+
+    >>> same_output_sizes(3, 3, 2, 1, 1).sizes
+    (5, 6)
+    """
+    smallest = (size_out - 1) * s + d * (k - 1) + 1 - pad_before - pad_after
+    sizes = tuple(n for n in range(max(1, smallest), smallest + s)
+                  if conv_out(n, k, s, pad_before, pad_after, d) == size_out)
+    return SameOutputSizes(axis, size_out, sizes)
+
+
+def ambiguity(geom: MatrixGeometry) -> tuple[SameOutputSizes, SameOutputSizes]:
+    """Per axis, the grid sizes C's direct conv maps onto its output size.
+
+    >>> ambiguity(geometry(ConvSpec(1, 1, 3, stride=2, padding=1), 5, 5))[0].sizes
+    (5, 6)
+    """
+    d, top_bottom = geom.direct, (geom.pads[:2], geom.pads[2:])
+    return tuple(same_output_sizes(geom.out_hw[a], d.kernel_hw[a], d.stride_hw[a], *top_bottom[a],
+                                   d.dilation_hw[a], axis) for a, axis in enumerate(("height", "width")))
+
+
+@lru_cache(maxsize=64)
+def smaller_config(config: LabConfig, padded: bool = True) -> LabConfig | None:
+    """The largest input (keeping the layer) whose whole C fits the drawing cap; one channel/filter if needed.
+
+    >>> smaller_config(LabConfig(in_channels=1, out_channels=1, height=32, width=32)).height
+    20
+    """
+    for channels in ((config.in_channels, config.out_channels, config.groups), (1, 1, 1)):
+        candidate = config.with_values(in_channels=channels[0], out_channels=channels[1], groups=channels[2])
+        for side in range(min(max(config.height, config.width), limits.MAX_MATRIX_CELLS), 0, -1):
+            h = max(1, round(side * config.height / max(config.height, config.width)))
+            w = max(1, round(side * config.width / max(config.height, config.width)))
+            smaller = candidate.with_values(height=h, width=w)
+            try:
+                geom = geometry(smaller.spec(), h, w)
+            except ConvConfigError:
+                continue
+            if geom.fits(padded) and min(geom.out_hw) >= 1:
+                return smaller
+    return None
+
+
+def too_large_text(geom: MatrixGeometry, padded: bool) -> str:
+    """Why C is not drawn whole, in numbers.
+
+    >>> too_large_text(geometry(ConvSpec(1, 1, 3), 32, 32), False)
+    'C would be 900×1024 (rows × columns); Conv Lab draws at most 400 of either.'
+    """
+    return (f"C would be {geom.rows}×{geom.cols(padded)} (rows × columns); Conv Lab draws at most "
+            f"{limits.MAX_MATRIX_CELLS} of either.")
+
+
+def parse_cell(raw: str | None, out_hw: Pair) -> tuple[Pair, str | None]:
+    """An output cell from a URL value like '1,2' (clamped, with a notice when it was bad).
+
+    >>> parse_cell("1,9", (3, 3))
+    ((1, 2), 'cell=1,9 is outside the 3×3 output; using (1,2)')
+    """
+    if raw is None or raw == "":
+        return (0, 0), None
+    parts = raw.replace("x", ",").split(",")
+    if len(parts) != 2 or not all(p.strip().isdigit() and len(p.strip()) < 7 for p in parts):
+        return (0, 0), f"cell={raw[:20]!r} is not a cell like 1,2; using (0,0)"
+    r, c = (int(p) for p in parts)
+    cell = (min(r, out_hw[0] - 1), min(c, out_hw[1] - 1))
+    notice = None if cell == (r, c) else f"cell={raw} is outside the {fmt(out_hw)} output; using ({cell[0]},{cell[1]})"
+    return cell, notice
+
+
+def matrix_story(geom: MatrixGeometry, padded: bool = False) -> str:
+    """What C is for this layer, in words and numbers (markdown); `padded`: C has the padding cells as columns.
+
+    >>> print(matrix_story(geometry(ConvSpec(1, 1, 3), 4, 4)))
+    Each **row** of C is one output cell (4 rows), each **column** one input cell (16 columns). A row holds the 9 kernel weights at the columns its window covers, zeros elsewhere: **y = C·x** (+ bias).
+    >>> matrix_story(geometry(ConvSpec(1, 1, 3, padding=1), 3, 3), padded=True)[47:138]
+    'each **column** one cell of the padded input (25 columns: 9 input cells + 16 padding cells)'
+    """
+    d, (h, w), (ho, wo) = geom.direct, geom.grid_hw, geom.out_hw
+    k = d.kernel_hw[0] * d.kernel_hw[1]
+    n_pad = geom.cols(padded=True) - geom.cols()
+    columns = (f"one cell of the padded input ({geom.cols(True)} columns: {geom.cols()} input cells + {n_pad} "
+               "padding cells)" if padded and n_pad else f"one input cell ({geom.cols()} columns)")
+    text = (f"Each **row** of C is one output cell ({geom.rows} rows), each **column** {columns}. A row holds the "
+            f"{k} kernel weights at the columns its window covers, zeros elsewhere: **y = C·x** (+ bias).")
+    block_cols = geom.block_shape(padded)[1]
+    if d.in_channels > 1 or d.out_channels > 1:
+        text += (f" With {d.in_channels} input channels and {d.out_channels} filters C is a grid of "
+                 f"{d.out_channels}×{d.in_channels} blocks, each {ho * wo}×{block_cols}: block (f, c) holds "
+                 "filter f's kernel for channel c")
+        text += (f"; with groups={d.groups} the blocks outside a filter's group are all zero." if d.groups > 1 else ".")
+    if geom.layer.transposed:
+        lay = geom.layer
+        text = (f"**This layer is a ConvTranspose2d: it is Cᵀ.** C belongs to the matching direct "
+                f"`Conv2d({d.in_channels}, {d.out_channels}, kernel_size={d.kernel_size}, stride={d.stride}, "
+                f"padding={d.padding}, dilation={d.dilation}, groups={d.groups})`, which takes a {fmt((h, w))} grid "
+                f"down to {fmt((ho, wo))}; the transposed layer uses the same weight tensor and goes back up: "
+                f"**y = Cᵀ·x** (+ bias), from your {fmt((ho, wo))} input to the {fmt((h, w))} output. "
+                "Each input cell is a row of C, a column of Cᵀ: it spreads its value, times the kernel, over one "
+                "window of the output.\n\n" + text.replace("one output cell", "one cell of the layer's input")
+                .replace("each **column** one input cell", "each **column** one cell of the layer's output")
+                .replace("padded input (", "padded layer output (").replace(" input cells + ", " layer output cells + ")
+                .replace("zeros elsewhere: **y = C·x** (+ bias)", "zeros elsewhere"))
+        if lay.output_padding_hw != (0, 0):
+            text += (f"\n\noutput_padding={lay.output_padding} picks the larger of the output sizes the stride "
+                     f"makes ambiguous: it adds {fmt(lay.output_padding_hw)} rows/columns at the bottom/right.")
+    return text
+
+
+def padding_story(geom: MatrixGeometry, padded: bool) -> str:
+    """How padding shows up in C for this padding mode (markdown; empty when there is no padding).
+
+    >>> padding_story(geometry(ConvSpec(1, 1, 3, padding=1), 4, 4), True)[:40]
+    'Grey columns are the 20 padding cells. W'
+    """
+    if not any(geom.pads):
+        return ""
+    mode = geom.direct.padding_mode
+    n_pad = geom.cols(padded=True) - geom.cols()
+    if mode == "zeros":
+        if padded:
+            return (f"Grey columns are the {n_pad} padding cells. Weights do land in them, but they multiply zeros, "
+                    "so dropping those columns changes nothing: that is C without padding columns.")
+        return (f"Zero padding adds no columns: the weights that fall on the {n_pad} padding cells multiply zeros "
+                "and vanish. Turn on *Padding cells as columns* to see them.")
+    if padded:
+        return (f"Grey columns are the {n_pad} padding cells. With **{mode}** padding they hold *copies* of input "
+                "cells (P·x builds the padded grid), so their weights do count: C = C_pad·P adds each padding "
+                "column onto the column of the input cell it copies.")
+    return (f"With **{mode}** padding the padding cells are copies of input cells, so C = C_pad·P: each padding "
+            "column is added onto the column of the cell it copies. Dark purple cells hold the sum of several "
+            "kernel weights (a weight on a copy plus the weight on the original).")
+
+
+def parse_index(key: str, raw: str | None, count: int) -> tuple[int, str | None]:
+    """A filter or channel number from a URL value (clamped into 0…count−1, with a notice when it was bad).
+
+    >>> parse_index("filter", "7", 4), parse_index("filter", "x", 4)[0]
+    ((3, 'filter=7 is beyond the last one (3); using 3'), 0)
+    """
+    if raw is None or raw == "":
+        return 0, None
+    text = raw.strip()
+    if not text.isdigit() or len(text) > 6:
+        return 0, f"{key}={raw[:20]!r} is not a whole number; using 0"
+    value = int(text)
+    if value >= count:
+        return count - 1, f"{key}={value} is beyond the last one ({count - 1}); using {count - 1}"
+    return value, None
+
+
+def kernel_for(geom: MatrixGeometry, weight: np.ndarray, filter_index: int, channel: int) -> np.ndarray:
+    """The kh×kw kernel filter `filter_index` applies to input `channel` (zeros when groups keep them apart).
+
+    >>> kernel_for(geometry(ConvSpec(2, 2, 1, groups=2), 1, 1), np.array([[[[3.]]], [[[4.]]]]), 1, 0).tolist()
+    [[0.0]]
+    """
+    d = geom.direct
+    cin_g, cout_g = d.in_channels // d.groups, d.out_channels // d.groups
+    group = filter_index // cout_g
+    if channel // cin_g != group:
+        return np.zeros(d.kernel_hw)
+    return np.asarray(weight[filter_index, channel - group * cin_g], dtype=float)

@@ -1,0 +1,235 @@
+"""A practice session: checking an answer (the probable slip, the formula with the question's numbers), the score, URL settings."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field
+from typing import Mapping, Optional, Union
+
+from conv_lab import limits
+from conv_lab.practice.slips import check_keep_padding, check_params, check_stack_prediction, check_stride, failure_slip
+from conv_lab.practice.questions import LEVELS, Question, layer_code
+from conv_lab.core.shapes import conv_out, explain
+from conv_lab.core.state import LabConfig
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a learner entered: a shape (blanks as None), one number, or 'this layer fails'."""
+
+    shape: Optional[tuple[Optional[int], Optional[int], Optional[int]]] = None
+    number: Optional[int] = None
+    fails: bool = False
+
+
+@dataclass(frozen=True)
+class Worked:
+    """The formula for one layer with the question's numbers (LaTeX lines), under a title."""
+
+    title: str
+    latex: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """The verdict on one answer; `graded` is False when the answer was incomplete (nothing counted)."""
+
+    graded: bool
+    correct: bool
+    messages: tuple[str, ...]
+    slips: tuple[str, ...] = ()
+    worked: tuple[Worked, ...] = ()
+    reason: str = ""  # why the layer fails, when it does
+
+
+def _worked_layers(layers: tuple[LabConfig, ...]) -> list[Worked]:
+    worked = []
+    for i, config in enumerate(layers, 1):
+        ex = explain(config.spec(), config.input_shape())
+        title = f"Layer {i}: {layer_code(config)}" if len(layers) > 1 else layer_code(config)
+        worked.append(Worked(title, (*(d.latex for d in ex.dims), ex.channels_latex)))
+    return worked
+
+
+def _failure_latex(config: LabConfig) -> tuple[str, ...]:
+    """For a kernel that does not fit: the formula giving a size below 1."""
+    if config.transposed or isinstance(config.padding, str):
+        return ()
+    k, s, p, d, h = config.kernel_size[0], config.stride[0], config.padding[0], config.dilation[0], config.height
+    out = conv_out(h, k, s, p, p, d)
+    if out >= 1:
+        return ()
+    num = h + 2 * p - d * (k - 1) - 1
+    return (rf"H_{{out}} = \left\lfloor \frac{{{h} + 2\cdot {p} - {d}\cdot({k}-1) - 1}}{{{s}}} \right\rfloor + 1"
+            rf" = \left\lfloor \frac{{{num}}}{{{s}}} \right\rfloor + 1 = {out} < 1",)
+
+
+def _params_latex(config: LabConfig, actual: int) -> str:
+    (kh, kw), c_in, c_out, g = config.kernel_size, config.in_channels, config.out_channels, config.groups
+    bias = rf"{c_out}" if config.bias else r"0\ (\mathrm{bias{=}False})"
+    return (rf"\mathrm{{params}} = C_{{in}}\cdot\frac{{C_{{out}}}}{{g}}\cdot k_h k_w + \mathrm{{bias}}"
+            rf" = {c_in}\cdot\frac{{{c_out}}}{{{g}}}\cdot {kh}\cdot {kw} + {bias} = {actual:,}".replace(",", "{,}"))
+
+
+def _check_shape(q: Question, answer: Answer) -> Feedback:
+    if q.fails:
+        before = _worked_layers(q.layers[:-1]) if len(q.layers) > 1 else []
+        last = q.layers[-1]
+        worked = (*before, Worked(f"Layer {len(q.layers)}: {layer_code(last)}" if before else layer_code(last),
+                                  _failure_latex(last)))
+        reason = f"{q.failure_param}: {q.failure_why}." + (f" Fix: {q.failure_fix}." if q.failure_fix else "")
+        if answer.fails:
+            return Feedback(True, True, ("Right: PyTorch rejects this layer.",), (), worked, reason)
+        slip = failure_slip(q.failure)
+        said = ", ".join(str(v) for v in answer.shape)
+        return Feedback(True, False, (f"You said ({said}), but PyTorch rejects this layer — you probably {slip}.",),
+                        (slip,), worked, reason)
+    worked = tuple(_worked_layers(q.layers))
+    if answer.fails:
+        return Feedback(True, False, (f"This layer runs: it gives {q.answer_shape}. PyTorch only rejects a layer when "
+                                      "a rule breaks (the kernel does not fit, groups do not divide, …).",),
+                        ("thought a legal layer fails",), worked)
+    specs = [c.spec() for c in q.layers]
+    verdict = check_stack_prediction(specs, q.layers[0].input_shape(), answer.shape)
+    return Feedback(True, verdict.correct, verdict.messages, verdict.slips, worked)
+
+
+def _check_number(q: Question, guess: int) -> Feedback:
+    config = q.layers[0]
+    spec = config.spec()
+    if q.kind == "params":
+        verdict = check_params(spec, guess)
+        worked = (Worked(layer_code(config), (_params_latex(config, verdict.actual),)),)
+    elif q.kind == "keep_padding":
+        verdict = check_keep_padding(spec, config.height, guess)
+        k, d = config.kernel_size[0], config.dilation[0]
+        rule = rf"p = \frac{{d\,(k-1)}}{{2}} = \frac{{{d}\cdot({k}-1)}}{{2}} = {verdict.actual}"
+        worked = (Worked("The padding that keeps the size", (rule,)), *_worked_layers(q.layers))
+    else:
+        verdict = check_stride(spec, config.height, q.target, guess)
+        worked = (Worked(f"With stride {verdict.actual}", (explain(spec, config.input_shape()).dims[0].latex,)),)
+    return Feedback(True, verdict.correct, (verdict.message,), (verdict.slip,) if verdict.slip else (), worked)
+
+
+def check_answer(question: Question, answer: Answer) -> Feedback:
+    """Grade an answer: right or wrong, the probable slip, and the formula worked out with the question's numbers.
+
+    >>> from conv_lab.practice.questions import question_at
+    >>> q = question_at(42, 1, 1)
+    >>> check_answer(q, Answer(shape=q.answer_shape, fails=q.fails)).correct
+    True
+    """
+    if question.asks == "number":
+        if answer.number is None:
+            return Feedback(False, False, (f"Enter the {question.number_label.lower()} first.",))
+        return _check_number(question, answer.number)
+    if not answer.fails and (answer.shape is None or any(v is None for v in answer.shape)):
+        return Feedback(False, False, ("Enter C_out, H_out and W_out — or tick “PyTorch rejects this”.",))
+    return _check_shape(question, answer)
+
+
+@dataclass
+class Score:
+    """A session's score: only the first answer to each question counts; the streak of right first answers.
+
+    >>> s = Score(); s.record((1, 1, 1), True), s.record((1, 1, 1), False), s.record((1, 1, 2), True)
+    (True, False, True)
+    >>> s.right, s.answered, s.streak
+    (2, 2, 2)
+    """
+
+    first_answers: dict = field(default_factory=dict)
+    streak: int = 0
+    best_streak: int = 0
+
+    def record(self, key: tuple[int, int, int], correct: bool) -> bool:
+        """Count a (seed, level, number) answer if it is the first for that question; True when it counted."""
+        if key in self.first_answers:
+            return False
+        self.first_answers[key] = correct
+        self.streak = self.streak + 1 if correct else 0
+        self.best_streak = max(self.best_streak, self.streak)
+        return True
+
+    @property
+    def right(self) -> int:
+        """Questions right at the first try."""
+        return sum(self.first_answers.values())
+
+    @property
+    def answered(self) -> int:
+        """Questions answered."""
+        return len(self.first_answers)
+
+
+@dataclass(frozen=True)
+class PracticeSettings:
+    """Which set a page shows: seed and level pick the questions, `number` the current one, `teacher` the answer key."""
+
+    seed: int
+    level: int = 1
+    number: int = 1
+    teacher: bool = False
+
+    def query(self) -> dict[str, str]:
+        """The page's URL params (teacher only when on).
+
+        >>> PracticeSettings(42, 2).query()
+        {'seed': '42', 'level': '2', 'n': '1'}
+        """
+        values = {"seed": str(self.seed), "level": str(self.level), "n": str(self.number)}
+        return {**values, "teacher": "1"} if self.teacher else values
+
+
+_WHOLE = re.compile(r"^\s*[+-]?\d{1,12}\s*$")
+
+
+def new_seed() -> int:
+    """A fresh seed for a learner who came without one (short enough to read out in class).
+
+    >>> 0 <= new_seed() < 100_000
+    True
+    """
+    return secrets.randbelow(100_000)
+
+
+def _whole(key: str, raw: str, lo: int, hi: int, default: int, notices: list[str], fallback: str) -> int:
+    if not _WHOLE.match(raw):
+        notices.append(f"{key}={raw[:40]!r} is not a whole number; {fallback}")
+        return default
+    value = int(raw)
+    if not lo <= value <= hi:
+        value = min(max(value, lo), hi)
+        notices.append(f"{key}={raw.strip()} must be between {lo} and {hi}; using {value}")
+    return value
+
+
+def parse_settings(params: Mapping[str, Union[str, list, tuple, None]], fallback_seed: int) -> tuple[PracticeSettings, list[str]]:
+    """Read seed/level/n/teacher from query params; a bad value becomes a notice, never an exception.
+
+    >>> parse_settings({"seed": "42", "level": "9"}, 7)
+    (PracticeSettings(seed=42, level=5, number=1, teacher=False), ['level=9 must be between 1 and 5; using 5'])
+    """
+    notices: list[str] = []
+    raw = {}
+    for key in ("seed", "level", "n", "teacher"):
+        value = params.get(key)
+        value = value[-1] if isinstance(value, (list, tuple)) and value else value
+        if value is None or isinstance(value, (list, tuple)):
+            continue
+        if len(str(value)) > limits.MAX_URL_VALUE_CHARS:
+            notices.append(f"{key}= is {len(str(value))} characters long; using the default")
+            continue
+        raw[key] = str(value)
+    seed = fallback_seed
+    if "seed" in raw:
+        seed = _whole("seed", raw["seed"], 0, limits.MAX_PRACTICE_SEED, fallback_seed, notices,
+                      f"using seed {fallback_seed}")
+    level = _whole("level", raw["level"], 1, max(LEVELS), 1, notices, "using level 1") if "level" in raw else 1
+    number = (_whole("n", raw["n"], 1, limits.PRACTICE_SET_SIZE, 1, notices, "starting at question 1")
+              if "n" in raw else 1)
+    teacher = raw.get("teacher", "0").strip().lower() in ("1", "true", "yes", "on")
+    if raw.get("teacher", "0").strip().lower() not in ("1", "true", "yes", "on", "0", "false", "no", "off", ""):
+        notices.append(f"teacher={raw['teacher'][:40]!r} is not 1 or 0; the teacher view stays off")
+    return PracticeSettings(seed, level, number, teacher), notices

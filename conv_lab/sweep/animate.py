@@ -1,0 +1,343 @@
+"""The sweep animation: a handful of full-frame layers drawn once per configuration; frames are composited.
+
+The layers are the padded grid with its values in four states (normal, kernel tap, dilation
+hole, never read), the output grid empty / filled / current, the kernel and the legend, plus a
+glyph atlas of the text font. Matplotlib draws every visual, read straight into one fixed palette
+(`sweep_drawing`: shapes unantialiased, text as coverage). A frame is then a list of
+rectangle copies from those layers plus glyph pastes (`FrameOps`), applied with numpy for a GIF
+or a PNG step and by the offline HTML player's canvas for playback — the same pixels either way,
+in milliseconds per frame instead of a full matplotlib redraw (see benchmarks/animation.py).
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Union
+
+import matplotlib
+
+matplotlib.use("Agg")
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from conv_lab.core.state import LabConfig  # noqa: E402
+from conv_lab.sweep.steps import INPUT, INSERTED, OUTSIDE, PADDING, Region, Sweep, region_for  # noqa: E402
+from conv_lab.sweep.data import SweepRequest, build_sweep, fmt_number, step_lines  # noqa: E402
+from conv_lab.sweep.drawing import COVERAGE, DPI, WIDTH, HEIGHT, GRID_BOX, OUT_BOX, KERNEL_BOX, TEXT_TOP, LINE_H, TEXT_LINES, KIND_COLOURS, TAP, HOLE, NEVER, OUT_EMPTY, OUT_DONE, OUT_NOW, OUTLINE, WHITE, STACK_FILL, KERNEL_FILL, BASE, HOT, WARM, MARK, SOLID, TRANSPARENT, GLYPHS, _fit, _label_mask, add_box, add_cells, apply_ink, cell_edges, glyph_atlas, ink_spots, palette, recolour_cells, shape_indices, shapes_figure, text_coverage
+
+
+@dataclass(frozen=True)
+class FrameOps:
+    """One frame as rectangle copies (layer, x0, y0, x1, y1) and text lines (x, y, style, text)."""
+
+    copies: tuple[tuple[int, int, int, int, int], ...]
+    texts: tuple[tuple[int, int, int, str], ...]
+
+
+class SweepAnimation:
+    """The frames of one sweep region: layers drawn once, frames composited on demand (GIF, PNG, player)."""
+
+    def __init__(self, sweep: Sweep, region: Region, values: str = "int", front: int = 0, title: str = ""):
+        self.sweep, self.region, self.values, self.title = sweep, region, values, title
+        self.front = min(max(front, 0), sweep.grid.shape[0] - 1)
+        ho, wo = sweep.out_shape
+        spans = []
+        for axis, (lo, hi) in enumerate((region.rows, region.cols)):
+            eff = (sweep.kernel_hw[axis] - 1) * sweep.dilation[axis] + 1
+            start = 0 if lo == 0 else lo * sweep.stride[axis]
+            end = sweep.grid.shape[1 + axis] if hi == (ho, wo)[axis] else (hi - 1) * sweep.stride[axis] + eff
+            spans.append((start, end))
+        self.grid_rows, self.grid_cols = spans
+        self.positions = [(r, c) for r in range(*region.rows) for c in range(*region.cols)]
+        self._draw_layers()
+
+    def __len__(self) -> int:
+        return len(self.positions) + 1  # every window position, then the end frame with never-read cells
+
+    # Drawing the layers ------------------------------------------------------------------------
+    def _draw_layers(self) -> None:
+        s, (g0, g1), (c0, c1) = self.sweep, self.grid_rows, self.grid_cols
+        kinds = s.kinds[g0:g1, c0:c1]
+        labels = [[fmt_number(v, self.values) for v in row] for row in s.grid[self.front, g0:g1, c0:c1]]
+        region = self.region
+        out_labels = [[fmt_number(v, self.values) for v in row] for row in s.values(region.rows, region.cols)]
+        flat = palette().flat
+        shapes = shapes_figure()
+        stack = min(2, len(s.channels) - 1)
+        gx, gy, gw, gh = _fit((GRID_BOX[0], GRID_BOX[1] + 10 * stack, GRID_BOX[2] - 10 * stack, GRID_BOX[3] - 10 * stack),
+                              g1 - g0, c1 - c0, 80)
+        for k in range(stack, 0, -1):  # the other channels, stacked behind
+            add_box(shapes, gx + 10 * k, gy - 10 * k, gw, gh, STACK_FILL, 2)
+        oh, ow = region.rows[1] - region.rows[0], region.cols[1] - region.cols[0]
+        box = _fit(OUT_BOX, oh, ow, 70)
+        self.grid_x, self.grid_y = cell_edges(gx, gw, c1 - c0), cell_edges(gy, gh, g1 - g0)
+        self.out_x, self.out_y = cell_edges(box[0], box[2], ow), cell_edges(box[1], box[3], oh)
+        kind_fills = np.array([flat[KIND_COLOURS[k]] for k in range(len(KIND_COLOURS))], np.uint8)[kinds]
+        add_cells(shapes, self.grid_x, self.grid_y, kind_fills)
+        add_cells(shapes, self.out_x, self.out_y, np.full((oh, ow), flat[OUT_EMPTY], np.uint8))
+        texts = self._panels(shapes, (gx, gy, gw, gh), box)
+        still = shape_indices(shapes)  # what no frame changes, then the grids' states over it
+        for spots in texts:
+            apply_ink(still, spots)
+        grid_ink = ink_spots(_label_mask(labels, self.grid_x, self.grid_y))
+        out_ink = ink_spots(_label_mask(out_labels, self.out_x, self.out_y))
+        self.layers = []
+        states = [(None, OUT_EMPTY, False), (TAP, OUT_DONE, True), (HOLE, OUT_NOW, True), (NEVER, OUT_DONE, True)]
+        for grid_fill, out_fill, show_out in states:  # BASE, HOT, WARM, MARK
+            layer = still.copy()
+            if grid_fill:
+                recolour_cells(layer, self.grid_x, self.grid_y, grid_fill)
+            recolour_cells(layer, self.out_x, self.out_y, out_fill)
+            apply_ink(layer, grid_ink)
+            if show_out:
+                apply_ink(layer, out_ink)
+            self.layers.append(layer)
+        self.layers.append(np.full_like(still, flat[OUTLINE]))  # SOLID: the window outline colour
+        self.palette = palette().colours
+        self.atlas, self.glyph_w, self.glyph_h = glyph_atlas()
+        # Frames copy from the other layers only inside the two grids: the player sends just that band of them.
+        self.band = (GRID_BOX[1] - 12, GRID_BOX[1] + GRID_BOX[3] + 12, OUT_BOX[0] + OUT_BOX[2] + 12)
+
+    def _panels(self, shapes: Figure, grid_box, out_box) -> list:
+        """Titles, captions, the kernel and the legend: shapes into `shapes`; returns the texts' ink spots."""
+        fig = shapes_figure()  # the texts' own figure: drawn black on white, read as coverage
+        s, r = self.sweep, self.region
+        (g0, g1), (c0, c1) = self.grid_rows, self.grid_cols
+        full = (g1 - g0, c1 - c0) == s.grid.shape[1:]
+        fig.text(24 / WIDTH, 1 - 26 / HEIGHT, self.title, fontsize=15, weight="bold", va="center", color=COVERAGE)
+        what = {"conv": "padded input", "max": "padded input (−∞ padding)", "avg": "padded input (zero padding)"}[s.op]
+        if full:
+            channel = f", channel {s.channels[self.front]}" + (f" (of {len(s.channels)} stacked)" if len(s.channels) > 1 else "")
+            caption = f"{what} {g1 - g0}×{c1 - c0}{channel}"
+        else:  # a region: keep it short so it never runs into the output's caption
+            channel = f", ch {s.channels[self.front]}" + (f"/{len(s.channels)}" if len(s.channels) > 1 else "")
+            caption = f"rows {g0}–{g1 - 1}, cols {c0}–{c1 - 1} of the {s.grid.shape[1]}×{s.grid.shape[2]} grid{channel}"
+        fig.text(grid_box[0] / WIDTH, 1 - 56 / HEIGHT, caption, fontsize=12, va="center", color=COVERAGE)
+        ho, wo = s.out_shape
+        out_part = "" if r.size == ho * wo else f": rows {r.rows[0]}–{r.rows[1] - 1}, cols {r.cols[0]}–{r.cols[1] - 1}"
+        fig.text(out_box[0] / WIDTH, 1 - 56 / HEIGHT, f"output {ho}×{wo}{out_part}", fontsize=12, va="center", color=COVERAGE)
+        if s.op == "conv":
+            kernel = s.kernel[self.front]
+            kh, kw = kernel.shape
+            kbox = _fit(KERNEL_BOX, kh, kw, 50)
+            labels = [[fmt_number(v, self.values) for v in row] for row in kernel]
+            xs, ys = cell_edges(kbox[0], kbox[2], kw), cell_edges(kbox[1], kbox[3], kh)
+            add_cells(shapes, xs, ys, np.full((kh, kw), palette().flat[KERNEL_FILL], np.uint8))
+            kernel_ink = ink_spots(_label_mask(labels, xs, ys))
+            flipped = " (flipped)" if s.flipped else ""
+            fig.text(kbox[0] / WIDTH, 1 - (KERNEL_BOX[1] - 16) / HEIGHT, f"weights, channel {s.channels[self.front]}"
+                     f"{flipped}", fontsize=12, va="center", color=COVERAGE)
+        else:
+            kernel_ink, k = None, s.kernel_hw
+            fig.text(KERNEL_BOX[0] / WIDTH, 1 - (KERNEL_BOX[1] + 20) / HEIGHT,
+                     f"{'max' if s.op == 'max' else 'average'} of a {k[0]}×{k[1]} window\nstride {s.stride[0]}×{s.stride[1]}",
+                     fontsize=13, va="top", color=COVERAGE)
+        legend = [(KIND_COLOURS[INPUT], "input"), (KIND_COLOURS[PADDING], "padding")]
+        if (s.kinds == INSERTED).any():
+            legend.append((KIND_COLOURS[INSERTED], "zero inserted"))
+        if (s.kinds == OUTSIDE).any():
+            legend.append((KIND_COLOURS[OUTSIDE], "past padding"))
+        legend.append((TAP, "kernel tap" if s.op == "conv" else "window"))
+        if s.dilation != (1, 1):
+            legend.append((HOLE, "dilation hole"))
+        if not s.touched().all():
+            legend.append((NEVER, "never read"))
+        legend += [(OUT_DONE, "output done"), (OUT_NOW, "output now")]
+        for i, (colour, label) in enumerate(legend):
+            y = OUT_BOX[1] + 4 + i * 27
+            add_box(shapes, 958, y, 18, 18, colour)
+            fig.text(984 / WIDTH, 1 - (y + 9) / HEIGHT, label, fontsize=11.5, va="center", color=COVERAGE)
+        return [ink_spots(text_coverage(fig)), kernel_ink]
+
+    # Frames -------------------------------------------------------------------------------------
+    def _cell(self, xs, ys, r0, c0, r1, c1, layer) -> tuple[int, int, int, int, int]:
+        return layer, int(xs[c0]), int(ys[r0]), int(xs[c1]), int(ys[r1])
+
+    def frame_ops(self, t: int) -> FrameOps:
+        """The copies and text lines that make frame t (t = len(self) − 1 is the end frame)."""
+        s, region = self.sweep, self.region
+        (g0, _), (c0, _) = self.grid_rows, self.grid_cols
+        oh, ow = region.rows[1] - region.rows[0], region.cols[1] - region.cols[0]
+        copies: list = []
+        if t >= len(self.positions):
+            copies.append(self._cell(self.out_x, self.out_y, 0, 0, oh, ow, HOT))
+            never = ~s.touched()[self.grid_rows[0]:self.grid_rows[1], self.grid_cols[0]:self.grid_cols[1]]
+            for r, c in zip(*np.nonzero(never)):
+                copies.append(self._cell(self.grid_x, self.grid_y, r, c, r + 1, c + 1, MARK))
+            count = int(never.sum())
+            lines = [f"Done: {len(self.positions)} output positions computed.",
+                     f"{count} grid cells shown in red were never read by any kernel tap." if count else
+                     "Every cell of the grid was read by at least one kernel tap."]
+            return FrameOps(tuple(copies), self._texts(lines))
+        row, col = self.positions[t]
+        orow, ocol = row - region.rows[0], col - region.cols[0]
+        if orow:
+            copies.append(self._cell(self.out_x, self.out_y, 0, 0, orow, ow, HOT))
+        if ocol:
+            copies.append(self._cell(self.out_x, self.out_y, orow, 0, orow + 1, ocol, HOT))
+        copies.append(self._cell(self.out_x, self.out_y, orow, ocol, orow + 1, ocol + 1, WARM))
+        (kh, kw), (dh, dw) = s.kernel_hw, s.dilation
+        r0, q0 = s.window_origin(row, col)
+        r0, q0 = r0 - g0, q0 - c0
+        r1, q1 = r0 + (kh - 1) * dh + 1, q0 + (kw - 1) * dw + 1
+        if (dh, dw) == (1, 1):
+            copies.append(self._cell(self.grid_x, self.grid_y, r0, q0, r1, q1, HOT))
+        else:
+            copies.append(self._cell(self.grid_x, self.grid_y, r0, q0, r1, q1, WARM))
+            copies += [self._cell(self.grid_x, self.grid_y, r0 + i * dh, q0 + j * dw, r0 + i * dh + 1, q0 + j * dw + 1, HOT)
+                       for i in range(kh) for j in range(kw)]
+        _, x0, y0, x1, y1 = self._cell(self.grid_x, self.grid_y, r0, q0, r1, q1, SOLID)
+        w = 3
+        copies += [(SOLID, x0 - w, y0 - w, x1 + w, y0 + 1), (SOLID, x0 - w, y1 - 1, x1 + w, y1 + w),
+                   (SOLID, x0 - w, y0, x0 + 1, y1), (SOLID, x1 - 1, y0, x1 + w, y1)]
+        index = row * s.out_shape[1] + col
+        lines = [f"step {t + 1} of {len(self.positions)}" + ("" if len(self.positions) == len(s) else
+                                                              f" (position {index + 1} of {len(s)})")]
+        fits = len(s.channels) if len(s.channels) <= TEXT_LINES - 3 else TEXT_LINES - 4
+        lines += step_lines(s, index, self.values, max_channels=fits)
+        return FrameOps(tuple(copies), self._texts(lines))
+
+    def _texts(self, lines: list[str]) -> tuple[tuple[int, int, int, str], ...]:
+        width = (WIDTH - 48) // self.glyph_w
+        out = []
+        for i, line in enumerate(lines[:TEXT_LINES]):
+            line = "".join(ch if ch in GLYPHS else "?" for ch in line)
+            line = line if len(line) <= width else line[:width - 1] + "…"
+            out.append((24, TEXT_TOP + i * LINE_H, 1 if line.startswith("result") else 0, line))
+        return tuple(out)
+
+    def compose(self, t: int, canvas: np.ndarray | None = None) -> np.ndarray:
+        """Frame t as palette indices (H, W), composited with numpy."""
+        ops = self.frame_ops(t)
+        if canvas is None:
+            canvas = self.layers[BASE].copy()
+        else:
+            canvas[:] = self.layers[BASE]
+        for layer, x0, y0, x1, y1 in ops.copies:
+            x0, y0 = max(x0, 0), max(y0, 0)
+            canvas[y0:y1, x0:x1] = self.layers[layer][y0:y1, x0:x1]
+        gw, gh = self.glyph_w, self.glyph_h
+        for x, y, style, text in ops.texts:
+            for i, ch in enumerate(text):
+                g = GLYPHS.index(ch)
+                canvas[y:y + gh, x + i * gw:x + (i + 1) * gw] = self.atlas[style][:, g * gw:(g + 1) * gw]
+        return canvas
+
+    def _image(self, indices: np.ndarray) -> Image.Image:
+        image = Image.fromarray(indices, "P")
+        image.putpalette(self.palette)
+        return image
+
+    def frame_png(self, t: int) -> bytes:
+        """Frame t as PNG bytes (for stepping one position at a time)."""
+        buffer = io.BytesIO()
+        self._image(self.compose(t)).save(buffer, format="PNG", compress_level=1)
+        return buffer.getvalue()
+
+    def frame_rgb(self, t: int) -> np.ndarray:
+        """Frame t as an RGB array (H, W, 3)."""
+        return np.asarray(self._image(self.compose(t)).convert("RGB"))
+
+    @cached_property
+    def gif_bytes(self) -> bytes:
+        """The whole animation as a looping GIF (one frame per position plus the end frame).
+
+        Frames after the first hold only the rectangle that changed, unchanged pixels transparent,
+        so a 256-frame sweep stays small; the palette is the layers' own, shared by all frames.
+        """
+        from PIL import GifImagePlugin
+
+        out = [b"GIF89a", struct.pack("<HHBBB", WIDTH, HEIGHT, 0xF7, 0, 0), bytes(self.palette).ljust(768, b"\0"),
+               b"!\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00"]
+        previous = None
+        for t in range(len(self)):
+            frame = self.compose(t)
+            duration = 2000 if t == len(self) - 1 else 260
+            if previous is None:
+                patch, offset = frame, (0, 0)
+            else:
+                changed = frame != previous
+                rows, cols = np.nonzero(changed.any(axis=1))[0], np.nonzero(changed.any(axis=0))[0]
+                if not len(rows):
+                    rows, cols = np.array([0]), np.array([0])
+                box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+                patch = np.where(changed[box], frame[box], TRANSPARENT).astype(np.uint8)
+                offset = (int(cols[0]), int(rows[0]))
+            out += GifImagePlugin.getdata(Image.fromarray(np.ascontiguousarray(patch), "P"), offset=offset,
+                                          duration=duration, transparency=TRANSPARENT, disposal=1)
+            previous = frame
+        out.append(b";")
+        return b"".join(out)
+
+    def layer_png(self, layer: Union[int, str], band_only: bool = False) -> bytes:
+        """A layer (or 'atlas0'/'atlas1') as PNG bytes, for the player; `band_only`: just its `band` rows and columns."""
+        image = self.atlas[int(layer[-1])] if isinstance(layer, str) else self.layers[layer]
+        if band_only:
+            top, bottom, right = self.band
+            image = image[top:bottom, :right]
+        buffer = io.BytesIO()
+        self._image(image).save(buffer, format="PNG", optimize=False, compress_level=6)
+        return buffer.getvalue()
+
+    @cached_property
+    def page(self):
+        """The player page with its layers and frames encoded once (a `player.PlayerPage`)."""
+        from conv_lab.sweep.player import player_page
+
+        return player_page(self)
+
+    def player_html(self, start: int = 0, fps: float = 4.0) -> str:
+        """A self-contained HTML/JS player (play/pause, step, jump, speed; inline SVG icons, no CDN)."""
+        return self.page.html(start, fps)
+
+
+def describe(request: SweepRequest) -> str:
+    """The title line of an animation.
+
+    >>> describe(SweepRequest(LabConfig(1, 5, 5, 1, padding=(1, 1))))
+    'Conv2d 1→1, kernel 3×3, stride 1×1, padding 1/1/1/1 zeros · filter 0'
+    """
+    c = request.config
+    if request.op != "conv":
+        pool = request.pool_spec()
+        extra = ", ceil_mode" if pool.ceil_mode else ""
+        return (f"{pool.module_name} {pool.kernel_size[0]}×{pool.kernel_size[1]}, stride {pool.stride[0]}×{pool.stride[1]}, "
+                f"padding {pool.padding[0]}×{pool.padding[1]}{extra} · channel {request.filter_index}")
+    spec = c.spec()
+    pads = "/".join(str(p) for p in spec.pads())
+    kind = f"{spec.module_name} {spec.in_channels}→{spec.out_channels}"
+    extra = f", dilation {spec.dilation_hw[0]}×{spec.dilation_hw[1]}" if spec.dilation_hw != (1, 1) else ""
+    extra += f", groups {spec.groups}" if spec.groups > 1 else ""
+    mode = "" if spec.transposed else f" {spec.padding_mode}"
+    return (f"{kind}, kernel {spec.kernel_hw[0]}×{spec.kernel_hw[1]}, stride {spec.stride_hw[0]}×{spec.stride_hw[1]}, "
+            f"padding {pads}{mode}{extra} · filter {request.filter_index}")
+
+
+@lru_cache(maxsize=16)
+def sweep_animation(request: SweepRequest, region: Region | None = None, front: int = 0) -> SweepAnimation:
+    """The (cached) animation of a request's region; the whole sweep when it fits the frame budget.
+
+    >>> len(sweep_animation(SweepRequest(LabConfig(1, 5, 5, 1, padding=(1, 1)))))
+    26
+    """
+    sweep = build_sweep(request)
+    region = region or region_for(sweep, 0, 0)
+    return SweepAnimation(sweep, region, request.values, front, describe(request))
+
+
+def write_sweep_gif(config: LabConfig, path: Union[str, Path], op: str = "conv", filter_index: int = 0,
+                    values: str = "int") -> Path:
+    """Write the sweep GIF of a configuration (its first region when over the frame budget) to `path`.
+
+    >>> import tempfile, os; p = write_sweep_gif(LabConfig(1, 4, 4, 1), os.path.join(tempfile.mkdtemp(), "s.gif"))
+    >>> p.read_bytes()[:6]
+    b'GIF89a'
+    """
+    path = Path(path)
+    path.write_bytes(sweep_animation(SweepRequest(config, op, filter_index, values)).gif_bytes)
+    return path

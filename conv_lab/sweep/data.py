@@ -1,0 +1,225 @@
+"""What the sweep page animates: seeded readable values for a LabConfig, the sweep, its arithmetic as text.
+
+Values are small integers by default (inputs 0…9, weights −2…2, bias −3…3) so every product
+can be checked by eye; `values="float"` switches to random floats with two decimals. Only the
+channels the followed filter reads are generated, each from its own seed, so a layer with
+many channels costs no more than its group. `torch_check` runs the real module on them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Optional
+
+import numpy as np
+
+from conv_lab import limits
+from conv_lab.sweep.pooling import PoolSpec, pool_sweep
+from conv_lab.core.spec import ConvConfigError
+from conv_lab.core.state import LabConfig
+from conv_lab.sweep.steps import Sweep, sweep_steps
+
+OPS = ("conv", "max", "avg")
+VALUE_KINDS = ("int", "float")
+
+
+@dataclass(frozen=True)
+class SweepRequest:
+    """Everything that decides one sweep (hashable: sweeps and their animations are cached on it).
+
+    >>> SweepRequest(LabConfig()).op
+    'conv'
+    """
+
+    config: LabConfig
+    op: str = "conv"  # conv | max | avg
+    filter_index: int = 0  # the filter followed (conv) or the channel pooled (max/avg)
+    values: str = "int"
+    seed: int = 0
+    ceil_mode: bool = False
+    count_include_pad: bool = True
+
+    def pool_spec(self) -> PoolSpec:
+        """The pooling layer made of the shared configuration's kernel, stride, padding and dilation."""
+        c = self.config
+        if c.transposed:
+            raise ConvConfigError("transposed", "pooling has no transposed form", "switch off 'Transposed convolution' "
+                                  "in the sidebar, or choose the convolution sweep")
+        if c.padding == "same":
+            raise ConvConfigError("padding", "pooling layers take no padding='same'", "choose a number for the padding")
+        padding = (0, 0) if c.padding == "valid" else c.padding
+        return PoolSpec(self.op, c.kernel_size, c.stride, padding, c.dilation, self.ceil_mode, self.count_include_pad)
+
+    @property
+    def channels(self) -> int:
+        """Filters to choose from (conv) or channels to pool (max/avg)."""
+        return self.config.out_channels if self.op == "conv" else self.config.in_channels
+
+
+def _values(seed_parts: list[int], shape: tuple[int, ...], kind: str, lo: int, hi: int, scale: float) -> np.ndarray:
+    rng = np.random.default_rng(seed_parts)
+    if kind == "int":
+        return rng.integers(lo, hi + 1, size=shape).astype(np.float64)
+    return np.round(rng.normal(0.0, scale, size=shape), 2)
+
+
+def sweep_input(request: SweepRequest, channels: tuple[int, ...]) -> np.ndarray:
+    """The seeded input values of the given channels, shape (C, H, W) with the other channels left zero.
+
+    >>> sweep_input(SweepRequest(LabConfig(in_channels=2, height=2, width=3)), (1,))[1]
+    array([[6., 8., 8.],
+           [2., 9., 2.]])
+    """
+    c = request.config
+    if len(channels) * c.height * c.width > limits.MAX_SWEEP_GRID_CELLS:
+        raise ConvConfigError("input_size", f"the sweep would read {len(channels) * c.height * c.width:,} input numbers, "
+                              f"above Conv Lab's cap of {limits.MAX_SWEEP_GRID_CELLS:,}",
+                              "use a smaller input or more groups (fewer channels per filter)")
+    x = np.zeros((c.in_channels, c.height, c.width))
+    for ch in channels:
+        x[ch] = _values([request.seed, 1, ch], (c.height, c.width), request.values, 0, 9, 1.0)
+    return x
+
+
+@dataclass(frozen=True)
+class ConvFilter:
+    """The followed filter's weights (C_in/groups, kh, kw), bias and input channels."""
+
+    weight: np.ndarray
+    bias: Optional[float]
+    channels: tuple[int, ...]
+
+
+def conv_filter(request: SweepRequest) -> ConvFilter:
+    """Seeded weights and bias of filter `request.filter_index`.
+
+    >>> conv_filter(SweepRequest(LabConfig(in_channels=4, out_channels=4, groups=2), filter_index=3)).channels
+    (2, 3)
+    """
+    spec = request.config.spec()
+    o = request.filter_index
+    per_in = spec.in_channels // spec.groups
+    group = o // (spec.out_channels // spec.groups)
+    weight = _values([request.seed, 2, o], (per_in, *spec.kernel_hw), request.values, -2, 2, 0.5)
+    bias = float(_values([request.seed, 3, o], (), request.values, 1, 3, 0.5)) if spec.bias else None
+    if bias is not None and request.values == "int" and o % 2:
+        bias = -bias  # whole-number biases are ±1…3: never a silent 0 in the arithmetic
+    return ConvFilter(weight, bias, tuple(range(group * per_in, (group + 1) * per_in)))
+
+
+def _check_index(request: SweepRequest) -> None:
+    if not 0 <= request.filter_index < request.channels:
+        what = "filter" if request.op == "conv" else "channel"
+        raise ConvConfigError(what, f"{what} {request.filter_index} does not exist; there are {request.channels}",
+                              f"pick a {what} between 0 and {request.channels - 1}")
+
+
+@lru_cache(maxsize=64)
+def build_sweep(request: SweepRequest) -> Sweep:
+    """The sweep for a request (cached): conv over the followed filter's group, or pooling of one channel.
+
+    >>> len(build_sweep(SweepRequest(LabConfig(1, 5, 5, 1, padding=(1, 1)))))
+    25
+    """
+    if request.op not in OPS:
+        raise ConvConfigError("op", f"'{request.op}' is not a sweep Conv Lab knows", "use op=conv, max or avg")
+    _check_index(request)
+    if request.op == "conv":
+        spec = request.config.spec()
+        conv = conv_filter(request)
+        x = sweep_input(request, conv.channels)
+        return sweep_steps(spec, x, conv.weight, conv.bias, request.filter_index)
+    pool = request.pool_spec()
+    x = sweep_input(request, (request.filter_index,))
+    return pool_sweep(pool, x, request.filter_index)
+
+
+def torch_check(request: SweepRequest, rows: tuple[int, int], cols: tuple[int, int]) -> float:
+    """Largest |sweep − real torch module| over a block of outputs (the module runs on the same values).
+
+    >>> torch_check(SweepRequest(LabConfig(1, 5, 5, 1, padding=(1, 1))), (0, 5), (0, 5)) < 1e-9
+    True
+    """
+    import torch
+    from torch import nn
+
+    sweep = build_sweep(request)
+    x = torch.from_numpy(sweep_input(request, sweep.channels)[list(sweep.channels)]).unsqueeze(0)
+    if request.op == "conv":
+        spec = request.config.spec()
+        conv = conv_filter(request)
+        kwargs = {**spec.torch_kwargs(), "in_channels": len(conv.channels), "out_channels": 1, "groups": 1}
+        module = (nn.ConvTranspose2d if spec.transposed else nn.Conv2d)(**kwargs).double()
+        with torch.no_grad():
+            weight = torch.from_numpy(conv.weight)
+            module.weight.copy_(weight.unsqueeze(1) if spec.transposed else weight.unsqueeze(0))
+            if module.bias is not None:
+                module.bias.fill_(conv.bias)
+    else:
+        pool = request.pool_spec()
+        module = (nn.MaxPool2d if pool.op == "max" else nn.AvgPool2d)(**pool.torch_kwargs())
+    with torch.no_grad():
+        real = module(x)[0, 0].numpy()[rows[0]:rows[1], cols[0]:cols[1]]
+    return float(np.abs(real - sweep.values(rows, cols)).max())
+
+
+def fmt_number(value: float, kind: str) -> str:
+    """A cell value as printed: whole numbers plain, floats with two decimals, −∞ for max pooling's padding.
+
+    >>> fmt_number(-3.0, "int"), fmt_number(0.5, "float"), fmt_number(float("-inf"), "int")
+    ('−3', '0.50', '−∞')
+    """
+    if np.isinf(value):
+        return "−∞" if value < 0 else "∞"
+    text = f"{value:.0f}" if kind == "int" and float(value).is_integer() else f"{value:.2f}"
+    if text in ("-0", "-0.00"):
+        text = text[1:]
+    return text.replace("-", "−")
+
+
+def _factor(value: float, kind: str) -> str:
+    text = fmt_number(value, kind)
+    return f"({text})" if text.startswith("−") else text
+
+
+def step_lines(sweep: Sweep, index: int, kind: str, max_channels: int = 3, max_terms: int = 9) -> list[str]:
+    """The arithmetic of one step as short text lines (products, per-channel sums, bias, result).
+
+    >>> step_lines(build_sweep(SweepRequest(LabConfig(1, 3, 3, 1, kernel_size=(2, 2), bias=False))), 0, "int")
+    ['output (0, 0) = Σ input × weight', 'ch 0: 5×2 + 8×(−2) + 5×(−1) + 3×0 = −11', 'result: −11']
+    """
+    step = sweep[index]
+    row, col = step.out_pos
+    if sweep.op == "max":
+        values = [fmt_number(v, kind) for v in step.products.ravel()]
+        shown = values if len(values) <= 2 * max_terms else values[:max_terms] + ["…"]
+        return [f"output ({row}, {col}) = max of the {len(values)} values under the window",
+                f"max({', '.join(shown)})", f"result: {fmt_number(step.value, kind)}"]
+    if sweep.op == "avg":
+        values = [fmt_number(v, kind) for v in step.products.ravel()]
+        shown = values if len(values) <= 2 * max_terms else values[:max_terms] + ["…"]
+        div = int(sweep.divisors((row, row + 1), (col, col + 1))[0, 0])
+        return [f"output ({row}, {col}) = sum of the window / {div} cells counted",
+                f"({' + '.join(shown)}) / {div}", f"result: {fmt_number(step.channel_sums[0], kind)} / {div} = "
+                f"{step.value:.2f}".replace("-", "−")]
+    lines = [f"output ({row}, {col}) = Σ input × weight" + (" + bias" if sweep.has_bias else "")]
+    cells = step.products.shape[1] * step.products.shape[2]
+    window = sweep._window(row, col)
+    for n, ch in enumerate(sweep.channels[:max_channels]):
+        terms = [f"{_factor(a, kind)}×{_factor(w, kind)}" for a, w in zip(window[n].ravel(), sweep.kernel[n].ravel())]
+        if len(terms) > max_terms:
+            terms = terms[:max_terms - 1] + [f"… ({cells} products)"]
+        lines.append(f"ch {ch}: {' + '.join(terms)} = {fmt_number(step.channel_sums[n], kind)}")
+    if len(sweep.channels) > max_channels:
+        rest = step.channel_sums[max_channels:].sum()
+        lines.append(f"… {len(sweep.channels) - max_channels} more channels: {fmt_number(rest, kind)}")
+    parts = [fmt_number(s, kind) for s in step.channel_sums[:max_channels]]
+    if len(sweep.channels) > max_channels:
+        parts.append(fmt_number(rest, kind))
+    if sweep.has_bias or len(parts) > 1:
+        bias = [f"bias {fmt_number(step.bias, kind)}"] if sweep.has_bias else []
+        lines.append(f"result: {' + '.join(parts + bias)} = {fmt_number(step.value, kind)}")
+    else:
+        lines.append(f"result: {fmt_number(step.value, kind)}")
+    return lines

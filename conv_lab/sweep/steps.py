@@ -1,0 +1,329 @@
+"""The kernel sweep's geometry and arithmetic, pure numpy (no torch, no matplotlib).
+
+`padded_grid` is the grid the kernel really slides over; `sweep_steps` lists, row-major,
+every window position with the cells its taps touch, the element-wise products and the
+output value. A transposed convolution is shown as the direct convolution it equals
+(the conv_arithmetic paper's view): s−1 zeros inserted between input cells, d·(k−1)−p
+padding around them, output_padding extra at the bottom/right, a flipped kernel, stride 1.
+Max/avg pooling sweeps live in `conv_lab.sweep.pooling` and return the same kind of `Sweep`.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import numpy as np
+
+from conv_lab import limits
+from conv_lab.core.shapes import output_shape
+from conv_lab.core.spec import ConvConfigError, ConvSpec, check_input
+
+# Cell kinds of the grid (drawn in their own colours).
+INPUT, PADDING, INSERTED, OUTSIDE = range(4)
+KIND_NAMES = ("input", "padding", "zero inserted", "outside (ceil_mode)")
+_NUMPY_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+@dataclass(frozen=True, eq=False)
+class SweepStep:
+    """One window position: where it writes, which grid cells its taps read, and the arithmetic."""
+
+    index: int
+    out_pos: tuple[int, int]
+    cells: tuple[tuple[int, int], ...]  # padded-grid (row, col) of every tap, kernel row-major
+    products: np.ndarray  # (channels, kh, kw): input × weight per tap (pooling: the values taken)
+    channel_sums: np.ndarray  # (channels,): the partial sum of each input channel
+    bias: float
+    value: float  # what the real module outputs at out_pos
+
+
+class Sweep(Sequence):
+    """Every window position of one filter (or one pooled channel), built lazily, row-major.
+
+    >>> s = sweep_steps(ConvSpec(1, 1, 3, padding=1), np.ones((1, 4, 4)), np.ones((1, 3, 3)))
+    >>> len(s), s[0].value, float(s.values()[1, 1])
+    (16, 4.0, 9.0)
+    """
+
+    op = "conv"
+
+    def __init__(self, grid: np.ndarray, kinds: np.ndarray, kernel: np.ndarray, bias: Optional[float],
+                 stride: tuple[int, int], dilation: tuple[int, int], out_shape: tuple[int, int],
+                 channels: tuple[int, ...]):
+        self.grid = grid  # (channels, Hp, Wp): the group's channels of the padded grid
+        self.kinds = kinds  # (Hp, Wp) uint8 cell kinds
+        self.kernel = kernel  # (channels, kh, kw) as applied to the grid (flipped for transposed)
+        self.has_bias = bias is not None
+        self.bias = float(bias or 0.0)
+        self.stride, self.dilation, self.out_shape = stride, dilation, out_shape
+        self.channels = channels  # input channel numbers of the grid's rows
+        self.flipped = False  # True for a transposed conv's kernel (shown flipped over the zero-inserted grid)
+
+    @property
+    def kernel_hw(self) -> tuple[int, int]:
+        """Taps per window as (kh, kw)."""
+        return self.kernel.shape[1], self.kernel.shape[2]
+
+    def __len__(self) -> int:
+        return self.out_shape[0] * self.out_shape[1]
+
+    def window_origin(self, row: int, col: int) -> tuple[int, int]:
+        """Top-left grid cell of the window for output (row, col)."""
+        return row * self.stride[0], col * self.stride[1]
+
+    def tap_cells(self, row: int, col: int) -> tuple[tuple[int, int], ...]:
+        """Grid cells the taps of output (row, col) read, kernel row-major (dilation holes skipped)."""
+        (r0, c0), (kh, kw), (dh, dw) = self.window_origin(row, col), self.kernel_hw, self.dilation
+        return tuple((r0 + i * dh, c0 + j * dw) for i in range(kh) for j in range(kw))
+
+    def _window(self, row: int, col: int) -> np.ndarray:
+        (r0, c0), (kh, kw), (dh, dw) = self.window_origin(row, col), self.kernel_hw, self.dilation
+        return self.grid[:, r0:r0 + (kh - 1) * dh + 1:dh, c0:c0 + (kw - 1) * dw + 1:dw]
+
+    def _combine(self, window: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        products = window * self.kernel
+        sums = products.reshape(products.shape[0], -1).sum(axis=1)
+        return products, sums, float(sums.sum() + self.bias)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        index = int(index) + (len(self) if index < 0 else 0)
+        if not 0 <= index < len(self):
+            raise IndexError(f"step {index} is outside 0…{len(self) - 1}")
+        return self._step(index, *divmod(index, self.out_shape[1]))
+
+    def _step(self, index: int, row: int, col: int) -> SweepStep:
+        """The step at output (row, col): products, per-channel sums and the value (pooling overrides this)."""
+        products, sums, value = self._combine(self._window(row, col))
+        return SweepStep(index, (row, col), self.tap_cells(row, col), products, sums, self.bias, value)
+
+    def values(self, rows: Optional[tuple[int, int]] = None, cols: Optional[tuple[int, int]] = None) -> np.ndarray:
+        """The output grid (or the block rows×cols of it, half-open ranges), vectorised."""
+        r0, r1 = rows or (0, self.out_shape[0])
+        c0, c1 = cols or (0, self.out_shape[1])
+        (kh, kw), (dh, dw), (sh, sw) = self.kernel_hw, self.dilation, self.stride
+        total = np.full((r1 - r0, c1 - c0), self.bias, dtype=np.float64)
+        for i in range(kh):
+            for j in range(kw):
+                rs, cs = r0 * sh + i * dh, c0 * sw + j * dw
+                taps = self.grid[:, rs:rs + (r1 - r0 - 1) * sh + 1:sh, cs:cs + (c1 - c0 - 1) * sw + 1:sw]
+                total += np.tensordot(self.kernel[:, i, j], taps, axes=(0, 0))
+        return total
+
+    def touched(self) -> np.ndarray:
+        """(Hp, Wp) bool: cells some tap of some window reads (the rest are marked at the end)."""
+        masks = []
+        for axis in (0, 1):
+            mask = np.zeros(self.grid.shape[1 + axis], dtype=bool)
+            starts = np.arange(self.out_shape[axis]) * self.stride[axis]
+            taps = np.arange(self.kernel_hw[axis]) * self.dilation[axis]
+            mask[(starts[:, None] + taps[None, :]).ravel()] = True
+            masks.append(mask)
+        return masks[0][:, None] & masks[1][None, :]
+
+
+def _check_grid_size(cells: int) -> None:
+    if cells > limits.MAX_SWEEP_GRID_CELLS:
+        raise ConvConfigError("input_size", f"the sweep's grid would hold {cells:,} numbers, above Conv Lab's cap of "
+                              f"{limits.MAX_SWEEP_GRID_CELLS:,} for one sweep", "use a smaller input, fewer channels "
+                              "per group or a smaller stride (transposed convs insert stride−1 zeros per cell)")
+
+
+def _transposed_placement(spec: ConvSpec, hw: tuple[int, int]) -> list[tuple[int, int, int]]:
+    """Per axis: (zero-inserted size, padding before, padding after); negative padding crops."""
+    out = []
+    for axis in (0, 1):
+        k, s, d = spec.kernel_hw[axis], spec.stride_hw[axis], spec.dilation_hw[axis]
+        p, op = spec.pads()[2 * axis], spec.output_padding_hw[axis]
+        before = d * (k - 1) - p
+        out.append(((hw[axis] - 1) * s + 1, before, before + op))
+    return out
+
+
+def padded_grid(spec: ConvSpec, x: np.ndarray) -> np.ndarray:
+    """The grid the kernel slides over for x of shape (C, H, W): real padding values, or for a
+    transposed conv the zero-inserted, padded grid of the equivalent direct convolution.
+
+    >>> padded_grid(ConvSpec(1, 1, 3, padding=1, padding_mode="replicate"), np.arange(4.).reshape(1, 2, 2))[0]
+    array([[0., 0., 1., 1.],
+           [0., 0., 1., 1.],
+           [2., 2., 3., 3.],
+           [2., 2., 3., 3.]])
+    """
+    x = _one_sample(spec, x)
+    return _grid_and_kinds(spec, x)[0]
+
+
+def _one_sample(spec: ConvSpec, x: Any) -> np.ndarray:
+    """x as a (C, H, W) float array checked against the spec; a batch of one is unwrapped, others refused."""
+    try:
+        x = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ConvConfigError("input", f"the input is not an array of numbers ({exc})", "pass a (C, H, W) array") from exc
+    if x.ndim == 4 and x.shape[0] == 1:
+        x = x[0]
+    if x.ndim != 3:
+        raise ConvConfigError("input", f"the sweep follows one sample of shape (C, H, W), got shape {x.shape}",
+                              "pass x[0] of a batch, or a (C, H, W) array")
+    check_input(spec, x.shape)
+    return x
+
+
+def _grid_and_kinds(spec: ConvSpec, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    c, h, w = x.shape
+    if not spec.transposed:
+        top, bottom, left, right = spec.pads()
+        _check_grid_size(c * (h + top + bottom) * (w + left + right))
+        pads = ((0, 0), (top, bottom), (left, right))
+        grid = np.pad(x, pads, mode=_NUMPY_MODES[spec.padding_mode])
+        kinds = np.pad(np.full((h, w), INPUT, np.uint8), pads[1:], constant_values=PADDING)
+        return grid, kinds
+    (ih, bh, ah), (iw, bw, aw) = _transposed_placement(spec, (h, w))
+    _check_grid_size(c * max(1, ih + bh + ah) * max(1, iw + bw + aw))
+    sh, sw = spec.stride_hw
+    inner = np.zeros((c, ih, iw))
+    inner[:, ::sh, ::sw] = x
+    kinds = np.full((ih, iw), INSERTED, np.uint8)
+    kinds[::sh, ::sw] = INPUT
+    # Pad where positive, crop where negative.
+    crop = (slice(max(0, -bh), ih - max(0, -ah)), slice(max(0, -bw), iw - max(0, -aw)))
+    pads = ((max(0, bh), max(0, ah)), (max(0, bw), max(0, aw)))
+    grid = np.pad(inner[:, crop[0], crop[1]], ((0, 0), *pads))
+    kinds = np.pad(kinds[crop], pads, constant_values=PADDING)
+    return grid, kinds
+
+
+def _weight_shape(spec: ConvSpec) -> tuple[int, int, int, int]:
+    """The shape torch gives the module's weight."""
+    if spec.transposed:
+        return (spec.in_channels, spec.out_channels // spec.groups, *spec.kernel_hw)
+    return (spec.out_channels, spec.in_channels // spec.groups, *spec.kernel_hw)
+
+
+def filter_weight(spec: ConvSpec, weight: np.ndarray, out_channel: int) -> np.ndarray:
+    """One filter's weights (C_in/groups, kh, kw) from the module's whole weight tensor.
+
+    >>> filter_weight(ConvSpec(4, 6, 3, groups=2, transposed=True), np.zeros((4, 3, 3, 3)), 4).shape
+    (2, 3, 3)
+    """
+    weight = np.asarray(weight, dtype=np.float64)
+    per_group_out = spec.out_channels // spec.groups
+    if not spec.transposed:
+        return weight[out_channel]
+    group, local = divmod(out_channel, per_group_out)
+    per_group_in = spec.in_channels // spec.groups
+    return weight[group * per_group_in:(group + 1) * per_group_in, local]
+
+
+def sweep_steps(spec: ConvSpec, x: np.ndarray, weight: np.ndarray, bias: Optional[float] = None,
+                out_channel: int = 0) -> Sweep:
+    """Every window position of filter `out_channel` over x (C, H, W), row-major, as a lazy sequence.
+
+    `weight` is the module's whole weight (`module.weight`, 4-D: the filter is picked by `out_channel`), or
+    that one filter as (C_in/groups, kh, kw): `module.weight[o]` for Conv2d; for ConvTranspose2d the group's
+    rows of column o % (out_channels/groups), as `filter_weight` takes them. x may be (C, H, W) or (1, C, H, W).
+
+    >>> steps = sweep_steps(ConvSpec(1, 1, 2, stride=2), np.arange(16.).reshape(1, 4, 4), np.ones((1, 2, 2)), bias=1)
+    >>> [s.value for s in steps], steps[1].cells
+    ([11.0, 19.0, 43.0, 51.0], ((0, 2), (0, 3), (1, 2), (1, 3)))
+    """
+    x = _one_sample(spec, x)
+    _, _, ho, wo = output_shape(spec, (1, *x.shape))
+    if isinstance(out_channel, bool) or not isinstance(out_channel, numbers.Integral) \
+            or not 0 <= out_channel < spec.out_channels:
+        raise ConvConfigError("filter", f"filter {out_channel} does not exist; the layer has {spec.out_channels}",
+                              f"pick a filter between 0 and {spec.out_channels - 1}")
+    per_group_in = spec.in_channels // spec.groups
+    group = out_channel // (spec.out_channels // spec.groups)
+    channels = tuple(range(group * per_group_in, (group + 1) * per_group_in))
+    out_channel = int(out_channel)
+    try:
+        weight = np.asarray(weight, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ConvConfigError("weight", f"the weight is not an array of numbers ({exc})", "pass module.weight") from exc
+    if weight.ndim == 4:
+        weight = filter_weight(spec, weight, out_channel) if weight.shape == _weight_shape(spec) else weight
+    if weight.shape[:1] == (spec.in_channels,) and per_group_in != spec.in_channels:
+        weight = weight[channels[0]:channels[-1] + 1]
+    if weight.shape != (per_group_in, *spec.kernel_hw):
+        raise ConvConfigError("weight", f"expected the module's weight {_weight_shape(spec)} or one filter of shape "
+                              f"{(per_group_in, *spec.kernel_hw)}, got {weight.shape}", "pass module.weight and out_channel")
+    grid, kinds = _grid_and_kinds(spec, x[channels[0]:channels[-1] + 1])
+    if spec.transposed:
+        kernel, stride = weight[:, ::-1, ::-1].copy(), (1, 1)
+    else:
+        kernel, stride = weight, spec.stride_hw
+    sweep = Sweep(grid, kinds, kernel, bias, stride, spec.dilation_hw, (ho, wo), channels)
+    sweep.flipped = spec.transposed
+    return sweep
+
+
+@dataclass(frozen=True)
+class Region:
+    """A block of output positions (half-open rows × cols) that one animation covers."""
+
+    rows: tuple[int, int]
+    cols: tuple[int, int]
+
+    @property
+    def size(self) -> int:
+        """Output positions in the region."""
+        return (self.rows[1] - self.rows[0]) * (self.cols[1] - self.cols[0])
+
+    def contains(self, row: int, col: int) -> bool:
+        """True when output (row, col) lies in the region."""
+        return self.rows[0] <= row < self.rows[1] and self.cols[0] <= col < self.cols[1]
+
+
+def grid_span(sweep: Sweep, region: Region) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Half-open grid rows and cols the windows of `region` read (the part of the grid to draw)."""
+    spans = []
+    for axis, (lo, hi) in enumerate((region.rows, region.cols)):
+        eff = (sweep.kernel_hw[axis] - 1) * sweep.dilation[axis] + 1
+        start = lo * sweep.stride[axis]
+        spans.append((start, (hi - 1) * sweep.stride[axis] + eff))
+    return spans[0], spans[1]
+
+
+def _fits(stride: int, eff: int, cap: int) -> int:
+    """How many consecutive outputs along one axis fit a drawn grid side of `cap` cells (at least 1)."""
+    return max(1, (cap - eff) // stride + 1)
+
+
+def tile_shape(sweep: Sweep, max_frames: int = limits.MAX_SWEEP_FRAMES,
+               max_side: int = limits.MAX_SWEEP_GRID) -> tuple[int, int]:
+    """Rows × cols of output per animated region so frames and the drawn grid stay within caps.
+
+    >>> tile_shape(sweep_steps(ConvSpec(1, 1, 3, padding=1), np.zeros((1, 100, 100)), np.zeros((1, 3, 3))))
+    (32, 32)
+    """
+    th, tw = (min(n, _fits(sweep.stride[a], (sweep.kernel_hw[a] - 1) * sweep.dilation[a] + 1, max_side))
+              for a, n in enumerate(sweep.out_shape))
+    while th * tw > max_frames:  # shrink the longer side: regions stay square-ish
+        if th >= tw:
+            th -= 1
+        else:
+            tw -= 1
+    return th, tw
+
+
+def region_for(sweep: Sweep, row: int, col: int = 0, mode: str = "region") -> Region:
+    """The animated region holding output (row, col): a tile of the output, or one output row (or a segment of it).
+
+    >>> region_for(sweep_steps(ConvSpec(1, 1, 3), np.zeros((1, 80, 80)), np.zeros((1, 3, 3))), 40, 5)
+    Region(rows=(32, 64), cols=(0, 32))
+    """
+    ho, wo = sweep.out_shape
+    row, col = min(max(int(row), 0), ho - 1), min(max(int(col), 0), wo - 1)
+    if mode == "row":
+        eff = (sweep.kernel_hw[1] - 1) * sweep.dilation[1] + 1
+        width = min(wo, limits.MAX_SWEEP_FRAMES, _fits(sweep.stride[1], eff, limits.MAX_SWEEP_GRID))
+        c0 = (col // width) * width
+        return Region((row, row + 1), (c0, min(wo, c0 + width)))
+    th, tw = tile_shape(sweep)
+    r0, c0 = (row // th) * th, (col // tw) * tw
+    return Region((r0, min(ho, r0 + th)), (c0, min(wo, c0 + tw)))
