@@ -7,14 +7,14 @@ import streamlit as st
 import torch
 
 from conv_lab import limits
-from pages.common import layer_controls
+from ui import layer_controls
 
 st.set_page_config(page_title="Conv Lab — how a conv layer's parameters decide its output", page_icon="🧮",
                    layout="wide")
 
 # (file, title, url path, uses the shared layer controls). Each file is named like its url path: on a freshly
 # started server Streamlit's old pages/-folder mode serves the first request by file name (see
-# pages.common.require_entry), so a first deep link to /feature-maps must find pages/feature-maps.py.
+# ui.navigation.require_entry), so a first deep link to /feature-maps must find pages/feature-maps.py.
 PAGES = [
     ("pages/shape_lab.py", "Shape Lab", "", True),
     ("pages/sweep.py", "Kernel sweep", "sweep", True),
@@ -49,5 +49,5 @@ pages = [st.Page(path, title=title, url_path=url or None, default=not url) for p
 current = st.navigation(pages)
 if any(url == current.url_path and uses for _, _, url, uses in PAGES):
     layer_controls()
-st.session_state["_entry_ran"] = True  # pages check this: see pages.common.require_entry
+st.session_state["_entry_ran"] = True  # pages check this: see ui.navigation.require_entry
 current.run()

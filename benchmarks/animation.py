@@ -8,7 +8,6 @@ Targets (issue #4): 25 frames ≤ 0.5 s; 256 frames ≤ 3 s and ≤ 2 MB; one st
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -20,14 +19,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 from matplotlib.animation import FuncAnimation  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
-from conv_lab.sweep.animate import DPI, HEIGHT, WIDTH, SweepAnimation, describe  # noqa: E402
-from conv_lab.sweep.drawing import glyph_alpha  # noqa: E402
 from conv_lab.core.state import LabConfig  # noqa: E402
-from conv_lab.sweep.steps import region_for  # noqa: E402
+from conv_lab.sweep.animate import DPI, HEIGHT, WIDTH, SweepAnimation, describe  # noqa: E402
 from conv_lab.sweep.data import SweepRequest, build_sweep, fmt_number, step_lines  # noqa: E402
+from conv_lab.sweep.drawing import glyph_alpha  # noqa: E402
+from conv_lab.sweep.steps import region_for  # noqa: E402
 
 
 def stock_jshtml(request: SweepRequest) -> tuple[float, int, int]:

@@ -29,10 +29,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from conv_lab.features.figures import enlarged_image, input_image, maps_grid_image  # noqa: E402
-from conv_lab.features.runs import run_feature_maps  # noqa: E402
-from conv_lab.features.images import _decode, read_upload  # noqa: E402
 from conv_lab.core.spec import ConvSpec  # noqa: E402
+from conv_lab.features.figures import enlarged_image, input_image, maps_grid_image  # noqa: E402
+from conv_lab.features.images import _decode, read_upload  # noqa: E402
+from conv_lab.features.runs import run_feature_maps  # noqa: E402
 
 TARGET_S = 0.400
 QUERY = "input=3x224x224&filters=64&kernel=3&padding=1&bank=mix"
@@ -123,7 +123,7 @@ async def through_server(url: str, repeats: int) -> list[float]:
 
     latencies = []
     async with StreamlitSession(url, timeout=120) as session:
-        await session.run("")  # a fresh server enters app.py's navigation on its first run (pages.common.require_entry)
+        await session.run("")  # a fresh server enters app.py's navigation on its first run (ui.navigation.require_entry)
         for i in range(repeats + 2):
             result = await session.run(f"{QUERY}&seed={i}", page="feature-maps", fetch_media=True)
             if not result.ok:

@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from conv_lab.matrix import pictures  # noqa: E402
 from conv_lab.core.spec import ConvSpec  # noqa: E402
+from conv_lab.matrix import pictures  # noqa: E402
 
 CONFIGS = {  # name: (spec, height, width, URL query of the same page)
     "1x4x4 k3": (ConvSpec(1, 1, 3), 4, 4, "input=1x4x4&filters=1&kernel=3&stride=1&padding=0"),

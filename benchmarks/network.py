@@ -17,9 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from conv_lab.network.plan import parse_rows, plan  # noqa: E402
 from conv_lab.network.codec import encode_network  # noqa: E402
 from conv_lab.network.export import export_code  # noqa: E402
+from conv_lab.network.plan import parse_rows, plan  # noqa: E402
 from conv_lab.network.torch_run import _layer_on_shape, _run_prefix, run_plan  # noqa: E402
 from conv_lab.network.view import flow_table  # noqa: E402
 

@@ -33,11 +33,12 @@ from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from conftest import running_server  # noqa: E402
 from load import ProcessMonitor  # noqa: E402
-from st_session import StreamlitSession  # noqa: E402
 from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
+
+from conftest import running_server  # noqa: E402
+from st_session import StreamlitSession  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "feature-maps"

@@ -22,8 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from conftest import running_server  # noqa: E402
 from load import ProcessMonitor  # noqa: E402
+
+from conftest import running_server  # noqa: E402
 from st_session import StreamlitSession  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,8 +7,13 @@ torch.Size([1, 16, 30, 30])
 Importing the package does not import torch; `compare` and `to_module` do.
 """
 
-from conv_lab.core.spec import PARAMETERS, ConvConfigError, ConvSpec, check_input
-from conv_lab.core.shapes import explain, keep_size_padding, layer_cost, output_shape, receptive_field, solve_padding_stride
+from conv_lab.core.costs import layer_cost, receptive_field
+from conv_lab.core.errors import ConvConfigError
+from conv_lab.core.grid import padded_grid
+from conv_lab.core.params import PARAMETERS
+from conv_lab.core.shapes import check_input, explain, keep_size_padding, output_shape, solve_padding_stride
+from conv_lab.core.spec import ConvSpec
+from conv_lab.sweep.steps import sweep_steps
 
 
 def compare(spec, input_shape, seed=0):
@@ -16,15 +21,6 @@ def compare(spec, input_shape, seed=0):
     from conv_lab.core.torch_run import compare as _compare
 
     return _compare(spec, input_shape, seed)
-
-
-def __getattr__(name):
-    # Sweep helpers load lazily so `import conv_lab` stays light for pages that do not need them.
-    if name in ("padded_grid", "sweep_steps"):
-        from conv_lab.sweep import steps as sweep
-
-        return getattr(sweep, name)
-    raise AttributeError(name)
 
 
 __all__ = ["PARAMETERS", "ConvConfigError", "ConvSpec", "check_input", "compare", "explain", "keep_size_padding",

@@ -3,13 +3,20 @@
 import streamlit as st
 
 from conv_lab import limits
-from conv_lab.features.figures import enlarged_image, image_format, input_image, maps_grid_image
-from conv_lab.features.runs import OPTION_KEYS, SCALES, UPLOAD, FeatureOptions, options_query, parse_options, run_feature_maps
+from conv_lab.core.errors import ConvConfigError
 from conv_lab.features.banks import BANKS, sees_text
+from conv_lab.features.figures import enlarged_image, image_format, input_image, maps_grid_image
 from conv_lab.features.images import SAMPLES, ImageError, read_upload, sample_picture
-from conv_lab.core.spec import ConvConfigError
-from pages.common import current_config, require_entry, show_config_error, show_notices, url_options, \
-    write_url_options
+from conv_lab.features.runs import (
+    OPTION_KEYS,
+    SCALES,
+    UPLOAD,
+    FeatureOptions,
+    options_query,
+    parse_options,
+    run_feature_maps,
+)
+from ui import current_config, require_entry, show_config_error, show_notices, url_options, write_url_options
 
 require_entry()
 config = current_config()

@@ -3,13 +3,40 @@
 import numpy as np
 import streamlit as st
 
-from conv_lab.matrix.geometry import geometry
-from conv_lab.matrix.pictures import MatrixChoice, im2col_picture, matrix_picture, pair_picture, product_picture, product_text, window_picture
-from conv_lab.matrix.text import ambiguity, matrix_story, padding_story, parse_cell, parse_index, smaller_config, too_large_text
-from conv_lab.core.spec import ConvConfigError, fmt
+from conv_lab.core.errors import ConvConfigError
+from conv_lab.core.options import option_keys
+from conv_lab.core.params import fmt
 from conv_lab.core.state import share_query_string
-from pages.common import apply_config, current_config, page_flag, require_entry, show_config_error, show_notices, \
-    url_options, write_url_options
+from conv_lab.matrix.geometry import geometry
+from conv_lab.matrix.pictures import (
+    MatrixChoice,
+    im2col_picture,
+    matrix_picture,
+    pair_picture,
+    product_picture,
+    product_text,
+    window_picture,
+)
+from conv_lab.matrix.text import (
+    MATRIX_OPTIONS,
+    ambiguity,
+    matrix_story,
+    padding_story,
+    parse_cell,
+    parse_index,
+    smaller_config,
+    too_large_text,
+)
+from ui import (
+    apply_config,
+    current_config,
+    page_flag,
+    require_entry,
+    show_config_error,
+    show_notices,
+    url_options,
+    write_url_options,
+)
 
 require_entry()
 
@@ -155,5 +182,5 @@ if not np.allclose(result.product, example.y_module, atol=1e-4):
 
 base = (st.context.url or "").split("?")[0]
 st.markdown("**Share this view**:")
-st.code(f"{base}?{share_query_string(config, **{k: st.query_params.get(k) for k in ('cell', 'filter', 'channel', 'show_padding', 'blocks')})}",
+st.code(f"{base}?{share_query_string(config, **{k: st.query_params.get(k) for k in option_keys(MATRIX_OPTIONS)})}",
         language="text")

@@ -4,15 +4,16 @@ import pandas as pd
 import streamlit as st
 
 from conv_lab import limits
-from conv_lab.network.plan import SKIP_MODES, Skip, parse_rows, plan
-from conv_lab.network.codec import decode_network, decode_skips, encode_network, encode_skips
+from conv_lab.core.errors import ConvConfigError
+from conv_lab.core.options import option_keys
+from conv_lab.network.codec import NETWORK_OPTIONS, decode_network, decode_skips, encode_network, encode_skips
 from conv_lab.network.export import export_code
 from conv_lab.network.layers import LAYER_KINDS
+from conv_lab.network.plan import SKIP_MODES, Skip, parse_rows, plan
 from conv_lab.network.presets import PRESET_BY_NAME, PRESETS, preset_for_link
 from conv_lab.network.torch_run import run_plan
 from conv_lab.network.view import flow_table, skip_verdict
-from conv_lab.core.spec import ConvConfigError
-from pages.common import require_entry, show_config_error, show_notices, url_options, write_url_options
+from ui import require_entry, show_config_error, show_notices, url_options, write_url_options
 
 require_entry()
 state = st.session_state
@@ -39,7 +40,7 @@ def _controls() -> list[str]:
     return ["net_rows", "w_net_preset", *INPUT_KEYS, f"w_net_layers_{version}", f"w_net_skips_{version}"]
 
 
-url = url_options("network", ("net", "skip"), _controls(), keep_when_absent=True)
+url = url_options("network", option_keys(NETWORK_OPTIONS), _controls(), keep_when_absent=True)
 if url is not None and "net" in url:  # a link or the back button
     shape, rows, notices = decode_network(url["net"])
     skips, skip_notices = decode_skips(url.get("skip"))

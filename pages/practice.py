@@ -3,14 +3,15 @@
 import streamlit as st
 
 from conv_lab import limits
+from conv_lab.core.options import option_keys
+from conv_lab.practice.check import PRACTICE_OPTIONS, Answer, PracticeSettings, Score, check_answer, new_seed, parse_settings
 from conv_lab.practice.questions import LEVELS, question_at, question_set
-from conv_lab.practice.check import Answer, PracticeSettings, Score, check_answer, new_seed, parse_settings
-from pages.common import require_entry, url_options, write_url_options
+from ui import require_entry, url_options, write_url_options
 
 require_entry()
 
 SET_SIZE = limits.PRACTICE_SET_SIZE
-PAGE_KEYS = ("seed", "level", "n", "teacher")
+PAGE_KEYS = option_keys(PRACTICE_OPTIONS)
 
 
 def _load_settings() -> PracticeSettings:

@@ -6,13 +6,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 import streamlit as st
 
-from conv_lab.practice.slips import check_prediction
-from conv_lab.lab.grid_picture import padded_grid_png
-from conv_lab.lab.presets import PRESET_BY_NAME, PRESETS
-from conv_lab.core.spec import ConvConfigError, fmt
+from conv_lab.core.errors import ConvConfigError
+from conv_lab.core.params import fmt
 from conv_lab.core.state import share_query_string
 from conv_lab.core.torch_run import RunReport, run_report, torch_code
-from pages.common import apply_config, current_config, page_flag, require_entry, show_config_error, show_notices
+from conv_lab.lab.grid_picture import padded_grid_png
+from conv_lab.lab.presets import PRESET_BY_NAME, PRESETS
+from conv_lab.practice.slips import check_prediction
+from ui import apply_config, current_config, page_flag, require_entry, show_config_error, show_notices
 
 require_entry()
 

@@ -3,18 +3,18 @@
 import streamlit as st
 
 from conv_lab import limits
-from conv_lab.sweep.player import sweep_player
-from conv_lab.core.spec import ConvConfigError
-from conv_lab.sweep.steps import Region, region_for
+from conv_lab.core.errors import ConvConfigError
+from conv_lab.core.options import option_keys
 from conv_lab.sweep.data import SweepRequest, build_sweep, step_lines, torch_check
-from conv_lab.sweep.options import SweepOptions, clamp_step, parse_sweep_query
-from pages.common import current_config, require_entry, show_config_error, show_notices, url_options, \
-    write_url_options
+from conv_lab.sweep.options import SWEEP_OPTIONS, SweepOptions, clamp_step, parse_sweep_query
+from conv_lab.sweep.player import sweep_player
+from conv_lab.sweep.steps import Region, region_for
+from ui import current_config, require_entry, show_config_error, show_notices, url_options, write_url_options
 
 require_entry()
 
 config = current_config()
-OPTION_KEYS = tuple(SweepOptions.to_query_all(SweepOptions()))
+OPTION_KEYS = option_keys(SWEEP_OPTIONS)
 WIDGETS = {"op": "w_sweep_op", "filter_index": "w_sweep_filter", "channel": "w_sweep_channel", "step": "w_sweep_step",
            "values": "w_sweep_values", "region": "w_sweep_region", "ceil_mode": "w_sweep_ceil",
            "count_include_pad": "w_sweep_include_pad"}

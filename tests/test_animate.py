@@ -10,10 +10,10 @@ import pytest
 from PIL import Image, ImageSequence
 
 from conv_lab import limits
-from conv_lab.sweep.animate import BASE, HEIGHT, HOT, WIDTH, sweep_animation, write_sweep_gif
 from conv_lab.core.state import LabConfig
-from conv_lab.sweep.steps import region_for
+from conv_lab.sweep.animate import BASE, HEIGHT, HOT, WIDTH, sweep_animation, write_sweep_gif
 from conv_lab.sweep.data import SweepRequest, build_sweep
+from conv_lab.sweep.steps import region_for
 
 CASES = {
     "conv 5x5 k3 p1": SweepRequest(LabConfig(1, 5, 5, 1, padding=(1, 1))),
@@ -184,8 +184,8 @@ def test_worker_player_equals_the_in_process_one_and_repeats_come_from_the_cache
 
 
 def test_a_bad_request_is_a_plain_error_from_the_worker_too(render_workers):
+    from conv_lab.core.errors import ConvConfigError
     from conv_lab.sweep.player import sweep_player
-    from conv_lab.core.spec import ConvConfigError
 
     with pytest.raises(ConvConfigError) as caught:
         sweep_player(SweepRequest(LabConfig(2, 5, 5, 1), op="max", filter_index=7))

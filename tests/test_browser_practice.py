@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from conftest import artifact, wait_idle
-from conv_lab.practice.questions import question_set
 from conv_lab.core.state import share_query_string
+from conv_lab.practice.questions import question_set
+
+from conftest import artifact, wait_idle
 
 
 def _two_shape_questions(level: int = 1):

@@ -8,8 +8,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from conftest import artifact, wait_idle
 from conv_lab.core.state import parse_query
+
+from conftest import artifact, wait_idle
 
 BRIEF = "input=3x32x32&filters=64&kernel=3&stride=2&padding=1"
 SIZE_CODE = "[data-testid='stCode'] code"

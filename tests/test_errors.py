@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from conv_lab import ConvConfigError, ConvSpec, compare, limits
-from conv_lab.core.shapes import explain, output_shape, work_check
+from conv_lab.core.costs import work_check
+from conv_lab.core.shapes import explain, output_shape
 
 
 def error_of(make, *args):

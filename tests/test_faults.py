@@ -18,9 +18,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from st_session import StreamlitSession  # noqa: E402
-from conftest import free_port, run_async, start_server, stop_server  # noqa: E402
 from load import app_pages  # noqa: E402  (reads app.py's PAGES with ast, without importing the app)
+
+from conftest import free_port, run_async, start_server, stop_server  # noqa: E402
+from st_session import StreamlitSession  # noqa: E402
 
 PAGES = app_pages()
 DEEP_LINK = "kernel=4x3&input=2x13x11&filters=6&stride=2&padding=1&dilation=2"  # not in the order the app writes

@@ -15,13 +15,23 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from conftest import ROOT, n_examples
 from conv_lab import limits
-from conv_lab.features.figures import MAX_DRAWN_MAPS, colour_scale, enlarged_image, input_image, maps_grid_image
-from conv_lab.features.runs import FeatureOptions, options_query, parse_options, run_feature_maps
+from conv_lab.core.errors import ConvConfigError
+from conv_lab.core.spec import ConvSpec
 from conv_lab.features.banks import BANKS, apply_bank, classic_kernel, classic_kernels, group_inputs
-from conv_lab.features.images import SAMPLES, ImageError, Picture, channel_plan, prepare_input, read_upload, sample_picture
-from conv_lab.core.spec import ConvConfigError, ConvSpec
+from conv_lab.features.figures import MAX_DRAWN_MAPS, colour_scale, enlarged_image, input_image, maps_grid_image
+from conv_lab.features.images import (
+    SAMPLES,
+    ImageError,
+    Picture,
+    channel_plan,
+    prepare_input,
+    read_upload,
+    sample_picture,
+)
+from conv_lab.features.runs import FeatureOptions, options_query, parse_options, run_feature_maps
+
+from conftest import ROOT, n_examples
 
 # --------------------------------------------------------------------------------------------- helpers
 

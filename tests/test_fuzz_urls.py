@@ -13,7 +13,6 @@ not echo the URL's text.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 from urllib.parse import quote
@@ -22,8 +21,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conv_lab.core.state import CONFIG_KEYS, parse_query
+from ui.navigation import PAGE_OPTION_KEYS as UI_KEYS
+
 from conftest import n_examples, run_async
-from conv_lab.core.state import CONFIG_KEYS, UI_KEYS, parse_query
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))

@@ -9,9 +9,12 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from conv_lab.core.errors import ConvConfigError
+from conv_lab.core.spec import ConvSpec
+from conv_lab.lab import categories as figures
+from conv_lab.lab import grid_picture as grid_png
+
 from conftest import n_examples
-from conv_lab.lab import categories as figures, grid_picture as grid_png
-from conv_lab.core.spec import ConvConfigError, ConvSpec
 
 
 @st.composite

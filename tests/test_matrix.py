@@ -14,17 +14,39 @@ from hypothesis import strategies as st
 from PIL import Image
 from torch import nn
 
-from conftest import n_examples
 from conv_lab import limits
+from conv_lab.core.errors import ConvConfigError
+from conv_lab.core.spec import ConvSpec
+from conv_lab.core.state import LabConfig
 from conv_lab.matrix import pictures
-from conv_lab.matrix.geometry import FOLDED, ZERO, conv_matrix, geometry, is_padding_column, padded_matrix, tap_ids, window_cells
-from conv_lab.render.canvas import Canvas
 from conv_lab.matrix.figures import Panel, matrix_png, tap_colours
-from conv_lab.matrix.pictures import MatrixChoice, im2col_panels, im2col_picture, matrix_picture, pair_picture, product_panels, product_picture, product_text, product_uses_block, window_picture
+from conv_lab.matrix.geometry import (
+    FOLDED,
+    ZERO,
+    conv_matrix,
+    geometry,
+    is_padding_column,
+    padded_matrix,
+    tap_ids,
+    window_cells,
+)
+from conv_lab.matrix.pictures import (
+    MatrixChoice,
+    im2col_panels,
+    im2col_picture,
+    matrix_picture,
+    pair_picture,
+    product_panels,
+    product_picture,
+    product_text,
+    product_uses_block,
+    window_picture,
+)
 from conv_lab.matrix.run import im2col, matrix_bundle, matrix_example, transpose_check
 from conv_lab.matrix.text import ambiguity, block, parse_cell, same_output_sizes, smaller_config
-from conv_lab.core.spec import ConvConfigError, ConvSpec
-from conv_lab.core.state import LabConfig
+from conv_lab.render.canvas import Canvas
+
+from conftest import n_examples
 
 pair = st.tuples(st.integers(1, 3), st.integers(1, 3))
 

@@ -8,15 +8,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from conftest import n_examples
 from conv_lab import limits
-from conv_lab.network.plan import Skip, parse_rows, plan
+from conv_lab.core.errors import ConvConfigError
 from conv_lab.network.codec import decode_network, decode_skips, encode_network, encode_skips
 from conv_lab.network.export import export_code
 from conv_lab.network.layers import LAYER_KINDS, format_arguments, parse_arguments
+from conv_lab.network.plan import Skip, parse_rows, plan
 from conv_lab.network.presets import PRESET_BY_NAME, PRESETS
 from conv_lab.network.torch_run import merge, run_plan
-from conv_lab.core.spec import ConvConfigError
+
+from conftest import n_examples
 
 TORCH_ERRORS = (RuntimeError, ValueError, IndexError, TypeError)  # torch's own errors, whatever their type
 small = st.integers(1, 3)

@@ -95,7 +95,7 @@ def test_bad_filter_and_channel_in_url_become_notices():
     at = run_app(PAGE, {"input": "2x4x4", "filters": "2", "kernel": "3", "filter": "banana", "channel": "7"})
     _ok(at)
     warnings = " ".join(w.value for w in at.warning)
-    assert "filter='banana' is not a whole number" in warnings and "channel=7 is beyond the last one (1)" in warnings
+    assert "filter='banana' is not a whole number" in warnings and "channel=7 must be between 0 and 1" in warnings
 
 
 def test_too_large_offers_a_smaller_input_that_then_renders():

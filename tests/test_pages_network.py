@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import run_app
-from conv_lab.network.plan import parse_rows
 from conv_lab.network.codec import decode_network, decode_skips
+from conv_lab.network.plan import parse_rows
 from conv_lab.network.presets import PRESET_BY_NAME, PRESETS
+
+from conftest import run_app
 
 PAGE = "pages/network.py"
 UNET = "Small U-Net (1×572×572)"
@@ -141,8 +142,8 @@ def test_input_shape_controls():
 
 
 def test_a_shared_link_to_a_preset_shows_its_name():
-    from conv_lab.network.plan import parse_rows
     from conv_lab.network.codec import encode_network, encode_skips
+    from conv_lab.network.plan import parse_rows
     from conv_lab.network.presets import PRESETS
 
     for preset in PRESETS:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import run_app
 from conv_lab import limits
-from conv_lab.practice.questions import question_at, question_set
 from conv_lab.core.state import share_query_string
+from conv_lab.practice.questions import question_at, question_set
+
+from conftest import run_app
 
 PAGE = "pages/practice.py"
 

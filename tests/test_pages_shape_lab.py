@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import run_app
 from conv_lab import ConvConfigError
-from conv_lab.lab.presets import PRESETS
 from conv_lab.core.state import parse_query
+from conv_lab.lab.presets import PRESETS
+
+from conftest import run_app
 
 BRIEF = {"input": "3x32x32", "filters": "64", "kernel": "3", "stride": "2", "padding": "1"}
 
@@ -120,7 +121,7 @@ def test_url_round_trip_moves_controls():
 
 @pytest.mark.parametrize("query, words", [
     ({"kernel": "banana"}, "kernel='banana'"),
-    ({"filters": "-5"}, "filters='-5'"),
+    ({"filters": "-5"}, "filters=-5"),
     ({"stride": "99"}, "stride=99"),
     ({"input": "3x100000x2"}, "input=3x100000x2"),
     ({"padding": "%00"}, "padding="),

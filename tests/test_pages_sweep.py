@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import run_app
-from conv_lab.lab.presets import PRESETS
 from conv_lab.core.state import share_query_string
+from conv_lab.lab.presets import PRESETS
+
+from conftest import run_app
 
 PAGE = "pages/sweep.py"
 

@@ -14,11 +14,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from conftest import ROOT, n_examples
 from conv_lab import limits
-from conv_lab.practice.questions import LEVELS, MIX, question_at, question_set
-from conv_lab.practice.check import Answer, PracticeSettings, Score, check_answer, parse_settings
 from conv_lab.core.state import LabConfig, parse_query
+from conv_lab.practice.check import Answer, PracticeSettings, Score, check_answer, parse_settings
+from conv_lab.practice.questions import LEVELS, MIX, question_at, question_set
+
+from conftest import ROOT, n_examples
 
 seeds = st.integers(0, limits.MAX_PRACTICE_SEED)
 levels = st.sampled_from(sorted(LEVELS))

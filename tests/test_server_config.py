@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from conv_lab import limits
+
 from conftest import run_async  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,10 +7,11 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from torch.utils.flop_counter import FlopCounterMode
 
-from conftest import n_examples
 from conv_lab import ConvConfigError, ConvSpec, keep_size_padding, layer_cost, receptive_field, solve_padding_stride
 from conv_lab.core.shapes import conv_out, explain, uncovered_cells
 from conv_lab.core.torch_run import build_module
+
+from conftest import n_examples
 
 
 def test_explain_six_by_six_stride_two_leaves_last_padded_row_and_column_uncovered():

@@ -7,9 +7,10 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from conftest import n_examples
 from conv_lab import ConvConfigError, ConvSpec, compare
 from conv_lab.core.torch_run import build_module
+
+from conftest import n_examples
 
 PROPERTY_EXAMPLES = n_examples(4000, 200)
 

@@ -7,11 +7,21 @@ from urllib.parse import parse_qsl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import n_examples
 from conv_lab import PARAMETERS, ConvConfigError
+from conv_lab.core.params import PARAM
+from conv_lab.core.state import (
+    CONFIG_KEYS,
+    DEFAULT,
+    LabConfig,
+    config_from_spec,
+    parse_query,
+    share_query_string,
+    to_query,
+)
 from conv_lab.lab.presets import PRESETS
-from conv_lab.core.spec import PARAM
-from conv_lab.core.state import CONFIG_KEYS, DEFAULT, UI_KEYS, LabConfig, config_from_spec, parse_query, share_query_string, to_query
+from ui.navigation import PAGE_OPTION_KEYS as UI_KEYS
+
+from conftest import n_examples
 
 
 def pair(name):
@@ -71,12 +81,12 @@ def test_bad_values_fall_back_with_notices_that_name_them():
                                    "dilation": ["2", "3"], "groups": "x" * 500})
     text = "\n".join(notices)
     assert config.kernel_size == DEFAULT.kernel_size and "kernel='banana'" in text
-    assert config.stride == DEFAULT.stride and "stride='-3'" in text
+    assert config.stride == DEFAULT.stride and "stride=-3" in text
     assert config.out_channels == PARAM["out_channels"].hi and "filters=99999" in text and "using 512" in text
     assert config.padding == DEFAULT.padding and "padding='1x2x3'" in text
     assert config.bias is True and "bias='maybe'" in text
     assert config.padding_mode == "zeros" and "padding_mode='mirror'" in text
-    assert (config.height, config.width) == (32, 32) and "input='3x32x' is not C×H×W" in text
+    assert (config.height, config.width) == (32, 32) and "input='3x32x' is not like 3x32x32" in text
     assert parse_query({"input": "20x24"})[0].input_shape() == (1, 3, 20, 24)  # H×W keeps the channels
     assert "ignored unknown setting 'wat'" in text
     assert config.dilation == (3, 3) and "dilation was given more than once" in text

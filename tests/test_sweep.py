@@ -10,11 +10,12 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from conftest import n_examples
-from conv_lab import ConvConfigError, ConvSpec, padded_grid, sweep_steps
+from conv_lab import ConvConfigError, ConvSpec, limits, padded_grid, sweep_steps
+from conv_lab.core.grid import INPUT, INSERTED, PADDING
 from conv_lab.sweep.pooling import PoolSpec, pool_sweep
-from conv_lab.sweep.steps import INPUT, INSERTED, PADDING, Region, filter_weight, region_for, tile_shape
-from conv_lab import limits
+from conv_lab.sweep.steps import Region, filter_weight, region_for, tile_shape
+
+from conftest import n_examples
 
 TORCH_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate", "circular": "circular"}
 

@@ -15,10 +15,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import ROOT
-from conv_lab.features import images
 from conv_lab import limits
+from conv_lab.features import images
 from conv_lab.features.images import DecodeWorkers, ImageError, Picture, decode_cost, read_upload
+
+from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from uploads import classroom_png  # noqa: E402 - the benchmark's picture: one small file, a 64 MB decode

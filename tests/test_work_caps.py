@@ -8,14 +8,16 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import n_examples, run_app
 from conv_lab import ConvConfigError, ConvSpec, compare, limits
+from conv_lab.core.costs import conv_path, estimated_seconds, smaller_input_that_fits, work_check
+from conv_lab.core.errors import WorkCapError
+from conv_lab.core.grid import padded_grid
 from conv_lab.network import torch_run as network_torch
-from conv_lab.network.plan import plan
 from conv_lab.network.codec import decode_network
-from conv_lab.core.shapes import conv_path, estimated_seconds, smaller_input_that_fits, work_check
-from conv_lab.core.spec import WorkCapError
-from conv_lab.sweep.steps import padded_grid, sweep_steps
+from conv_lab.network.plan import plan
+from conv_lab.sweep.steps import sweep_steps
+
+from conftest import n_examples, run_app
 
 # The requests the issue measured: each took seconds of CPU or gigabytes before it was refused.
 HEAVY = [

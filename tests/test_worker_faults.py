@@ -16,15 +16,16 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from st_session import StreamlitSession  # noqa: E402
-from conftest import run_async, running_server  # noqa: E402
 from worker_respawn import alive, render_workers_of  # noqa: E402  (also used by the benchmark of this fault)
 
+from conv_lab.core.state import LabConfig  # noqa: E402
 from conv_lab.render import pool as render_pool  # noqa: E402
 from conv_lab.sweep.animate import sweep_animation  # noqa: E402
-from conv_lab.sweep.player import sweep_player  # noqa: E402
-from conv_lab.core.state import LabConfig  # noqa: E402
 from conv_lab.sweep.data import SweepRequest  # noqa: E402
+from conv_lab.sweep.player import sweep_player  # noqa: E402
+
+from conftest import run_async, running_server  # noqa: E402
+from st_session import StreamlitSession  # noqa: E402
 
 
 def _kill(pid: int) -> None:

@@ -9,7 +9,8 @@ import math
 from dataclasses import dataclass
 
 from conv_lab import limits
-from conv_lab.core.spec import ConvConfigError, ConvSpec, WorkCapError, as_pair, check_input, fmt
+from conv_lab.core.errors import ConvConfigError
+from conv_lab.core.params import LayerSpec, Pair, check_range, fmt, is_int
 
 AXES = (("height", "H", "row"), ("width", "W", "column"))
 
@@ -80,7 +81,7 @@ def _pad_terms(pb: int, pa: int, sym: str) -> tuple[str, str, str]:
     return (f"p_{first} + p_{second}", f"p_{{{first}}} + p_{{{second}}}", f"{pb} + {pa}")
 
 
-def _dim_step(spec: ConvSpec, axis: int, size_in: int) -> DimStep:
+def _dim_step(spec: LayerSpec, axis: int, size_in: int) -> DimStep:
     name, sym, cell = AXES[axis]
     k, s, d = spec.kernel_hw[axis], spec.stride_hw[axis], spec.dilation_hw[axis]
     pads = spec.pads()
@@ -127,7 +128,7 @@ def _dim_step(spec: ConvSpec, axis: int, size_in: int) -> DimStep:
                    uncovered, uncovered_input, text, latex, note)
 
 
-def _raise_if_empty(spec: ConvSpec, steps: tuple[DimStep, ...]) -> None:
+def _raise_if_empty(spec: LayerSpec, steps: tuple[DimStep, ...]) -> None:
     bad = [st for st in steps if st.size_out < 1]
     if not bad:
         return
@@ -154,7 +155,7 @@ def _raise_if_empty(spec: ConvSpec, steps: tuple[DimStep, ...]) -> None:
     raise ConvConfigError("kernel_size", f"{what} is larger than the {fmt(padded)} padded input", " or ".join(fixes))
 
 
-def explain(spec: ConvSpec, input_shape: tuple[int, ...]) -> Explanation:
+def explain(spec: LayerSpec, input_shape: tuple[int, ...]) -> Explanation:
     """Work the formula out per spatial dimension with the numbers substituted.
 
     >>> print(explain(ConvSpec(3, 16, 3), (3, 32, 32)).dims[0].text)
@@ -174,7 +175,7 @@ def explain(spec: ConvSpec, input_shape: tuple[int, ...]) -> Explanation:
     return Explanation(steps, c_text, c_latex, out)
 
 
-def output_shape(spec: ConvSpec, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+def output_shape(spec: LayerSpec, input_shape: tuple[int, ...]) -> tuple[int, ...]:
     """Output shape by the formula, same rank as `input_shape`.
 
     >>> output_shape(ConvSpec(3, 32, 5, padding=2), (1, 3, 32, 32))
@@ -183,60 +184,30 @@ def output_shape(spec: ConvSpec, input_shape: tuple[int, ...]) -> tuple[int, ...
     return explain(spec, input_shape).output_shape
 
 
-@dataclass(frozen=True)
-class LayerCost:
-    """Parameters, multiply-accumulates and memory of one layer on one input."""
+def pool_out(size: int, k: int, s: int, p: int, d: int = 1, ceil_mode: bool = False) -> int:
+    """torch's pooling output size for one dimension (may be ≤ 0 when impossible).
 
-    weight_params: int
-    bias_params: int
-    macs: int
-    input_bytes: int
-    output_bytes: int
-    effective_kernel: tuple[int, int]
-    receptive_field: tuple[int, int]
+    With ceil_mode the last window may hang over the end, but it must start inside the input or the
+    left padding.
 
-    @property
-    def params(self) -> int:
-        """Weights plus biases."""
-        return self.weight_params + self.bias_params
-
-
-def receptive_field(spec: ConvSpec) -> tuple[int, int]:
-    """Input cells (height, width) that one output cell depends on, for this layer alone.
-
-    >>> receptive_field(ConvSpec(1, 1, 3, dilation=2))
-    (5, 5)
+    >>> pool_out(5, 2, 2, 0), pool_out(5, 2, 2, 0, ceil_mode=True)
+    (2, 3)
     """
-    if not spec.transposed:
-        return spec.effective_kernel_hw
-    spans = []
-    for k, s, d in zip(spec.kernel_hw, spec.stride_hw, spec.dilation_hw):
-        best = 1
-        for r in range(s):  # output positions repeat their tap pattern with period s
-            taps = [t for t in range(k) if (r - t * d) % s == 0]
-            if taps:
-                best = max(best, (max(taps) - min(taps)) * d // s + 1)
-        spans.append(best)
-    return spans[0], spans[1]
+    out = (size + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and out >= 1 and (out - 1) * s >= size + p:
+        out -= 1  # the last window would start in the right padding only
+    return out
 
 
-def layer_cost(spec: ConvSpec, input_shape: tuple[int, ...]) -> LayerCost:
-    """Parameters (as torch counts them), MACs and float32 memory.
+def check_pool_padding(kernel_size: Pair, padding: Pair) -> None:
+    """torch's pooling padding rule: at most half the (undilated) kernel; raise ConvConfigError otherwise.
 
-    >>> layer_cost(ConvSpec(3, 16, 3), (1, 3, 32, 32)).params
-    448
+    >>> check_pool_padding((3, 3), (1, 1))
     """
-    out = output_shape(spec, input_shape)
-    shape = tuple(input_shape)
-    kh, kw = spec.kernel_hw
-    weight = spec.in_channels * (spec.out_channels // spec.groups) * kh * kw
-    batch = shape[0] if len(shape) == 4 else 1
-    if spec.transposed:  # every input cell scatters a (C_out/g)×kh×kw block
-        macs = batch * spec.in_channels * shape[-2] * shape[-1] * (spec.out_channels // spec.groups) * kh * kw
-    else:
-        macs = batch * spec.out_channels * out[-2] * out[-1] * (spec.in_channels // spec.groups) * kh * kw
-    return LayerCost(weight, spec.out_channels if spec.bias else 0, macs,
-                     4 * math.prod(shape), 4 * math.prod(out), spec.effective_kernel_hw, receptive_field(spec))
+    half = (kernel_size[0] // 2, kernel_size[1] // 2)
+    if padding[0] > half[0] or padding[1] > half[1]:
+        raise ConvConfigError("padding", f"pooling padding {fmt(padding)} is more than half the {fmt(kernel_size)} "
+                              "window (torch allows at most kernel_size // 2)", f"use padding ≤ {fmt(half)}")
 
 
 def keep_size_padding(kernel_size: int, dilation: int = 1) -> tuple[int, int]:
@@ -264,7 +235,7 @@ def solve_padding_stride(size_in: int, size_out: int, kernel_size: int, dilation
     return sorted(found, key=lambda ps: (ps[1], ps[0]))
 
 
-def uncovered_cells(spec: ConvSpec, input_shape: tuple[int, ...]) -> tuple[int, int]:
+def uncovered_cells(spec: LayerSpec, input_shape: tuple[int, ...]) -> tuple[int, int]:
     """Trailing rows and columns of the padded input no window covers.
 
     >>> uncovered_cells(ConvSpec(3, 8, 3, stride=2, padding=1), (3, 6, 6))
@@ -274,100 +245,38 @@ def uncovered_cells(spec: ConvSpec, input_shape: tuple[int, ...]) -> tuple[int, 
     return dims[0].uncovered, dims[1].uncovered
 
 
-def conv_path(spec: ConvSpec) -> str:
-    """Which family of torch kernels runs the layer: their cost per MAC differs ~50× (limits.NS_PER_MAC).
+def check_input(spec: LayerSpec, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+    """Validate an input shape for `spec`; return it as a tuple of ints.
 
-    >>> conv_path(ConvSpec(8, 8, 3)), conv_path(ConvSpec(8, 8, 3, groups=8)), conv_path(ConvSpec(8, 8, 3, transposed=True))
-    ('dense', 'depthwise', 'transposed')
+    >>> from conv_lab import ConvSpec
+    >>> check_input(ConvSpec(3, 8, 3), (3, 32, 32))
+    (3, 32, 32)
     """
-    if spec.transposed:
-        return "transposed grouped" if spec.groups > 1 else "transposed"
-    if spec.groups == 1:
-        return "dense"
-    return "depthwise" if spec.groups == spec.in_channels else "grouped"
-
-
-def padded_elements(spec: ConvSpec, input_shape: tuple[int, ...]) -> int:
-    """Numbers in the padded input (torch builds that copy for reflect/replicate/circular padding).
-
-    >>> padded_elements(ConvSpec(3, 8, 3, padding=1), (1, 3, 32, 32))
-    3468
-    """
-    top, bottom, left, right = (0, 0, 0, 0) if spec.transposed else spec.pads()
-    *lead, h, w = input_shape
-    return math.prod(lead) * (h + top + bottom) * (w + left + right)
-
-
-def estimated_seconds(spec: ConvSpec, input_shape: tuple[int, ...]) -> float:
-    """CPU seconds one run of the layer is expected to take on one torch thread (a generous upper estimate).
-
-    >>> round(estimated_seconds(ConvSpec(64, 64, 3, padding=1), (1, 64, 128, 128)), 3)
-    0.076
-    """
-    cost = layer_cost(spec, input_shape)
-    elements = cost.input_bytes // 4 + padded_elements(spec, input_shape) + cost.output_bytes // 4
-    per_element = limits.NS_PER_ELEMENT["transposed" if spec.transposed else "direct"]
-    return (cost.macs * limits.NS_PER_MAC[conv_path(spec)] + elements * per_element) * 1e-9
-
-
-def smaller_input_that_fits(spec: ConvSpec, input_shape: tuple[int, ...]) -> tuple[int, ...] | None:
-    """The largest input of the same aspect (sides halved step by step) whose run fits the work caps, if any.
-
-    >>> smaller_input_that_fits(ConvSpec(256, 256, 15, groups=256, padding=7), (1, 256, 150, 150))
-    (1, 256, 37, 37)
-    """
-    *lead, h, w = input_shape
-    for _ in range(12):
-        h, w = max(1, h // 2), max(1, w // 2)
-        shape = (*lead, h, w)
-        try:
-            output_shape(spec, shape)
-            if not _over_caps(spec, shape):
-                return shape
-        except ConvConfigError:
-            return None
-        if h == w == 1:
-            return None
-    return None
-
-
-def _over_caps(spec: ConvSpec, shape: tuple[int, ...]) -> str:
-    """Why running the layer on `shape` is over a work cap, or ''."""
-    cost = layer_cost(spec, shape)
-    largest = max(cost.input_bytes // 4, cost.output_bytes // 4, padded_elements(spec, shape))
-    if largest > limits.MAX_TENSOR_ELEMENTS:
-        return (f"a tensor of this layer (input, padded input or output) would hold {largest:,} numbers, over "
-                f"Conv Lab's cap of {limits.MAX_TENSOR_ELEMENTS:,} for one request on a shared server")
-    if cost.macs > limits.MAX_MACS:
-        return (f"running this layer takes {cost.macs:,} multiply-accumulates, above Conv Lab's cap of "
-                f"{limits.MAX_MACS:,} per request")
-    seconds = estimated_seconds(spec, shape)
-    if seconds > limits.MAX_REQUEST_SECONDS:
-        return (f"running this {conv_path(spec)} layer would take about {seconds:.1f} s of CPU, above Conv Lab's cap of "
-                f"{limits.MAX_REQUEST_SECONDS} s per request on a shared server")
-    return ""
-
-
-def work_check(spec: ConvSpec, input_shape: tuple[int, ...]) -> LayerCost:
-    """Raise ConvConfigError when running the layer would exceed the server's work caps.
-
-    >>> work_check(ConvSpec(3, 16, 3), (1, 3, 32, 32)).macs
-    388800
-    """
-    cost = layer_cost(spec, input_shape)
-    why = _over_caps(spec, tuple(input_shape))
-    if why:
-        smaller = smaller_input_that_fits(spec, tuple(input_shape))
-        fit = f"; e.g. input {'×'.join(map(str, smaller[-3:]))} fits" if smaller else ""
-        padded = (padded_elements(spec, tuple(input_shape)) > limits.MAX_TENSOR_ELEMENTS
-                  >= max(cost.input_bytes, cost.output_bytes) // 4)  # only the padded copy is over the cap
-        param = "padding" if padded else "input_size" if "tensor" in why else "out_channels"
-        fix = ("use less padding (the padded copy is the largest tensor)" if padded else
-               "use a smaller input, fewer filters or fewer input channels")
-        raise WorkCapError(param, f"{why} (the formula above still holds)", f"{fix} to run it for real{fit}")
-    return cost
-
-
-__all__ = ["conv_out", "transposed_out", "explain", "output_shape", "layer_cost", "receptive_field",
-           "keep_size_padding", "solve_padding_stride", "uncovered_cells", "work_check", "as_pair", "conv_path",
-           "estimated_seconds", "padded_elements", "smaller_input_that_fits"]
+    shape = tuple(input_shape) if isinstance(input_shape, (tuple, list)) else input_shape
+    if not isinstance(shape, tuple) or len(shape) not in (3, 4) or not all(is_int(v) for v in shape):
+        raise ConvConfigError("input_shape", f"expected (N, C, H, W) or (C, H, W) of whole numbers, got {input_shape!r}",
+                              "use e.g. (1, 3, 32, 32)")
+    shape = tuple(int(v) for v in shape)
+    if any(v < 1 for v in shape):
+        raise ConvConfigError("input_shape", f"every size must be at least 1, got {shape}", "use e.g. (1, 3, 32, 32)")
+    if len(shape) == 4 and shape[0] > limits.MAX_BATCH:
+        raise ConvConfigError("input_shape", f"batch {shape[0]} is above Conv Lab's cap of {limits.MAX_BATCH}",
+                              f"use a batch ≤ {limits.MAX_BATCH}")
+    c, h, w = shape[-3:]
+    check_range("input_size", (h, w), 1, limits.MAX_SPATIAL, "input size")
+    if c != spec.in_channels:
+        raise ConvConfigError("in_channels", f"the input has {c} channels but the layer expects in_channels={spec.in_channels}",
+                              f"set in_channels={c} or give the input {spec.in_channels} channels")
+    top, bottom, left, right = spec.pads()
+    if spec.padding_mode == "reflect":
+        for axis, size, pad in (("height", h, max(top, bottom)), ("width", w, max(left, right))):
+            if pad >= size:
+                raise ConvConfigError("padding", f"reflect padding of {pad} needs more than {pad} input cells in {axis} "
+                                      f"to mirror, but the input has {size}",
+                                      f"use padding ≤ {size - 1}, or padding_mode 'replicate' or 'zeros'")
+    if spec.padding_mode == "circular":
+        for axis, size, pad in (("height", h, max(top, bottom)), ("width", w, max(left, right))):
+            if pad > size:
+                raise ConvConfigError("padding", f"circular padding of {pad} wraps around the {size}-cell {axis} more than once",
+                                      f"use padding ≤ {size}, or padding_mode 'replicate' or 'zeros'")
+    return shape

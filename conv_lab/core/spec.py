@@ -1,121 +1,30 @@
-"""ConvSpec: one convolution layer in torch's own terms, plus the one parameter table.
+"""ConvSpec: one convolution layer in torch's own terms, validated on construction.
 
-`PARAMETERS` is the single table that drives sliders, URL query params and
-validation ranges; `ConvSpec` validates everything that does not depend on the
-input, and `check_input` the rest, always raising `ConvConfigError` with a
-plain-language message that names the parameter and a fix.
+`ConvSpec` checks everything that does not depend on the input and raises `ConvConfigError` with a
+plain-language message that names the parameter and a fix; `shapes.check_input` checks the rest.
+Its convenience methods (`output_shape`, `explain`, `to_module`) call downward into `shapes` and
+`torch_run`, which read a spec's fields and never import this module.
 """
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass, field
 from typing import Any, Union
 
 from conv_lab import limits
-
-Pair = tuple[int, int]
-IntOrPair = Union[int, Pair]
-PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
-PADDING_WORDS = ("same", "valid")
-
-
-class ConvConfigError(ValueError):
-    """A configuration torch would reject (or that yields nothing), in plain words.
-
-    >>> ConvConfigError("stride", "stride must be at least 1", "use stride 1").param
-    'stride'
-    """
-
-    def __init__(self, param: str, why: str, fix: str = ""):
-        self.param, self.why, self.fix = param, why, fix
-        text = f"{param}: {why}"
-        super().__init__(f"{text}: {fix}" if fix else text)
-
-    def __reduce__(self):
-        # Pickle by the three fields (render workers send errors back to the server process).
-        return ConvConfigError, (self.param, self.why, self.fix)
-
-
-class WorkCapError(ConvConfigError):
-    """A layer torch could run, but not within one request's share of a shared server: it is never run.
-
-    >>> isinstance(WorkCapError("input", "too big", "use less"), ConvConfigError)
-    True
-    """
-
-    def __reduce__(self):
-        return WorkCapError, (self.param, self.why, self.fix)
-
-
-@dataclass(frozen=True)
-class Param:
-    """One row of the parameter table: torch name, URL key, slider range, label."""
-
-    name: str
-    url: str
-    kind: str  # int | pair | padding | bool | choice
-    default: Any
-    lo: int = 0
-    hi: int = 0
-    label: str = ""
-    help: str = ""
-    choices: tuple = ()
-
-
-# The one table. Ranges are the slider ranges and the range a URL value is
-# clamped to; they sit inside the caps in `limits`, which bound any caller.
-PARAMETERS: tuple[Param, ...] = (
-    Param("in_channels", "input", "int", 3, 1, 256, "Input channels", "C_in: channels of the input, e.g. 3 for RGB"),
-    Param("input_size", "input", "pair", (32, 32), 1, 512, "Input size", "H×W of the input"),
-    Param("out_channels", "filters", "int", 16, 1, 512, "Filters (output channels)", "how many filters, so how many output maps"),
-    Param("kernel_size", "kernel", "pair", 3, 1, 15, "Kernel size", "k: height×width of each filter"),
-    Param("stride", "stride", "pair", 1, 1, 8, "Stride", "s: how far the window jumps"),
-    Param("padding", "padding", "padding", 0, 0, 16, "Padding", "p: cells added on each side, or 'same'/'valid'"),
-    Param("dilation", "dilation", "pair", 1, 1, 8, "Dilation", "d: spacing between kernel taps"),
-    Param("groups", "groups", "int", 1, 1, 256, "Groups", "split channels into independent groups"),
-    Param("bias", "bias", "bool", True, label="Bias", help="add a learned bias per filter"),
-    Param("padding_mode", "padding_mode", "choice", "zeros", label="Padding mode", help="what the padding cells hold", choices=PADDING_MODES),
-    Param("transposed", "transposed", "bool", False, label="Transposed convolution", help="ConvTranspose2d: upsample instead of downsample"),
-    Param("output_padding", "output_padding", "pair", 0, 0, 7, "Output padding", "extra rows/cols on one side (transposed only)"),
+from conv_lab.core.errors import ConvConfigError
+from conv_lab.core.params import (
+    PADDING_MODES,
+    PADDING_WORDS,
+    IntOrPair,
+    Pair,
+    as_pair,
+    check_range,
+    fmt,
+    group_counts,
+    is_int,
 )
-PARAM = {p.name: p for p in PARAMETERS}
-
-
-def fmt(pair: Pair) -> str:
-    """Render a size pair the way people write it.
-
-    >>> fmt((3, 3)), fmt((3, 5))
-    ('3×3', '3×5')
-    """
-    return f"{pair[0]}×{pair[1]}"
-
-
-def as_pair(value: Any, name: str) -> Pair:
-    """Turn an int or an (h, w) pair into a pair of ints, or raise ConvConfigError.
-
-    >>> as_pair(3, "kernel_size"), as_pair([3, 5], "kernel_size")
-    ((3, 3), (3, 5))
-    """
-    if _is_int(value):
-        return int(value), int(value)
-    if isinstance(value, (tuple, list)) and len(value) == 2 and all(_is_int(v) for v in value):
-        return int(value[0]), int(value[1])
-    raise ConvConfigError(name, f"expected a whole number or an (height, width) pair, got {value!r}",
-                          f"use e.g. {name}=3 or {name}=(3, 5)")
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _check_range(name: str, values: Pair, lo: int, hi: int, what: str) -> None:
-    for v in values:
-        if v < lo:
-            raise ConvConfigError(name, f"{what} {v} is below {lo}", f"use {name} ≥ {lo}")
-        if v > hi:
-            raise ConvConfigError(name, f"{what} {v} is above Conv Lab's cap of {hi} (keeps one request fast on a shared server)",
-                                  f"use {name} ≤ {hi}")
+from conv_lab.core.shapes import Explanation, explain, output_shape
 
 
 @dataclass(frozen=True)
@@ -146,8 +55,8 @@ class ConvSpec:
                      "output_padding"):
             value = getattr(self, name)
             if isinstance(value, (list, tuple)):
-                value = tuple(int(v) if _is_int(v) else v for v in value)
-            elif _is_int(value):
+                value = tuple(int(v) if is_int(v) else v for v in value)
+            elif is_int(value):
                 value = int(value)
             object.__setattr__(self, name, value)
         _validate(self)
@@ -229,18 +138,14 @@ class ConvSpec:
         >>> ConvSpec(3, 64, 3, stride=2, padding=1).output_shape((1, 3, 32, 32))
         (1, 64, 16, 16)
         """
-        from conv_lab.core.shapes import output_shape
-
         return output_shape(self, input_shape)
 
-    def explain(self, input_shape: tuple[int, ...]):
+    def explain(self, input_shape: tuple[int, ...]) -> Explanation:
         """Step-by-step computation per spatial dimension (text and LaTeX).
 
         >>> ConvSpec(3, 8, 3, stride=2, padding=1).explain((3, 6, 6)).dims[0].uncovered
         1
         """
-        from conv_lab.core.shapes import explain
-
         return explain(self, input_shape)
 
     def to_module(self):
@@ -249,7 +154,7 @@ class ConvSpec:
         >>> type(ConvSpec(3, 8, 3).to_module()).__name__
         'Conv2d'
         """
-        from conv_lab.core.torch_run import build_module
+        from conv_lab.core.torch_run import build_module  # here, not above: importing the spec must not load torch
 
         return build_module(self)
 
@@ -276,19 +181,19 @@ def _validate(spec: ConvSpec) -> None:
     for name, cap in (("in_channels", limits.MAX_CHANNELS), ("out_channels", limits.MAX_FILTERS),
                       ("groups", limits.MAX_CHANNELS)):
         value = getattr(spec, name)
-        if not _is_int(value):
+        if not is_int(value):
             raise ConvConfigError(name, f"expected a whole number, got {value!r}", f"use e.g. {name}=3")
-        _check_range(name, (value, value), 1, cap, "a count of")
-    _check_range("kernel_size", as_pair(spec.kernel_size, "kernel_size"), 1, limits.MAX_KERNEL, "kernel size")
-    _check_range("stride", as_pair(spec.stride, "stride"), 1, limits.MAX_STRIDE, "stride")
-    _check_range("dilation", as_pair(spec.dilation, "dilation"), 1, limits.MAX_DILATION, "dilation")
-    _check_range("output_padding", as_pair(spec.output_padding, "output_padding"), 0, limits.MAX_STRIDE, "output_padding")
+        check_range(name, (value, value), 1, cap, "a count of")
+    check_range("kernel_size", as_pair(spec.kernel_size, "kernel_size"), 1, limits.MAX_KERNEL, "kernel size")
+    check_range("stride", as_pair(spec.stride, "stride"), 1, limits.MAX_STRIDE, "stride")
+    check_range("dilation", as_pair(spec.dilation, "dilation"), 1, limits.MAX_DILATION, "dilation")
+    check_range("output_padding", as_pair(spec.output_padding, "output_padding"), 0, limits.MAX_STRIDE, "output_padding")
     if isinstance(spec.padding, str):
         if spec.padding not in PADDING_WORDS:
             raise ConvConfigError("padding", f"'{spec.padding}' is not a padding torch knows",
                                   "use a whole number, an (h, w) pair, 'same' or 'valid'")
     else:
-        _check_range("padding", as_pair(spec.padding, "padding"), 0, limits.MAX_PADDING, "padding")
+        check_range("padding", as_pair(spec.padding, "padding"), 0, limits.MAX_PADDING, "padding")
     if not isinstance(spec.bias, bool):
         raise ConvConfigError("bias", f"expected True or False, got {spec.bias!r}", "use bias=True or bias=False")
     if not isinstance(spec.transposed, bool):
@@ -300,7 +205,7 @@ def _validate(spec: ConvSpec) -> None:
     for name in ("in_channels", "out_channels"):
         c = getattr(spec, name)
         if c % g:
-            options = [d for d in range(1, c + 1) if c % d == 0 and spec.in_channels % d == 0 and spec.out_channels % d == 0]
+            options = group_counts(spec.in_channels, spec.out_channels)
             raise ConvConfigError("groups", f"{name}={c} cannot be split into {g} equal groups ({c} is not divisible by {g})",
                                   f"use groups in {options} or make {name} a multiple of {g}")
     sh, sw = spec.stride_hw
@@ -325,39 +230,3 @@ def _validate(spec: ConvSpec) -> None:
             raise ConvConfigError("padding", f"padding='same' is not supported with stride {fmt((sh, sw))} "
                                   "(torch cannot keep the size while striding)",
                                   "use stride 1, or a number: padding=(k−1)//2 with stride 2 halves the size")
-
-
-def check_input(spec: ConvSpec, input_shape: tuple[int, ...]) -> tuple[int, ...]:
-    """Validate an input shape for `spec`; return it as a tuple of ints.
-
-    >>> check_input(ConvSpec(3, 8, 3), (3, 32, 32))
-    (3, 32, 32)
-    """
-    shape = tuple(input_shape) if isinstance(input_shape, (tuple, list)) else input_shape
-    if not isinstance(shape, tuple) or len(shape) not in (3, 4) or not all(_is_int(v) for v in shape):
-        raise ConvConfigError("input_shape", f"expected (N, C, H, W) or (C, H, W) of whole numbers, got {input_shape!r}",
-                              "use e.g. (1, 3, 32, 32)")
-    shape = tuple(int(v) for v in shape)
-    if any(v < 1 for v in shape):
-        raise ConvConfigError("input_shape", f"every size must be at least 1, got {shape}", "use e.g. (1, 3, 32, 32)")
-    if len(shape) == 4 and shape[0] > limits.MAX_BATCH:
-        raise ConvConfigError("input_shape", f"batch {shape[0]} is above Conv Lab's cap of {limits.MAX_BATCH}",
-                              f"use a batch ≤ {limits.MAX_BATCH}")
-    c, h, w = shape[-3:]
-    _check_range("input_size", (h, w), 1, limits.MAX_SPATIAL, "input size")
-    if c != spec.in_channels:
-        raise ConvConfigError("in_channels", f"the input has {c} channels but the layer expects in_channels={spec.in_channels}",
-                              f"set in_channels={c} or give the input {spec.in_channels} channels")
-    top, bottom, left, right = spec.pads()
-    if spec.padding_mode == "reflect":
-        for axis, size, pad in (("height", h, max(top, bottom)), ("width", w, max(left, right))):
-            if pad >= size:
-                raise ConvConfigError("padding", f"reflect padding of {pad} needs more than {pad} input cells in {axis} "
-                                      f"to mirror, but the input has {size}",
-                                      f"use padding ≤ {size - 1}, or padding_mode 'replicate' or 'zeros'")
-    if spec.padding_mode == "circular":
-        for axis, size, pad in (("height", h, max(top, bottom)), ("width", w, max(left, right))):
-            if pad > size:
-                raise ConvConfigError("padding", f"circular padding of {pad} wraps around the {size}-cell {axis} more than once",
-                                      f"use padding ≤ {size}, or padding_mode 'replicate' or 'zeros'")
-    return shape

@@ -8,11 +8,13 @@ from functools import lru_cache
 import torch
 from torch import nn
 
-from conv_lab.core.shapes import LayerCost, output_shape, work_check
-from conv_lab.core.spec import ConvConfigError, ConvSpec, check_input
+from conv_lab.core.costs import LayerCost, work_check
+from conv_lab.core.errors import ConvConfigError
+from conv_lab.core.params import LayerSpec
+from conv_lab.core.shapes import check_input, output_shape
 
 
-def build_module(spec: ConvSpec, seed: int | None = None) -> nn.Module:
+def build_module(spec: LayerSpec, seed: int | None = None) -> nn.Module:
     """The real nn.Conv2d / nn.ConvTranspose2d, weights seeded when `seed` is given.
 
     >>> build_module(ConvSpec(3, 8, 3)).weight.shape
@@ -32,7 +34,7 @@ def _kw(kwargs: dict) -> str:
     return ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
 
 
-def torch_code(spec: ConvSpec, input_shape: tuple[int, ...]) -> str:
+def torch_code(spec: LayerSpec, input_shape: tuple[int, ...]) -> str:
     """The exact PyTorch lines Conv Lab runs, as a learner would type them.
 
     >>> print(torch_code(ConvSpec(3, 16, 3), (1, 3, 32, 32)))
@@ -55,7 +57,7 @@ def torch_code(spec: ConvSpec, input_shape: tuple[int, ...]) -> str:
 class Comparison:
     """The formula's answer beside the real module's, with the layer's costs."""
 
-    spec: ConvSpec
+    spec: LayerSpec
     input_shape: tuple[int, ...]
     formula_shape: tuple[int, ...]
     torch_shape: torch.Size
@@ -91,7 +93,7 @@ class Comparison:
         return self.cost.receptive_field
 
 
-def compare(spec: ConvSpec, input_shape: tuple[int, ...], seed: int = 0) -> Comparison:
+def compare(spec: LayerSpec, input_shape: tuple[int, ...], seed: int = 0) -> Comparison:
     """Run the real module on a seeded random tensor and set its shape beside the formula's.
 
     >>> compare(ConvSpec(3, 64, 3, stride=2, padding=1), (1, 3, 32, 32)).torch_shape
@@ -130,7 +132,7 @@ class RunReport:
 
 
 @lru_cache(maxsize=512)
-def run_report(spec: ConvSpec, input_shape: tuple[int, ...], seed: int = 0) -> RunReport:
+def run_report(spec: LayerSpec, input_shape: tuple[int, ...], seed: int = 0) -> RunReport:
     """Cached `compare` summary shared by every session (specs are hashable).
 
     >>> run_report(ConvSpec(3, 16, 3), (1, 3, 32, 32)).torch_shape

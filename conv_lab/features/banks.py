@@ -15,7 +15,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from conv_lab.core.spec import ConvConfigError, ConvSpec, fmt
+from conv_lab.core.errors import ConvConfigError
+from conv_lab.core.params import fmt
+from conv_lab.core.spec import ConvSpec
 
 BANKS: dict[str, str] = {
     "classic": "hand-made kernels: identity, blurs, sharpen, Sobel, Prewitt, Laplacian, emboss",

@@ -13,10 +13,27 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-from conv_lab.features.drawing import BACKGROUND, FRAME, INK, MUTED, ColourScale, bar, colour_scale, encode, fit, get_font, image_format, kernel_image, num, paste_text, resize, vertical_bar
-from conv_lab.features.runs import FeatureRun
+from conv_lab.core.params import fmt
 from conv_lab.features.banks import Filter, sees_text
-from conv_lab.core.spec import fmt
+from conv_lab.features.drawing import (
+    BACKGROUND,
+    FRAME,
+    INK,
+    MUTED,
+    ColourScale,
+    bar,
+    colour_scale,
+    encode,
+    fit,
+    get_font,
+    image_format,
+    kernel_image,
+    num,
+    paste_text,
+    resize,
+    vertical_bar,
+)
+from conv_lab.features.runs import FeatureRun
 
 __all__ = ["MAX_DRAWN_MAPS", "ColourScale", "colour_scale", "encode", "image_format", "maps_grid_image",
            "input_image", "enlarged_image"]

@@ -33,7 +33,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from conv_lab import limits
-from conv_lab.core.spec import ConvConfigError
+from conv_lab.core.errors import ConvConfigError
 
 T = TypeVar("T")
 ASSETS = Path(__file__).resolve().parent / "assets"

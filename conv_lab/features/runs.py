@@ -8,23 +8,39 @@ a bad value becomes the default plus a notice.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from typing import Mapping
 
 import numpy as np
 import torch
 
 from conv_lab import limits
+from conv_lab.core import options as query
+from conv_lab.core.costs import work_check
+from conv_lab.core.errors import ConvConfigError
+from conv_lab.core.options import Option, option_defaults, option_keys
+from conv_lab.core.shapes import check_input, output_shape
+from conv_lab.core.spec import ConvSpec
+from conv_lab.core.torch_run import build_module
 from conv_lab.features.banks import BANKS, Filter, apply_bank
 from conv_lab.features.images import SAMPLES, Picture, PreparedInput, prepare_input
-from conv_lab.core.shapes import output_shape, work_check
-from conv_lab.core.spec import ConvConfigError, ConvSpec, check_input
-from conv_lab.core.torch_run import build_module
 
 UPLOAD = "upload"
 SCALES = {"map": "each map to its own range", "shared": "one scale for all maps"}
 MAX_SEED = 2**31 - 1
+
+
+FEATURE_OPTIONS = (
+    Option("image", "choice", "scene", label="Picture", choices=(*SAMPLES, UPLOAD)),
+    Option("bank", "choice", "classic", label="Filters", choices=tuple(BANKS)),
+    Option("seed", "int", 0, 0, MAX_SEED, "Seed of the random filters"),
+    Option("relu", "bool", False, label="ReLU after the layer"),
+    Option("own_size", "bool", False, label="Keep the picture's own size"),
+    Option("scale", "choice", "map", label="Colour scale", choices=tuple(SCALES)),
+    Option("filter", "int", 0, 0, limits.MAX_FILTERS - 1, "Map shown enlarged"),
+)
+_DEFAULTS = option_defaults(FEATURE_OPTIONS)
+OPTION_KEYS = option_keys(FEATURE_OPTIONS)
 
 
 @dataclass(frozen=True)
@@ -35,60 +51,25 @@ class FeatureOptions:
     'classic'
     """
 
-    image: str = "scene"  # a sample name, or "upload"
-    bank: str = "classic"
-    seed: int = 0
-    relu: bool = False
-    own_size: bool = False
-    scale: str = "map"
-    filter: int = 0  # the map shown enlarged
-
-
-OPTION_KEYS = tuple(f.name for f in fields(FeatureOptions))
-_DEFAULT = FeatureOptions()
-
-
-def _last(value) -> str:
-    if isinstance(value, (list, tuple)):
-        value = value[-1] if value else ""
-    return "" if value is None else str(value)[: limits.MAX_URL_VALUE_CHARS]
+    image: str = _DEFAULTS["image"]  # a sample name, or "upload"
+    bank: str = _DEFAULTS["bank"]
+    seed: int = _DEFAULTS["seed"]
+    relu: bool = _DEFAULTS["relu"]
+    own_size: bool = _DEFAULTS["own_size"]
+    scale: str = _DEFAULTS["scale"]
+    filter: int = _DEFAULTS["filter"]  # the map shown enlarged
 
 
 def parse_options(params: Mapping[str, object]) -> tuple[FeatureOptions, list[str]]:
-    """Page options from query params; a bad value becomes the default and a notice, never an exception.
+    """Page options from query params (the table, read by `core.options`); never raises.
 
     >>> parse_options({"bank": "random", "seed": "7", "relu": "1"})[0]
     FeatureOptions(image='scene', bank='random', seed=7, relu=True, own_size=False, scale='map', filter=0)
     >>> parse_options({"bank": "fancy"})[1]
-    ["bank='fancy' is not one of classic, random, mix; using 'classic'"]
+    ["bank='fancy' is not one of classic, random, mix; using the default"]
     """
-    values: dict = {}
     notices: list[str] = []
-    choices = {"image": (*SAMPLES, UPLOAD), "bank": tuple(BANKS), "scale": tuple(SCALES)}
-    for key in OPTION_KEYS:
-        if key not in params:
-            continue
-        raw = _last(params[key]).strip()
-        default = getattr(_DEFAULT, key)
-        if key in choices:
-            if raw.lower() in choices[key]:
-                values[key] = raw.lower()
-            else:
-                notices.append(f"{key}={raw!r} is not one of {', '.join(choices[key])}; using {default!r}")
-        elif key in ("relu", "own_size"):
-            if raw.lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
-                values[key] = raw.lower() in ("1", "true", "yes", "on")
-            else:
-                notices.append(f"{key}={raw!r} is not 1 or 0; using the default")
-        else:  # seed, filter: whole numbers, clamped
-            if not re.fullmatch(r"\+?\d{1,12}", raw):
-                notices.append(f"{key}={raw!r} is not a whole number; using {default}")
-                continue
-            top = MAX_SEED if key == "seed" else limits.MAX_FILTERS - 1
-            values[key] = min(int(raw), top)
-            if int(raw) > top:
-                notices.append(f"{key}={raw} is above {top}; using {top}")
-    return replace(_DEFAULT, **values), notices
+    return replace(FeatureOptions(), **query.parse_options(FEATURE_OPTIONS, params, notices)), notices
 
 
 def options_query(options: FeatureOptions) -> dict[str, str]:
@@ -97,12 +78,7 @@ def options_query(options: FeatureOptions) -> dict[str, str]:
     >>> options_query(FeatureOptions(bank="mix", relu=True))
     {'bank': 'mix', 'relu': '1'}
     """
-    out = {}
-    for key in OPTION_KEYS:
-        value = getattr(options, key)
-        if value != getattr(_DEFAULT, key):
-            out[key] = ("1" if value else "0") if isinstance(value, bool) else str(value)
-    return out
+    return query.options_query(FEATURE_OPTIONS, options)
 
 
 @dataclass(frozen=True)

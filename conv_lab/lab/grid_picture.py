@@ -18,8 +18,9 @@ import matplotlib
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from conv_lab.core.params import fmt
+from conv_lab.core.spec import ConvSpec
 from conv_lab.lab.categories import COLOURS, LABELS, MAX_DRAWN_SIDE, grid_categories
-from conv_lab.core.spec import ConvSpec, fmt
 
 GRID_PIXELS = 420  # side of the drawn grid, like the matplotlib figure's axes
 WINDOW_EDGE = (179, 89, 0)  # #b35900, the first window's outline

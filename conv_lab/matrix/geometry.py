@@ -15,7 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from conv_lab import limits
-from conv_lab.core.spec import ConvConfigError, ConvSpec, Pair, check_input
+from conv_lab.core.errors import ConvConfigError
+from conv_lab.core.params import Pair
+from conv_lab.core.shapes import check_input
+from conv_lab.core.spec import ConvSpec
 
 ZERO, FOLDED = -1, -2  # tap ids: an empty cell of C, a cell summing several kernel weights
 

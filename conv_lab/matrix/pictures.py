@@ -14,11 +14,12 @@ from functools import lru_cache
 import numpy as np
 
 from conv_lab import limits
-from conv_lab.matrix.geometry import MatrixGeometry, geometry, is_padding_column
+from conv_lab.core.params import Pair
+from conv_lab.core.spec import ConvSpec
 from conv_lab.matrix.figures import Panel, grid_labels, matrix_png, pair_png, product_cell_px, product_png, window_png
+from conv_lab.matrix.geometry import MatrixGeometry, geometry, is_padding_column
 from conv_lab.matrix.run import MatrixBundle, matrix_bundle
 from conv_lab.matrix.text import block, kernel_for
-from conv_lab.core.spec import ConvSpec, Pair
 
 
 @dataclass(frozen=True)

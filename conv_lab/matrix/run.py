@@ -13,9 +13,9 @@ import torch
 import torch.nn.functional as F
 
 from conv_lab import limits
-from conv_lab.matrix.geometry import ZERO, MatrixGeometry, conv_matrix, geometry, padding_operator, tap_ids
 from conv_lab.core.spec import ConvSpec
 from conv_lab.core.torch_run import build_module
+from conv_lab.matrix.geometry import ZERO, MatrixGeometry, conv_matrix, geometry, padding_operator, tap_ids
 
 _TORCH_PAD_MODE = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate", "circular": "circular"}
 

@@ -11,10 +11,12 @@ from functools import lru_cache
 import numpy as np
 
 from conv_lab import limits
-from conv_lab.matrix.geometry import MatrixGeometry, geometry
+from conv_lab.core.errors import ConvConfigError
+from conv_lab.core.options import Option, parse_value
+from conv_lab.core.params import Pair, fmt
 from conv_lab.core.shapes import conv_out
-from conv_lab.core.spec import ConvConfigError, ConvSpec, Pair, fmt  # noqa: F401 (ConvSpec: doctests)
 from conv_lab.core.state import LabConfig
+from conv_lab.matrix.geometry import MatrixGeometry, geometry
 
 
 def block(matrix: np.ndarray, geom: MatrixGeometry, filter_index: int, channel: int, padded: bool = False) -> np.ndarray:
@@ -113,21 +115,30 @@ def too_large_text(geom: MatrixGeometry, padded: bool) -> str:
             f"{limits.MAX_MATRIX_CELLS} of either.")
 
 
+MATRIX_OPTIONS = (
+    Option("show_padding", "bool", False, label="Padding cells as columns",
+           help="Add the padding cells to C as greyed columns"),
+    Option("cell", "cell", (0, 0), label="Output cell (a row of C)"),
+    Option("filter", "int", 0, 0, limits.MAX_FILTERS - 1, "Filter"),
+    Option("channel", "int", 0, 0, limits.MAX_CHANNELS - 1, "Input channel"),
+    Option("blocks", "bool", True, label="Whole C (every block)"),
+)
+MATRIX_OPTION = {option.key: option for option in MATRIX_OPTIONS}
+
+
 def parse_cell(raw: str | None, out_hw: Pair) -> tuple[Pair, str | None]:
     """An output cell from a URL value like '1,2' (clamped, with a notice when it was bad).
 
     >>> parse_cell("1,9", (3, 3))
     ((1, 2), 'cell=1,9 is outside the 3×3 output; using (1,2)')
     """
-    if raw is None or raw == "":
-        return (0, 0), None
-    parts = raw.replace("x", ",").split(",")
-    if len(parts) != 2 or not all(p.strip().isdigit() and len(p.strip()) < 7 for p in parts):
-        return (0, 0), f"cell={raw[:20]!r} is not a cell like 1,2; using (0,0)"
-    r, c = (int(p) for p in parts)
-    cell = (min(r, out_hw[0] - 1), min(c, out_hw[1] - 1))
-    notice = None if cell == (r, c) else f"cell={raw} is outside the {fmt(out_hw)} output; using ({cell[0]},{cell[1]})"
-    return cell, notice
+    notices: list[str] = []
+    cell = parse_value(MATRIX_OPTION["cell"], raw or "", notices) if raw else None
+    if cell is None:
+        return (0, 0), (notices or [None])[0]
+    inside = (min(max(cell[0], 0), out_hw[0] - 1), min(max(cell[1], 0), out_hw[1] - 1))
+    notice = None if inside == cell else f"cell={raw} is outside the {fmt(out_hw)} output; using ({inside[0]},{inside[1]})"
+    return inside, notice
 
 
 def matrix_story(geom: MatrixGeometry, padded: bool = False) -> str:
@@ -198,17 +209,11 @@ def parse_index(key: str, raw: str | None, count: int) -> tuple[int, str | None]
     """A filter or channel number from a URL value (clamped into 0…count−1, with a notice when it was bad).
 
     >>> parse_index("filter", "7", 4), parse_index("filter", "x", 4)[0]
-    ((3, 'filter=7 is beyond the last one (3); using 3'), 0)
+    ((3, 'filter=7 must be between 0 and 3; using 3'), 0)
     """
-    if raw is None or raw == "":
-        return 0, None
-    text = raw.strip()
-    if not text.isdigit() or len(text) > 6:
-        return 0, f"{key}={raw[:20]!r} is not a whole number; using 0"
-    value = int(text)
-    if value >= count:
-        return count - 1, f"{key}={value} is beyond the last one ({count - 1}); using {count - 1}"
-    return value, None
+    notices: list[str] = []
+    value = parse_value(MATRIX_OPTION[key], raw, notices, count - 1) if raw else None
+    return (0 if value is None else value), (notices or [None])[0]
 
 
 def kernel_for(geom: MatrixGeometry, weight: np.ndarray, filter_index: int, channel: int) -> np.ndarray:

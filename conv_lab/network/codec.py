@@ -18,9 +18,10 @@ import re
 from typing import Any, Sequence
 
 from conv_lab import limits
-from conv_lab.network.plan import Row, Skip
+from conv_lab.core.errors import ConvConfigError
+from conv_lab.core.options import Option
 from conv_lab.network.layers import KIND_BY_CODE, LAYER_KINDS, Arg, LayerKind, check_value, format_arguments, ordered
-from conv_lab.core.spec import ConvConfigError
+from conv_lab.network.plan import Row, Skip
 
 WORD_CODES = {"padding": {"same": "S", "valid": "V"},
               "padding_mode": {"zeros": "Z", "reflect": "R", "replicate": "P", "circular": "C"},
@@ -32,6 +33,12 @@ _TOKEN = re.compile(rf"^([A-Z])({_NUM})?((?:[a-z]{_VALUE})*)$")
 _PAIRS = re.compile(rf"([a-z])({_VALUE})")
 _INPUT = re.compile(r"^I(\d{1,5})x(\d{1,5})x(\d{1,5})(?:n(\d{1,3}))?$")
 _SKIP = re.compile(r"^([ca])(\d{1,3})\.(\d{1,3})(x?)$")
+
+# The planner's share link: the stack and its skips, each in the compact syntax this module reads.
+NETWORK_OPTIONS = (
+    Option("net", "text", "", hi=limits.MAX_NETWORK_URL_CHARS, label="Network", help="input and layers, e.g. I1x28x28-C6k5"),
+    Option("skip", "text", "", hi=limits.MAX_NETWORK_URL_CHARS, label="Skip connections", help="e.g. c2-5"),
+)
 
 
 def _encode_value(arg: Arg, value: Any) -> str:

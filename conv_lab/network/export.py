@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from conv_lab.network.plan import NetworkPlan, PlanRow
 from conv_lab.network.layers import LAYER_KINDS, format_arguments
+from conv_lab.network.plan import NetworkPlan, PlanRow
 from conv_lab.network.shapes import describe
 
 _SKIP_HELPERS = '''

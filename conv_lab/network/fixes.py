@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any, Iterator, Sequence
 
 from conv_lab import limits
+from conv_lab.core.errors import ConvConfigError
+from conv_lab.core.params import as_pair
 from conv_lab.network.shapes import Shape, describe
-from conv_lab.core.spec import ConvConfigError, as_pair
 
 MAX_FIXES = 3
 

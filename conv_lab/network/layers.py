@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from conv_lab import limits
-from conv_lab.core.spec import PADDING_MODES, ConvConfigError
+from conv_lab.core.errors import ConvConfigError
+from conv_lab.core.params import PADDING_MODES
 
 UPSAMPLE_MODES = ("nearest", "bilinear", "bicubic")
 MAX_ARGUMENT_CHARS = 300  # one row's argument text

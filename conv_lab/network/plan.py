@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from conv_lab import limits
+from conv_lab.core.errors import ConvConfigError, WorkCapError
 from conv_lab.network.layers import format_arguments, kind_named, parse_arguments
 from conv_lab.network.shapes import WHOLE, Shape, Step, describe, layer_step, resolve_kwargs
-from conv_lab.core.spec import ConvConfigError, WorkCapError
 
 SKIP_MODES = ("cat", "add")
 Row = tuple[Any, Any]  # (layer name, argument text), straight from the table

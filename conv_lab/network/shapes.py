@@ -11,9 +11,12 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from conv_lab import limits
+from conv_lab.core.costs import layer_cost, receptive_field
+from conv_lab.core.errors import ConvConfigError, WorkCapError
+from conv_lab.core.params import as_pair, fmt
+from conv_lab.core.shapes import check_pool_padding, pool_out
+from conv_lab.core.spec import ConvSpec
 from conv_lab.network.layers import LAYER_KINDS, LayerKind, ordered
-from conv_lab.core.shapes import layer_cost, receptive_field
-from conv_lab.core.spec import ConvConfigError, ConvSpec, WorkCapError, as_pair, fmt
 
 Shape = tuple[int, ...]
 WHOLE = None  # receptive-field factor meaning "every output sees the whole input"
@@ -84,28 +87,13 @@ def _conv(kind: LayerKind, v: dict, shape: Shape) -> Step:
     return Step(ordered(kind, kw), out, cost.params, cost.macs, rf, "; ".join(notes), {"spec": spec})
 
 
-def pool_out(size: int, k: int, s: int, p: int, d: int = 1, ceil_mode: bool = False) -> int:
-    """torch's pooling output size for one dimension (may be ≤ 0 when impossible).
-
-    >>> pool_out(5, 2, 2, 0), pool_out(5, 2, 2, 0, ceil_mode=True)
-    (2, 3)
-    """
-    out = (size + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)) // s + 1
-    if ceil_mode and (out - 1) * s >= size + p:
-        out -= 1  # the last window would start in the right padding only
-    return out
-
-
 def _pool(kind: LayerKind, v: dict, shape: Shape) -> Step:
     _need_rank(kind, shape, (3, 4), "put pooling before Flatten (it needs (N, C, H, W) feature maps)")
     k = as_pair(v["kernel_size"], "kernel_size")
     s = as_pair(v["stride"], "stride") if v.get("stride") is not None else k
     p = as_pair(v.get("padding", 0), "padding")
     d = as_pair(v.get("dilation", 1), "dilation")
-    for axis in (0, 1):
-        if p[axis] > k[axis] // 2:
-            raise ConvConfigError("padding", f"padding {fmt(p)} is more than half the {fmt(k)} pooling window "
-                                  "(torch allows at most kernel_size // 2)", f"use padding ≤ {fmt((k[0] // 2, k[1] // 2))}")
+    check_pool_padding(k, p)
     size = shape[-2:]
     out = tuple(pool_out(size[a], k[a], s[a], p[a], d[a], bool(v.get("ceil_mode", False))) for a in (0, 1))
     if min(out) < 1:

@@ -20,9 +20,10 @@ import torch
 from torch import nn
 
 from conv_lab import limits
+from conv_lab.core.costs import estimated_seconds
+from conv_lab.core.errors import ConvConfigError
+from conv_lab.core.spec import ConvSpec
 from conv_lab.network.plan import NetworkPlan, Skip
-from conv_lab.core.shapes import estimated_seconds
-from conv_lab.core.spec import ConvConfigError, ConvSpec
 
 Frozen = tuple  # (kind, ((name, value), ...)) — hashable layer description
 

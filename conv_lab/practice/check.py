@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass, field
 from typing import Mapping, Optional, Union
 
 from conv_lab import limits
-from conv_lab.practice.slips import check_keep_padding, check_params, check_stack_prediction, check_stride, failure_slip
-from conv_lab.practice.questions import LEVELS, Question, layer_code
+from conv_lab.core.options import Option, options_query, parse_options
 from conv_lab.core.shapes import conv_out, explain
 from conv_lab.core.state import LabConfig
+from conv_lab.practice.questions import LEVELS, Question, layer_code
+from conv_lab.practice.slips import check_keep_padding, check_params, check_stack_prediction, check_stride, failure_slip
 
 
 @dataclass(frozen=True)
@@ -163,14 +163,23 @@ class Score:
         return len(self.first_answers)
 
 
+PRACTICE_OPTIONS = (
+    Option("seed", "int", 0, 0, limits.MAX_PRACTICE_SEED, "Seed", "the same seed gives every student the same set",
+           always=True),
+    Option("level", "int", 1, 1, max(LEVELS), "Level", always=True),
+    Option("n", "int", 1, 1, limits.PRACTICE_SET_SIZE, "Question", field="number", always=True),
+    Option("teacher", "bool", False, label="Teacher view", help="every question with its answer"),
+)
+
+
 @dataclass(frozen=True)
 class PracticeSettings:
     """Which set a page shows: seed and level pick the questions, `number` the current one, `teacher` the answer key."""
 
     seed: int
-    level: int = 1
-    number: int = 1
-    teacher: bool = False
+    level: int = PRACTICE_OPTIONS[1].default
+    number: int = PRACTICE_OPTIONS[2].default
+    teacher: bool = PRACTICE_OPTIONS[3].default
 
     def query(self) -> dict[str, str]:
         """The page's URL params (teacher only when on).
@@ -178,11 +187,7 @@ class PracticeSettings:
         >>> PracticeSettings(42, 2).query()
         {'seed': '42', 'level': '2', 'n': '1'}
         """
-        values = {"seed": str(self.seed), "level": str(self.level), "n": str(self.number)}
-        return {**values, "teacher": "1"} if self.teacher else values
-
-
-_WHOLE = re.compile(r"^\s*[+-]?\d{1,12}\s*$")
+        return options_query(PRACTICE_OPTIONS, self)
 
 
 def new_seed() -> int:
@@ -194,42 +199,13 @@ def new_seed() -> int:
     return secrets.randbelow(100_000)
 
 
-def _whole(key: str, raw: str, lo: int, hi: int, default: int, notices: list[str], fallback: str) -> int:
-    if not _WHOLE.match(raw):
-        notices.append(f"{key}={raw[:40]!r} is not a whole number; {fallback}")
-        return default
-    value = int(raw)
-    if not lo <= value <= hi:
-        value = min(max(value, lo), hi)
-        notices.append(f"{key}={raw.strip()} must be between {lo} and {hi}; using {value}")
-    return value
-
-
 def parse_settings(params: Mapping[str, Union[str, list, tuple, None]], fallback_seed: int) -> tuple[PracticeSettings, list[str]]:
-    """Read seed/level/n/teacher from query params; a bad value becomes a notice, never an exception.
+    """Read seed/level/n/teacher from query params (the table, read by `core.options`); never raises.
 
     >>> parse_settings({"seed": "42", "level": "9"}, 7)
     (PracticeSettings(seed=42, level=5, number=1, teacher=False), ['level=9 must be between 1 and 5; using 5'])
     """
     notices: list[str] = []
-    raw = {}
-    for key in ("seed", "level", "n", "teacher"):
-        value = params.get(key)
-        value = value[-1] if isinstance(value, (list, tuple)) and value else value
-        if value is None or isinstance(value, (list, tuple)):
-            continue
-        if len(str(value)) > limits.MAX_URL_VALUE_CHARS:
-            notices.append(f"{key}= is {len(str(value))} characters long; using the default")
-            continue
-        raw[key] = str(value)
-    seed = fallback_seed
-    if "seed" in raw:
-        seed = _whole("seed", raw["seed"], 0, limits.MAX_PRACTICE_SEED, fallback_seed, notices,
-                      f"using seed {fallback_seed}")
-    level = _whole("level", raw["level"], 1, max(LEVELS), 1, notices, "using level 1") if "level" in raw else 1
-    number = (_whole("n", raw["n"], 1, limits.PRACTICE_SET_SIZE, 1, notices, "starting at question 1")
-              if "n" in raw else 1)
-    teacher = raw.get("teacher", "0").strip().lower() in ("1", "true", "yes", "on")
-    if raw.get("teacher", "0").strip().lower() not in ("1", "true", "yes", "on", "0", "false", "no", "off", ""):
-        notices.append(f"teacher={raw['teacher'][:40]!r} is not 1 or 0; the teacher view stays off")
-    return PracticeSettings(seed, level, number, teacher), notices
+    values = parse_options(PRACTICE_OPTIONS, params, notices)
+    return PracticeSettings(**{"seed": fallback_seed, **values}), notices
+

@@ -10,8 +10,10 @@ from __future__ import annotations
 import random
 from typing import Optional, Union
 
+from conv_lab.core.errors import ConvConfigError
+from conv_lab.core.params import as_pair
 from conv_lab.core.shapes import explain
-from conv_lab.core.spec import ConvConfigError, ConvSpec, as_pair
+from conv_lab.core.spec import ConvSpec
 from conv_lab.core.state import LabConfig, config_from_spec
 
 Size = Union[int, tuple[int, int]]

@@ -13,11 +13,12 @@ from typing import Optional
 from urllib.parse import parse_qsl
 
 from conv_lab import limits
+from conv_lab.core.costs import layer_cost
+from conv_lab.core.errors import ConvConfigError
+from conv_lab.core.shapes import conv_out, explain
+from conv_lab.core.state import LabConfig, parse_query, share_query_string
 from conv_lab.practice import draw
 from conv_lab.practice.slips import param_count
-from conv_lab.core.shapes import conv_out, explain, layer_cost
-from conv_lab.core.spec import ConvConfigError
-from conv_lab.core.state import LabConfig, parse_query, share_query_string
 
 LEVELS: dict[int, tuple[str, str]] = {
     1: ("Stride 1, no padding", "one layer, the kernel shrinks the input: H_out = H_in − k + 1"),

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+from conv_lab.core.errors import ConvConfigError
 from conv_lab.core.shapes import conv_out, explain, transposed_out
-from conv_lab.core.spec import ConvConfigError, ConvSpec
+from conv_lab.core.spec import ConvSpec
 
 
 @dataclass(frozen=True)

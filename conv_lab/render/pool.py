@@ -29,8 +29,8 @@ import importlib
 import logging
 import multiprocessing
 import sys
-import types
 import threading
+import types
 from collections import OrderedDict
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool

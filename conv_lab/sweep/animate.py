@@ -25,10 +25,51 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from conv_lab.core.grid import INPUT, INSERTED, PADDING
 from conv_lab.core.state import LabConfig  # noqa: E402
-from conv_lab.sweep.steps import INPUT, INSERTED, OUTSIDE, PADDING, Region, Sweep, region_for  # noqa: E402
 from conv_lab.sweep.data import SweepRequest, build_sweep, fmt_number, step_lines  # noqa: E402
-from conv_lab.sweep.drawing import COVERAGE, DPI, WIDTH, HEIGHT, GRID_BOX, OUT_BOX, KERNEL_BOX, TEXT_TOP, LINE_H, TEXT_LINES, KIND_COLOURS, TAP, HOLE, NEVER, OUT_EMPTY, OUT_DONE, OUT_NOW, OUTLINE, WHITE, STACK_FILL, KERNEL_FILL, BASE, HOT, WARM, MARK, SOLID, TRANSPARENT, GLYPHS, _fit, _label_mask, add_box, add_cells, apply_ink, cell_edges, glyph_atlas, ink_spots, palette, recolour_cells, shape_indices, shapes_figure, text_coverage
+from conv_lab.sweep.drawing import (
+    BASE,
+    COVERAGE,
+    GLYPHS,
+    GRID_BOX,
+    HEIGHT,
+    HOLE,
+    HOT,
+    KERNEL_BOX,
+    KERNEL_FILL,
+    KIND_COLOURS,
+    LINE_H,
+    MARK,
+    NEVER,
+    OUT_BOX,
+    OUT_DONE,
+    OUT_EMPTY,
+    OUT_NOW,
+    OUTLINE,
+    SOLID,
+    STACK_FILL,
+    TAP,
+    TEXT_LINES,
+    TEXT_TOP,
+    TRANSPARENT,
+    WARM,
+    WIDTH,
+    _fit,
+    _label_mask,
+    add_box,
+    add_cells,
+    apply_ink,
+    cell_edges,
+    glyph_atlas,
+    ink_spots,
+    palette,
+    recolour_cells,
+    shape_indices,
+    shapes_figure,
+    text_coverage,
+)
+from conv_lab.sweep.steps import OUTSIDE, Region, Sweep, region_for  # noqa: E402
 
 
 @dataclass(frozen=True)

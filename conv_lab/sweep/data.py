@@ -15,9 +15,9 @@ from typing import Optional
 import numpy as np
 
 from conv_lab import limits
-from conv_lab.sweep.pooling import PoolSpec, pool_sweep
-from conv_lab.core.spec import ConvConfigError
+from conv_lab.core.errors import ConvConfigError
 from conv_lab.core.state import LabConfig
+from conv_lab.sweep.pooling import PoolSpec, pool_sweep
 from conv_lab.sweep.steps import Sweep, sweep_steps
 
 OPS = ("conv", "max", "avg")

@@ -21,7 +21,8 @@ from matplotlib.collections import LineCollection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
-from conv_lab.sweep.steps import INPUT, INSERTED, OUTSIDE, PADDING  # noqa: E402
+from conv_lab.core.grid import INPUT, INSERTED, PADDING
+from conv_lab.sweep.steps import OUTSIDE  # noqa: E402
 
 DPI = 100
 WIDTH, HEIGHT = 1120, 806

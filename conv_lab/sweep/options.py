@@ -1,23 +1,35 @@
-"""The sweep page's own URL options (op, filter, channel, step, values, region, ceil_mode, …), validated.
+"""The sweep page's own URL options (op, filter, channel, step, values, region, ceil_mode, …): a table.
 
-Like `state.parse_query`, nothing here raises: a bad or out-of-range value falls back or is
-clamped, with a notice naming it. Ranges depend on the layer (how many filters, how many steps),
-so the step is clamped later, once the sweep's length is known (`clamp_step`).
+Read by the one option parser (`core.options`), like the layer's table: nothing here raises; a bad
+or out-of-range value falls back or is clamped, with a notice naming it. Ranges depend on the layer
+(how many filters, how many steps), so the step is clamped later, once the sweep's length is known
+(`clamp_step`).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from typing import Mapping
 
-from conv_lab.sweep.player import SPEEDS
+from conv_lab import limits
+from conv_lab.core.options import Option, option_defaults, options_query, parse_options
 from conv_lab.core.state import LabConfig
 from conv_lab.sweep.data import OPS, VALUE_KINDS
 
 REGION_MODES = ("region", "row")
-_INT = re.compile(r"^\s*\d{1,7}\s*$")
-_FLOAT = re.compile(r"^\s*\d{1,3}(\.\d{1,3})?\s*$")
+SPEEDS = (0.5, 1, 2, 4, 8, 15, 30)  # steps per second the player offers
+SWEEP_OPTIONS = (
+    Option("op", "choice", "conv", label="Operation", choices=OPS),
+    Option("filter", "int", 0, 0, limits.MAX_FILTERS - 1, "Filter", field="filter_index"),
+    Option("channel", "int", 0, 0, limits.MAX_CHANNELS - 1, "Input channel in front"),
+    Option("step", "int", 1, 1, 10**7, "Output position (step)"),  # clamped to the sweep's length later
+    Option("values", "choice", "int", label="Values", choices=VALUE_KINDS),
+    Option("region", "choice", "region", label="Large sweeps animate", choices=REGION_MODES),
+    Option("ceil_mode", "bool", False, label="ceil_mode"),
+    Option("count_include_pad", "bool", True, label="count_include_pad"),
+    Option("speed", "float", 4.0, label="Speed", choices=SPEEDS),
+)
+_DEFAULTS = option_defaults(SWEEP_OPTIONS)
 
 
 @dataclass(frozen=True)
@@ -28,15 +40,15 @@ class SweepOptions:
     ('conv', 1)
     """
 
-    op: str = "conv"
-    filter_index: int = 0
-    channel: int = 0
-    step: int = 1  # 1-based output position, row-major
-    values: str = "int"
-    region: str = "region"
-    ceil_mode: bool = False
-    count_include_pad: bool = True
-    speed: float = 4.0
+    op: str = _DEFAULTS["op"]
+    filter_index: int = _DEFAULTS["filter_index"]
+    channel: int = _DEFAULTS["channel"]
+    step: int = _DEFAULTS["step"]  # 1-based output position, row-major
+    values: str = _DEFAULTS["values"]
+    region: str = _DEFAULTS["region"]
+    ceil_mode: bool = _DEFAULTS["ceil_mode"]
+    count_include_pad: bool = _DEFAULTS["count_include_pad"]
+    speed: float = _DEFAULTS["speed"]
 
     def to_query(self) -> dict[str, str]:
         """Query params for the options that differ from the defaults.
@@ -44,71 +56,18 @@ class SweepOptions:
         >>> SweepOptions(op="max", step=5).to_query()
         {'op': 'max', 'step': '5'}
         """
-        values, defaults = self.to_query_all(self), self.to_query_all(SweepOptions())
-        return {k: v for k, v in values.items() if v != defaults[k]}
-
-    @staticmethod
-    def to_query_all(options: "SweepOptions") -> dict[str, str]:
-        """Every option as its query string value."""
-        return {"op": options.op, "filter": str(options.filter_index), "channel": str(options.channel),
-                "step": str(options.step), "values": options.values, "region": options.region,
-                "ceil_mode": "1" if options.ceil_mode else "0",
-                "count_include_pad": "1" if options.count_include_pad else "0", "speed": f"{options.speed:g}"}
-
-
-def _last(value) -> str:
-    if isinstance(value, (list, tuple)):
-        return str(value[-1]) if value else ""
-    return "" if value is None else str(value)
-
-
-def _bounded(key: str, raw: str, hi: int, notices: list[str]) -> int | None:
-    if not _INT.match(raw):
-        notices.append(f"{key}={raw[:40]!r} is not a whole number; using the default")
-        return None
-    value = int(raw)
-    if value > hi:
-        notices.append(f"{key}={value}: only 0…{hi} exist for this layer; using {hi}")
-        return hi
-    return value
+        return options_query(SWEEP_OPTIONS, self)
 
 
 def parse_sweep_query(params: Mapping, config: LabConfig) -> tuple[SweepOptions, list[str]]:
     """Read the sweep options from query params, clamping to what this layer has; never raises.
 
     >>> parse_sweep_query({"op": "max", "filter": "99", "values": "float"}, LabConfig(out_channels=4))
-    (SweepOptions(op='max', filter_index=3, channel=0, step=1, values='float', region='region', ceil_mode=False, count_include_pad=True, speed=4.0), ['filter=99: only 0…3 exist for this layer; using 3'])
+    (SweepOptions(op='max', filter_index=3, channel=0, step=1, values='float', region='region', ceil_mode=False, count_include_pad=True, speed=4.0), ['filter=99 must be between 0 and 3; using 3'])
     """
     notices: list[str] = []
-    found: dict = {}
-    choices = {"op": OPS, "values": VALUE_KINDS, "region": REGION_MODES}
-    for key, options in choices.items():
-        raw = _last(params.get(key)).strip().lower()
-        if raw:
-            if raw in options:
-                found[key] = raw
-            else:
-                notices.append(f"{key}={raw[:40]!r} is not one of {', '.join(options)}; using the default")
-    for key, name, hi in (("filter", "filter_index", config.out_channels - 1), ("channel", "channel", config.in_channels - 1),
-                          ("step", "step", 10**7)):
-        raw = _last(params.get(key))
-        if raw:
-            value = _bounded(key, raw, hi, notices)
-            if value is not None:
-                found[name] = max(1, value) if key == "step" else value
-    for key in ("ceil_mode", "count_include_pad"):
-        raw = _last(params.get(key)).strip().lower()
-        if raw:
-            if raw in ("1", "0", "true", "false"):
-                found[key] = raw in ("1", "true")
-            else:
-                notices.append(f"{key}={raw[:40]!r} is not 1 or 0; using the default")
-    raw = _last(params.get("speed"))
-    if raw:
-        if _FLOAT.match(raw):
-            found["speed"] = min(SPEEDS, key=lambda s: abs(s - float(raw)))
-        else:
-            notices.append(f"speed={raw[:40]!r} is not a number of steps per second; using the default")
+    found = parse_options(SWEEP_OPTIONS, params, notices,
+                          {"filter": config.out_channels - 1, "channel": config.in_channels - 1})
     return replace(SweepOptions(), **found), notices
 
 

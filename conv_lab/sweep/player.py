@@ -25,10 +25,11 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 from conv_lab import limits
+from conv_lab.core.errors import ConvConfigError
 from conv_lab.render.pool import shared_render
-from conv_lab.core.spec import ConvConfigError
-from conv_lab.sweep.steps import Region
 from conv_lab.sweep.data import SweepRequest
+from conv_lab.sweep.options import SPEEDS
+from conv_lab.sweep.steps import Region
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,6 @@ ICONS = {  # 24×24 inline SVG paths
     "next": "M16 5h2v14h-2zM6 5v14l9-7z",
     "last": "M16 5h2v14h-2zM4 5v14l11-7z",
 }
-SPEEDS = (0.5, 1, 2, 4, 8, 15, 30)
 _START, _OPTIONS = "\x00START\x00", "\x00OPTIONS\x00"  # placeholders of a PlayerPage, filled per rerun
 
 
@@ -110,9 +110,7 @@ class PlayerPage:
 def player_page(animation) -> PlayerPage:
     """The player page of `animation` (a SweepAnimation), with its layers and frames encoded once."""
     from conv_lab.sweep.animate import GLYPHS, HEIGHT, WIDTH
-    from conv_lab.sweep.drawing import LINE_H, TEXT_TOP
-
-    from conv_lab.sweep.drawing import BASE, SOLID
+    from conv_lab.sweep.drawing import BASE, LINE_H, SOLID, TEXT_TOP
 
     n = len(animation)
     solid = animation.palette[3 * int(animation.layers[SOLID][0, 0]):][:3]

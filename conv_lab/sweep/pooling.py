@@ -15,8 +15,11 @@ from typing import Optional
 
 import numpy as np
 
-from conv_lab.core.spec import ConvConfigError, as_pair, fmt
-from conv_lab.sweep.steps import INPUT, OUTSIDE, PADDING, Sweep, SweepStep, _check_grid_size
+from conv_lab.core.errors import ConvConfigError
+from conv_lab.core.grid import INPUT, PADDING, check_grid_size
+from conv_lab.core.params import as_pair
+from conv_lab.core.shapes import check_pool_padding, pool_out
+from conv_lab.sweep.steps import OUTSIDE, Sweep, SweepStep
 
 POOL_OPS = ("max", "avg")
 
@@ -47,10 +50,7 @@ class PoolSpec:
                 raise ConvConfigError(name, f"{name} must be at least {lo} for pooling", f"use {name} ≥ {lo}")
         if self.op == "avg" and self.dilation != (1, 1):
             raise ConvConfigError("dilation", "nn.AvgPool2d has no dilation", "set dilation 1, or use max pooling")
-        for axis, (p, k) in enumerate(zip(self.padding, self.kernel_size)):
-            if p > k // 2:
-                raise ConvConfigError("padding", f"pooling padding {p} is more than half the kernel {k} "
-                                      f"({('height', 'width')[axis]}); torch refuses it", f"use padding ≤ {k // 2}")
+        check_pool_padding(self.kernel_size, self.padding)
 
     @property
     def module_name(self) -> str:
@@ -71,10 +71,7 @@ class PoolSpec:
         out = []
         for axis, i in enumerate(hw):
             k, s, p, d = self.kernel_size[axis], self.stride[axis], self.padding[axis], self.dilation[axis]
-            numerator = i + 2 * p - d * (k - 1) - 1 + (s - 1 if self.ceil_mode else 0)
-            n = numerator // s + 1
-            if self.ceil_mode and n >= 1 and (n - 1) * s >= i + p:
-                n -= 1  # the last window must start inside the input or the left padding
+            n = pool_out(i, k, s, p, d, self.ceil_mode)
             if n < 1:
                 raise ConvConfigError("kernel_size", f"the {d * (k - 1) + 1}-cell pooling window does not fit the "
                                       f"{i + 2 * p}-cell padded {('height', 'width')[axis]}",
@@ -153,7 +150,7 @@ def pool_sweep(pool: PoolSpec, x: np.ndarray, channel: int = 0) -> PoolSweep:
     (ph, pw), (sh, sw) = pool.padding, pool.stride
     extra = [max(0, (n - 1) * s + (k - 1) * d + 1 - (i + 2 * p)) for n, s, k, d, i, p in
              zip((ho, wo), (sh, sw), pool.kernel_size, pool.dilation, (h, w), (ph, pw))]
-    _check_grid_size((h + 2 * ph + extra[0]) * (w + 2 * pw + extra[1]))
+    check_grid_size((h + 2 * ph + extra[0]) * (w + 2 * pw + extra[1]))
     fill = -np.inf if pool.op == "max" else 0.0
     grid = np.pad(x[channel:channel + 1], ((0, 0), (ph, ph + extra[0]), (pw, pw + extra[1])), constant_values=fill)
     kinds = np.full(grid.shape[1:], PADDING, np.uint8)
@@ -163,13 +160,3 @@ def pool_sweep(pool: PoolSpec, x: np.ndarray, channel: int = 0) -> PoolSweep:
     if extra[1]:
         kinds[:, -extra[1]:] = OUTSIDE
     return PoolSweep(grid, kinds, pool, (ho, wo), channel, (h, w))
-
-
-def describe_pool(pool: PoolSpec, hw: tuple[int, int]) -> str:
-    """One line: the module and its output size.
-
-    >>> describe_pool(PoolSpec("max", 2, 2), (6, 6))
-    'MaxPool2d(kernel_size=(2, 2), stride=(2, 2), padding=(0, 0), ceil_mode=False, dilation=(1, 1)) → 3×3'
-    """
-    args = ", ".join(f"{k}={v}" for k, v in pool.torch_kwargs().items())
-    return f"{pool.module_name}({args}) → {fmt(pool.output_hw(hw))}"

@@ -13,18 +13,17 @@ from __future__ import annotations
 import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Optional
 
 import numpy as np
 
 from conv_lab import limits
+from conv_lab.core.errors import ConvConfigError
+from conv_lab.core.grid import INSERTED, grid_and_kinds, one_sample
 from conv_lab.core.shapes import output_shape
-from conv_lab.core.spec import ConvConfigError, ConvSpec, check_input
+from conv_lab.core.spec import ConvSpec
 
-# Cell kinds of the grid (drawn in their own colours).
-INPUT, PADDING, INSERTED, OUTSIDE = range(4)
-KIND_NAMES = ("input", "padding", "zero inserted", "outside (ceil_mode)")
-_NUMPY_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+OUTSIDE = INSERTED + 1  # a cell kind of pooling with ceil_mode, after the grid's own (core.grid)
 
 
 @dataclass(frozen=True, eq=False)
@@ -126,77 +125,6 @@ class Sweep(Sequence):
         return masks[0][:, None] & masks[1][None, :]
 
 
-def _check_grid_size(cells: int) -> None:
-    if cells > limits.MAX_SWEEP_GRID_CELLS:
-        raise ConvConfigError("input_size", f"the sweep's grid would hold {cells:,} numbers, above Conv Lab's cap of "
-                              f"{limits.MAX_SWEEP_GRID_CELLS:,} for one sweep", "use a smaller input, fewer channels "
-                              "per group or a smaller stride (transposed convs insert stride−1 zeros per cell)")
-
-
-def _transposed_placement(spec: ConvSpec, hw: tuple[int, int]) -> list[tuple[int, int, int]]:
-    """Per axis: (zero-inserted size, padding before, padding after); negative padding crops."""
-    out = []
-    for axis in (0, 1):
-        k, s, d = spec.kernel_hw[axis], spec.stride_hw[axis], spec.dilation_hw[axis]
-        p, op = spec.pads()[2 * axis], spec.output_padding_hw[axis]
-        before = d * (k - 1) - p
-        out.append(((hw[axis] - 1) * s + 1, before, before + op))
-    return out
-
-
-def padded_grid(spec: ConvSpec, x: np.ndarray) -> np.ndarray:
-    """The grid the kernel slides over for x of shape (C, H, W): real padding values, or for a
-    transposed conv the zero-inserted, padded grid of the equivalent direct convolution.
-
-    >>> padded_grid(ConvSpec(1, 1, 3, padding=1, padding_mode="replicate"), np.arange(4.).reshape(1, 2, 2))[0]
-    array([[0., 0., 1., 1.],
-           [0., 0., 1., 1.],
-           [2., 2., 3., 3.],
-           [2., 2., 3., 3.]])
-    """
-    x = _one_sample(spec, x)
-    return _grid_and_kinds(spec, x)[0]
-
-
-def _one_sample(spec: ConvSpec, x: Any) -> np.ndarray:
-    """x as a (C, H, W) float array checked against the spec; a batch of one is unwrapped, others refused."""
-    try:
-        x = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ConvConfigError("input", f"the input is not an array of numbers ({exc})", "pass a (C, H, W) array") from exc
-    if x.ndim == 4 and x.shape[0] == 1:
-        x = x[0]
-    if x.ndim != 3:
-        raise ConvConfigError("input", f"the sweep follows one sample of shape (C, H, W), got shape {x.shape}",
-                              "pass x[0] of a batch, or a (C, H, W) array")
-    check_input(spec, x.shape)
-    return x
-
-
-def _grid_and_kinds(spec: ConvSpec, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    c, h, w = x.shape
-    if not spec.transposed:
-        top, bottom, left, right = spec.pads()
-        _check_grid_size(c * (h + top + bottom) * (w + left + right))
-        pads = ((0, 0), (top, bottom), (left, right))
-        grid = np.pad(x, pads, mode=_NUMPY_MODES[spec.padding_mode])
-        kinds = np.pad(np.full((h, w), INPUT, np.uint8), pads[1:], constant_values=PADDING)
-        return grid, kinds
-    (ih, bh, ah), (iw, bw, aw) = _transposed_placement(spec, (h, w))
-    _check_grid_size(c * max(1, ih + bh + ah) * max(1, iw + bw + aw))
-    sh, sw = spec.stride_hw
-    inner = np.zeros((c, ih, iw))
-    inner[:, ::sh, ::sw] = x
-    kinds = np.full((ih, iw), INSERTED, np.uint8)
-    kinds[::sh, ::sw] = INPUT
-    # Pad where positive, crop where negative.
-    crop = (slice(max(0, -bh), ih - max(0, -ah)), slice(max(0, -bw), iw - max(0, -aw)))
-    pads = ((max(0, bh), max(0, ah)), (max(0, bw), max(0, aw)))
-    grid = np.pad(inner[:, crop[0], crop[1]], ((0, 0), *pads))
-    kinds = np.pad(kinds[crop], pads, constant_values=PADDING)
-    return grid, kinds
-
-
 def _weight_shape(spec: ConvSpec) -> tuple[int, int, int, int]:
     """The shape torch gives the module's weight."""
     if spec.transposed:
@@ -231,7 +159,7 @@ def sweep_steps(spec: ConvSpec, x: np.ndarray, weight: np.ndarray, bias: Optiona
     >>> [s.value for s in steps], steps[1].cells
     ([11.0, 19.0, 43.0, 51.0], ((0, 2), (0, 3), (1, 2), (1, 3)))
     """
-    x = _one_sample(spec, x)
+    x = one_sample(spec, x)
     _, _, ho, wo = output_shape(spec, (1, *x.shape))
     if isinstance(out_channel, bool) or not isinstance(out_channel, numbers.Integral) \
             or not 0 <= out_channel < spec.out_channels:
@@ -252,7 +180,7 @@ def sweep_steps(spec: ConvSpec, x: np.ndarray, weight: np.ndarray, bias: Optiona
     if weight.shape != (per_group_in, *spec.kernel_hw):
         raise ConvConfigError("weight", f"expected the module's weight {_weight_shape(spec)} or one filter of shape "
                               f"{(per_group_in, *spec.kernel_hw)}, got {weight.shape}", "pass module.weight and out_channel")
-    grid, kinds = _grid_and_kinds(spec, x[channels[0]:channels[-1] + 1])
+    grid, kinds = grid_and_kinds(spec, x[channels[0]:channels[-1] + 1])
     if spec.transposed:
         kernel, stride = weight[:, ::-1, ::-1].copy(), (1, 1)
     else:
@@ -277,16 +205,6 @@ class Region:
     def contains(self, row: int, col: int) -> bool:
         """True when output (row, col) lies in the region."""
         return self.rows[0] <= row < self.rows[1] and self.cols[0] <= col < self.cols[1]
-
-
-def grid_span(sweep: Sweep, region: Region) -> tuple[tuple[int, int], tuple[int, int]]:
-    """Half-open grid rows and cols the windows of `region` read (the part of the grid to draw)."""
-    spans = []
-    for axis, (lo, hi) in enumerate((region.rows, region.cols)):
-        eff = (sweep.kernel_hw[axis] - 1) * sweep.dilation[axis] + 1
-        start = lo * sweep.stride[axis]
-        spans.append((start, (hi - 1) * sweep.stride[axis] + eff))
-    return spans[0], spans[1]
 
 
 def _fits(stride: int, eff: int, cap: int) -> int:

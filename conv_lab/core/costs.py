@@ -1,0 +1,167 @@
+"""What a layer costs: parameters, multiply-accumulates, memory, receptive field, and the work caps.
+
+`work_check` is where every page's run of a layer is refused before it starts when it would take
+more than one request's share of a shared server (`limits.MAX_REQUEST_SECONDS`, the tensor caps).
+The CPU estimate follows the torch kernel family that runs the layer (`conv_path`): their cost per
+multiply-accumulate differs ~50×, measured by benchmarks/conv_cost.py.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from conv_lab import limits
+from conv_lab.core.errors import ConvConfigError, WorkCapError
+from conv_lab.core.params import LayerSpec
+from conv_lab.core.shapes import output_shape
+
+
+@dataclass(frozen=True)
+class LayerCost:
+    """Parameters, multiply-accumulates and memory of one layer on one input."""
+
+    weight_params: int
+    bias_params: int
+    macs: int
+    input_bytes: int
+    output_bytes: int
+    effective_kernel: tuple[int, int]
+    receptive_field: tuple[int, int]
+
+    @property
+    def params(self) -> int:
+        """Weights plus biases."""
+        return self.weight_params + self.bias_params
+
+
+def receptive_field(spec: LayerSpec) -> tuple[int, int]:
+    """Input cells (height, width) that one output cell depends on, for this layer alone.
+
+    >>> receptive_field(ConvSpec(1, 1, 3, dilation=2))
+    (5, 5)
+    """
+    if not spec.transposed:
+        return spec.effective_kernel_hw
+    spans = []
+    for k, s, d in zip(spec.kernel_hw, spec.stride_hw, spec.dilation_hw):
+        best = 1
+        for r in range(s):  # output positions repeat their tap pattern with period s
+            taps = [t for t in range(k) if (r - t * d) % s == 0]
+            if taps:
+                best = max(best, (max(taps) - min(taps)) * d // s + 1)
+        spans.append(best)
+    return spans[0], spans[1]
+
+
+def layer_cost(spec: LayerSpec, input_shape: tuple[int, ...]) -> LayerCost:
+    """Parameters (as torch counts them), MACs and float32 memory.
+
+    >>> layer_cost(ConvSpec(3, 16, 3), (1, 3, 32, 32)).params
+    448
+    """
+    out = output_shape(spec, input_shape)
+    shape = tuple(input_shape)
+    kh, kw = spec.kernel_hw
+    weight = spec.in_channels * (spec.out_channels // spec.groups) * kh * kw
+    batch = shape[0] if len(shape) == 4 else 1
+    if spec.transposed:  # every input cell scatters a (C_out/g)×kh×kw block
+        macs = batch * spec.in_channels * shape[-2] * shape[-1] * (spec.out_channels // spec.groups) * kh * kw
+    else:
+        macs = batch * spec.out_channels * out[-2] * out[-1] * (spec.in_channels // spec.groups) * kh * kw
+    return LayerCost(weight, spec.out_channels if spec.bias else 0, macs,
+                     4 * math.prod(shape), 4 * math.prod(out), spec.effective_kernel_hw, receptive_field(spec))
+
+
+def conv_path(spec: LayerSpec) -> str:
+    """Which family of torch kernels runs the layer: their cost per MAC differs ~50× (limits.NS_PER_MAC).
+
+    >>> conv_path(ConvSpec(8, 8, 3)), conv_path(ConvSpec(8, 8, 3, groups=8)), conv_path(ConvSpec(8, 8, 3, transposed=True))
+    ('dense', 'depthwise', 'transposed')
+    """
+    if spec.transposed:
+        return "transposed grouped" if spec.groups > 1 else "transposed"
+    if spec.groups == 1:
+        return "dense"
+    return "depthwise" if spec.groups == spec.in_channels else "grouped"
+
+
+def padded_elements(spec: LayerSpec, input_shape: tuple[int, ...]) -> int:
+    """Numbers in the padded input (torch builds that copy for reflect/replicate/circular padding).
+
+    >>> padded_elements(ConvSpec(3, 8, 3, padding=1), (1, 3, 32, 32))
+    3468
+    """
+    top, bottom, left, right = (0, 0, 0, 0) if spec.transposed else spec.pads()
+    *lead, h, w = input_shape
+    return math.prod(lead) * (h + top + bottom) * (w + left + right)
+
+
+def estimated_seconds(spec: LayerSpec, input_shape: tuple[int, ...]) -> float:
+    """CPU seconds one run of the layer is expected to take on one torch thread (a generous upper estimate).
+
+    >>> round(estimated_seconds(ConvSpec(64, 64, 3, padding=1), (1, 64, 128, 128)), 3)
+    0.076
+    """
+    cost = layer_cost(spec, input_shape)
+    elements = cost.input_bytes // 4 + padded_elements(spec, input_shape) + cost.output_bytes // 4
+    per_element = limits.NS_PER_ELEMENT["transposed" if spec.transposed else "direct"]
+    return (cost.macs * limits.NS_PER_MAC[conv_path(spec)] + elements * per_element) * 1e-9
+
+
+def smaller_input_that_fits(spec: LayerSpec, input_shape: tuple[int, ...]) -> tuple[int, ...] | None:
+    """The largest input of the same aspect (sides halved step by step) whose run fits the work caps, if any.
+
+    >>> smaller_input_that_fits(ConvSpec(256, 256, 15, groups=256, padding=7), (1, 256, 150, 150))
+    (1, 256, 37, 37)
+    """
+    *lead, h, w = input_shape
+    for _ in range(12):
+        h, w = max(1, h // 2), max(1, w // 2)
+        shape = (*lead, h, w)
+        try:
+            output_shape(spec, shape)
+            if not _over_caps(spec, shape):
+                return shape
+        except ConvConfigError:
+            return None
+        if h == w == 1:
+            return None
+    return None
+
+
+def _over_caps(spec: LayerSpec, shape: tuple[int, ...]) -> str:
+    """Why running the layer on `shape` is over a work cap, or ''."""
+    cost = layer_cost(spec, shape)
+    largest = max(cost.input_bytes // 4, cost.output_bytes // 4, padded_elements(spec, shape))
+    if largest > limits.MAX_TENSOR_ELEMENTS:
+        return (f"a tensor of this layer (input, padded input or output) would hold {largest:,} numbers, over "
+                f"Conv Lab's cap of {limits.MAX_TENSOR_ELEMENTS:,} for one request on a shared server")
+    if cost.macs > limits.MAX_MACS:
+        return (f"running this layer takes {cost.macs:,} multiply-accumulates, above Conv Lab's cap of "
+                f"{limits.MAX_MACS:,} per request")
+    seconds = estimated_seconds(spec, shape)
+    if seconds > limits.MAX_REQUEST_SECONDS:
+        return (f"running this {conv_path(spec)} layer would take about {seconds:.1f} s of CPU, above Conv Lab's cap of "
+                f"{limits.MAX_REQUEST_SECONDS} s per request on a shared server")
+    return ""
+
+
+def work_check(spec: LayerSpec, input_shape: tuple[int, ...]) -> LayerCost:
+    """Raise ConvConfigError when running the layer would exceed the server's work caps.
+
+    >>> work_check(ConvSpec(3, 16, 3), (1, 3, 32, 32)).macs
+    388800
+    """
+    cost = layer_cost(spec, input_shape)
+    why = _over_caps(spec, tuple(input_shape))
+    if why:
+        smaller = smaller_input_that_fits(spec, tuple(input_shape))
+        fit = f"; e.g. input {'×'.join(map(str, smaller[-3:]))} fits" if smaller else ""
+        padded = (padded_elements(spec, tuple(input_shape)) > limits.MAX_TENSOR_ELEMENTS
+                  >= max(cost.input_bytes, cost.output_bytes) // 4)  # only the padded copy is over the cap
+        param = "padding" if padded else "input_size" if "tensor" in why else "out_channels"
+        fix = ("use less padding (the padded copy is the largest tensor)" if padded else
+               "use a smaller input, fewer filters or fewer input channels")
+        raise WorkCapError(param, f"{why} (the formula above still holds)", f"{fix} to run it for real{fit}")
+    return cost

@@ -1,0 +1,39 @@
+"""Running every page inside app.py's navigation, and the page options every page may find in a link."""
+
+from __future__ import annotations
+
+import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
+
+from conv_lab.core.options import option_keys
+from conv_lab.core.state import FLAG_OPTIONS
+from conv_lab.features.runs import FEATURE_OPTIONS
+from conv_lab.matrix.text import MATRIX_OPTIONS
+from conv_lab.network.codec import NETWORK_OPTIONS
+from conv_lab.practice.check import PRACTICE_OPTIONS
+from conv_lab.sweep.options import SWEEP_OPTIONS
+from ui.url_sync import controls_moved
+
+# Every page's own URL keys: a link may carry any of them beside the layer (each page reads its own table).
+PAGE_OPTION_KEYS = option_keys(FLAG_OPTIONS, SWEEP_OPTIONS, FEATURE_OPTIONS, MATRIX_OPTIONS, NETWORK_OPTIONS,
+                               PRACTICE_OPTIONS)
+
+
+def require_entry() -> None:
+    """Make sure this page runs inside app.py's navigation; call first thing on every page.
+
+    Because a `pages/` folder sits beside app.py, Streamlit runs a page file on its own
+    (its old multipage mode) until some run in the process has called st.navigation:
+    after a server restart, a student's deep link to /sweep would land there first, without
+    the shared controls. Switch the process to app.py's navigation, as st.navigation does,
+    and rerun. (Streamlit's AppTest resets that switch on every run, so tests pass here too.)
+    """
+    # The page's first call in every run (after app.py's layer controls): fix what moved for url_options.
+    moved = st.session_state.pop("_moved_before_page", None)
+    st.session_state["_moved_this_run"] = controls_moved() if moved is None else moved
+    if st.session_state.pop("_entry_ran", False):
+        return
+    PagesManager.uses_pages_directory = False
+    st.rerun()
+
+
