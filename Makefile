@@ -5,7 +5,7 @@ VENV ?= $(HOME)/.cache/conv-lab/venv-$(REQ_HASH)
 PORT ?= 8501
 HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: run test venv browser clean-venv readme-media bench
+.PHONY: run test lint venv browser clean-venv readme-media bench
 
 $(VENV)/.done:  # the venv path carries a hash of the requirements, so no mtime prerequisites
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,12 @@ run: venv
 	  --browser.gatherUsageStats false
 
 test: venv browser
+	$(VENV)/bin/ruff check .
 	MPLBACKEND=Agg CONVLAB_REQUIRE_BROWSER=1 HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) \
 	  $(VENV)/bin/python -m pytest -q -p no:randomly $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
 
 readme-media: venv browser
 	MPLBACKEND=Agg $(VENV)/bin/python scripts/make_readme_media.py

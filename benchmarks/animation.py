@@ -22,9 +22,9 @@ from matplotlib.animation import FuncAnimation  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
 from conv_lab.core.state import LabConfig  # noqa: E402
-from conv_lab.sweep.animate import DPI, HEIGHT, WIDTH, SweepAnimation, describe  # noqa: E402
+from conv_lab.sweep.animate import SweepAnimation, describe  # noqa: E402
 from conv_lab.sweep.data import SweepRequest, build_sweep, fmt_number, step_lines  # noqa: E402
-from conv_lab.sweep.drawing import glyph_alpha  # noqa: E402
+from conv_lab.sweep.drawing import DPI, HEIGHT, WIDTH, glyph_alpha  # noqa: E402
 from conv_lab.sweep.steps import region_for  # noqa: E402
 
 
@@ -104,7 +104,8 @@ def main() -> None:
     print(f"Conv Lab player page            : p50 {pct(times, 50):.3f} s  p95 {pct(times, 95):.3f} s  "
           f"{runs[0][1] / 1e6:6.2f} MB   (target ≤ 0.5 s)")
     gif_runs = [ours(small, gif=True) for _ in range(args.repeats)]
-    print(f"Conv Lab player + GIF           : p50 {pct([r[0] for r in gif_runs], 50):.3f} s  GIF {gif_runs[0][1] / 1e6:.2f} MB")
+    p50 = pct([r[0] for r in gif_runs], 50)
+    print(f"Conv Lab player + GIF           : p50 {p50:.3f} s  GIF {gif_runs[0][1] / 1e6:.2f} MB")
     print(f"ratio stock / Conv Lab          : {stock_t / pct(times, 50):.0f}× faster, "
           f"{stock_bytes / runs[0][1]:.1f}× smaller (target ≥ 20×)")
 
@@ -139,17 +140,18 @@ def unpacked_page_bytes(animation: SweepAnimation) -> int:
     """Bytes of the earlier page encoding: every layer whole, frames as plain JSON with positioned text lines."""
     import json
 
-    from conv_lab.sweep.player import _data_uri
+    from conv_lab.sweep.player_page import png_data_uri
 
     frames = [[[v for copy in ops.copies for v in copy], [list(text) for text in ops.texts]]
               for ops in (animation.frame_ops(t) for t in range(len(animation)))]
-    layers = sum(len(_data_uri(animation.layer_png(i))) for i in range(len(animation.layers)))
+    layers = sum(len(png_data_uri(animation.layer_png(i))) for i in range(len(animation.layers)))
     return layers + len(json.dumps(frames, separators=(",", ":"))) + 4_000
 
 
 def rerun_section(repeats: int) -> None:
     """Issue #9: what a sweep rerun costs when the configuration did not change, and what it sends."""
-    from conv_lab.sweep.player import player_page, sweep_player
+    from conv_lab.sweep.player_page import player_page
+    from conv_lab.sweep.service import sweep_player
 
     print("\n== a sweep rerun, configuration unchanged (issue #9; default layer 3×32×32, 901 frames) ==")
     request = SweepRequest(LabConfig())

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from conv_lab.network.codec import encode_network  # noqa: E402
 from conv_lab.network.export import export_code  # noqa: E402
 from conv_lab.network.plan import parse_rows, plan  # noqa: E402
-from conv_lab.network.torch_run import _layer_on_shape, _run_prefix, run_plan  # noqa: E402
+from conv_lab.network.torch_run import cache_clear, run_plan  # noqa: E402
 from conv_lab.network.view import flow_table  # noqa: E402
 
 TARGET_MS = 100
@@ -64,8 +64,7 @@ def main(repeats: int = 200) -> None:
         everything.append((t2 - t0) * 1000)
     cold = []
     for i in range(20):  # a stack nobody has run before (a fresh link): every layer runs on meta
-        _run_prefix.cache_clear()
-        _layer_on_shape.cache_clear()
+        cache_clear()
         t0 = time.perf_counter()
         result = plan(INPUT, stack_50(500 + i))
         assert result.ok and run_plan(result).failed is None

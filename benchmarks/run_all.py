@@ -13,6 +13,9 @@ SCRIPTS = [
     ["network.py"],
     ["load.py", "--sessions", "40", "--duration", "60"],
     ["load.py", "--mix", "shape_lab=30,sweep=10", "--duration", "60"],
+    ["uploads.py"],
+    ["worker_respawn.py"],
+    ["worst_request.py"],
 ]
 
 

@@ -25,7 +25,8 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 FINISHED_EARLY_FOR_RERUN = ForwardMsg.FINISHED_EARLY_FOR_RERUN
 FINISHED_WITH_COMPILE_ERROR = ForwardMsg.FINISHED_WITH_COMPILE_ERROR
 _VALUE_FIELDS = ("value", "rawValue", "rawValues", "values", "stringValue", "intValue", "doubleValue")
-_DROP_FIELDS = ("id", "url", "formId", "deferredFileId", "fileId", "hasOneShotEffect", "uuid")  # per-run ids (uuid: a pandas Styler's random CSS id), not what a student sees
+# per-run ids (uuid: a pandas Styler's random CSS id), not what a student sees
+_DROP_FIELDS = ("id", "url", "formId", "deferredFileId", "fileId", "hasOneShotEffect", "uuid")
 
 
 def _loopback_only(base_url: str) -> urllib.parse.SplitResult:

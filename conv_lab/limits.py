@@ -48,8 +48,10 @@ MAX_NETWORK_URL_CHARS = 2000  # the planner's net= share value (a longer one is 
 MAX_NETWORK_SKIPS = 16  # skip connections (concat/add) in one planned network
 MAX_SKIP_FIX_TRIALS = 300  # re-plans one mismatched skip may try when searching for a padding fix
 TORCH_THREADS = 1  # intra-op threads per torch op: sessions run in parallel; 2 threads stall under load
-MAX_PRACTICE_MACS = 150_000_000  # multiply-accumulates of one practice question (AlexNet conv1 fits; keeps torch checks cheap)
-MATRIX_CACHED_LAYERS = 16  # /matrix: layers whose C, tap ids and torch checks stay cached (≤ ~20 MB each at MAX_MATRIX_ENTRIES)
+# multiply-accumulates of one practice question (AlexNet conv1 fits; keeps torch checks cheap)
+MAX_PRACTICE_MACS = 150_000_000
+# /matrix: layers whose C, tap ids and torch checks stay cached (≤ ~20 MB each at MAX_MATRIX_ENTRIES)
+MATRIX_CACHED_LAYERS = 16
 MATRIX_CACHED_PICTURES = 128  # /matrix: PNGs kept per picture kind (5 kinds, typically 10–80 KB each)
 MAX_CONCURRENT_RENDERS = 2  # heavy renders (sweep animation, matrices) running at once per server; the rest queue
 RENDER_PROCESSES = 1  # worker processes for renders moved off the server's interpreter (render_pool, in_process=False)

@@ -1,13 +1,16 @@
 """Feature maps: the configured layer run on a real picture, every output channel drawn beside its kernel."""
 
+from dataclasses import replace
+
 import streamlit as st
 
 from conv_lab import limits
 from conv_lab.core.errors import ConvConfigError
-from conv_lab.features.banks import BANKS, sees_text
+from conv_lab.features.banks import sees_text
 from conv_lab.features.figures import enlarged_image, image_format, input_image, maps_grid_image
-from conv_lab.features.images import SAMPLES, ImageError, read_upload, sample_picture
+from conv_lab.features.images import ImageError, read_upload, sample_picture
 from conv_lab.features.runs import (
+    FEATURE_OPTION,
     OPTION_KEYS,
     SCALES,
     UPLOAD,
@@ -27,26 +30,28 @@ st.caption(f"Why do {config.in_channels} input channels and {config.out_channels
            "kernel beside it.")
 show_notices()
 
-# Page options: the URL seeds the widgets (first visit, a link, back button); the widgets write the URL.
-in_url = url_options("feature_maps", OPTION_KEYS, [f"w_fm_{key}" for key in OPTION_KEYS])
+# Page options (the FEATURE_OPTIONS table): the URL seeds the widgets (first visit, a link, back button); the
+# widgets write the URL.
+WIDGETS = {key: f"w_fm_{key}" for key in OPTION_KEYS}
+in_url = url_options("feature_maps", OPTION_KEYS, WIDGETS.values())
 if in_url is not None:
-    url_choice, st.session_state["_fm_notices"] = parse_options(in_url)
-    for key in OPTION_KEYS:
-        st.session_state[f"w_fm_{key}"] = getattr(url_choice, key)
+    from_url, st.session_state["_fm_notices"] = parse_options(in_url)
+    for key, widget in WIDGETS.items():
+        st.session_state[widget] = getattr(from_url, key)
 show_notices(st.session_state.get("_fm_notices", []))
+opt = FEATURE_OPTION
 
 with st.container(horizontal=True):
-    image = st.selectbox("Picture", [*SAMPLES, UPLOAD], key="w_fm_image",
-                         format_func=lambda v: "your own (upload)" if v == UPLOAD else v,
-                         help="\n".join(f"- **{k}**: {v}" for k, v in SAMPLES.items()))
-    bank = st.selectbox("Filter bank", list(BANKS), key="w_fm_bank", help="\n".join(f"- **{k}**: {v}" for k, v in BANKS.items()))
-    seed = st.number_input("Seed", 0, 2**31 - 1, step=1, key="w_fm_seed", disabled=bank == "classic",
-                           help="decides the random kernels (random and mix banks)")
-    scale = st.radio("Colour scale", list(SCALES), key="w_fm_scale", format_func=lambda v: SCALES[v], horizontal=True)
+    image = st.selectbox(opt["image"].label, opt["image"].choices, key="w_fm_image", help=opt["image"].help,
+                         format_func=lambda v: "your own (upload)" if v == UPLOAD else v)
+    bank = st.selectbox(opt["bank"].label, opt["bank"].choices, key="w_fm_bank", help=opt["bank"].help)
+    seed = st.number_input(opt["seed"].label, opt["seed"].lo, opt["seed"].hi, step=1, key="w_fm_seed",
+                           disabled=bank == "classic", help=opt["seed"].help)
+    scale = st.radio(opt["scale"].label, opt["scale"].choices, key="w_fm_scale", format_func=lambda v: SCALES[v],
+                     horizontal=True)
 with st.container(horizontal=True):
-    relu = st.toggle("ReLU after the conv", key="w_fm_relu", help="max(0, x): negative responses become 0")
-    own_size = st.toggle("Use the picture's own size", key="w_fm_own_size",
-                         help="instead of resizing it to the sidebar's input height×width")
+    relu = st.toggle(opt["relu"].label, key="w_fm_relu", help=opt["relu"].help)
+    own_size = st.toggle(opt["own_size"].label, key="w_fm_own_size", help=opt["own_size"].help)
 
 options = FeatureOptions(image, bank, int(seed), relu, own_size, scale, int(st.session_state.get("w_fm_filter", 0)))
 try:
@@ -56,7 +61,8 @@ try:
                                   help=f"at most {limits.MAX_UPLOAD_BYTES // (1024 * 1024)} MB; larger than "
                                        f"{limits.MAX_IMAGE_SIDE} px per side is shrunk")
         if upload is None:
-            st.info("Choose a picture to upload; it stays on this server only while you use it.", icon=":material/upload:")
+            st.info("Choose a picture to upload; it stays on this server only while you use it.",
+                    icon=":material/upload:")
             picture = None
         else:
             picture = read_upload(upload.getvalue(), upload.name)
@@ -74,8 +80,7 @@ except ConvConfigError as exc:
 
 # Write the page options to the URL (only those that differ from the defaults).
 if run is not None:
-    options = FeatureOptions(image, bank, int(seed), relu, own_size, scale,
-                             min(options.filter, len(run.filters) - 1))
+    options = replace(options, filter=min(options.filter, len(run.filters) - 1))
     if st.session_state.get("w_fm_filter") != options.filter:  # assign only to change it: it moves the control
         st.session_state["w_fm_filter"] = options.filter
 write_url_options("feature_maps", options_query(options))
@@ -85,10 +90,12 @@ if run is None:
 st.subheader(f"Output `{run.torch_size}`")
 c, h, w = run.prepared.array.shape
 st.markdown(f"{picture.source} → input `torch.Size([1, {c}, {h}, {w}])` → `{spec.module_name}` with "
-            f"**{spec.out_channels} filters** → **{spec.out_channels} maps** of {run.torch_size[2]}×{run.torch_size[3]}"
-            + (f", in {spec.groups} groups (each filter sees {spec.in_channels // spec.groups} of the "
+            f"**{spec.out_channels} filters** → **{spec.out_channels} maps** of "
+            f"{run.torch_size[2]}×{run.torch_size[3]}"
+            + (f", in {spec.groups} groups (each filter sees {len(run.filters[0].sees)} of the "
                f"{spec.in_channels} input channels)" if spec.groups > 1 else "")
-            + (", then ReLU (negatives become 0)" if relu else "") + ". Bias is set to 0 so each map shows its kernel alone.")
+            + (", then ReLU (negatives become 0)" if relu else "")
+            + ". Bias is set to 0 so each map shows its kernel alone.")
 for notice in (*picture.notices, *run.notices):
     st.caption(f"ℹ️ {notice}")
 if own_size:
@@ -99,8 +106,9 @@ st.image(data, caption=caption, output_format=image_format(data))
 grid, grid_caption = maps_grid_image(run, per_map=scale == "map", highlight=options.filter)
 st.image(grid, caption=grid_caption, output_format=image_format(grid))
 
-chosen = st.selectbox("Enlarge map", list(range(len(run.filters))), key="w_fm_filter",
+chosen = st.selectbox(opt["filter"].label, list(range(len(run.filters))), key="w_fm_filter",
                       format_func=lambda i: f"#{i} {run.filters[i].name} — sees "
                                             f"{sees_text(run.filters[i].sees, run.prepared.channel_names)}")
 big = enlarged_image(run, chosen, per_map=scale == "map")
-st.image(big, caption=f"Map #{chosen} enlarged: the input it sees, its kernel, the result", output_format=image_format(big))
+st.image(big, caption=f"Map #{chosen} enlarged: the input it sees, its kernel, the result",
+         output_format=image_format(big))

@@ -6,7 +6,6 @@ import streamlit as st
 from conv_lab.core.errors import ConvConfigError
 from conv_lab.core.options import option_keys
 from conv_lab.core.params import fmt
-from conv_lab.core.state import share_query_string
 from conv_lab.matrix.geometry import geometry
 from conv_lab.matrix.pictures import (
     MatrixChoice,
@@ -18,12 +17,14 @@ from conv_lab.matrix.pictures import (
     window_picture,
 )
 from conv_lab.matrix.text import (
+    MATRIX_OPTION,
     MATRIX_OPTIONS,
+    MatrixOptions,
     ambiguity,
+    matrix_controls,
     matrix_story,
     padding_story,
-    parse_cell,
-    parse_index,
+    parse_matrix_options,
     smaller_config,
     too_large_text,
 )
@@ -37,10 +38,11 @@ from ui import (
     url_options,
     write_url_options,
 )
+from ui.share import layer_share_query, share_box
 
 require_entry()
 
-padded = page_flag("show_padding", "Padding cells as columns", "Add the padding cells to C as greyed columns")
+padded = page_flag("show_padding", MATRIX_OPTION["show_padding"].label, MATRIX_OPTION["show_padding"].help)
 config = current_config()
 st.title("Convolution as a matrix")
 st.caption("A convolution is a multiplication by one big, mostly-zero matrix C built from the kernel; its transposed "
@@ -57,7 +59,8 @@ except ConvConfigError as exc:
 def _offer_smaller(message: str) -> None:
     smaller = smaller_config(config, padded)
     if smaller is None:
-        st.warning(message + " No smaller input fits: use a smaller kernel, padding or dilation.", icon=":material/straighten:")
+        st.warning(message + " No smaller input fits: use a smaller kernel, padding or dilation.",
+                   icon=":material/straighten:")
         return
     st.warning(message, icon=":material/straighten:")
     st.button(f"Use a smaller input: {smaller.in_channels}×{smaller.height}×{smaller.width}, "
@@ -69,43 +72,35 @@ if not (geom.buildable and geom.block_fits(padded)):
     _offer_smaller(too_large_text(geom, padded) + " Even one filter × one channel block is too large to draw.")
     st.stop()
 
+# Page options: the URL seeds a control on arrival, a link or the back button, and whenever the control is new or
+# holds a value this layer no longer has (clamped, with a notice); the controls write the URL. A key whose control
+# this layer does not draw (one filter: no filter control) keeps its URL value for when the control returns.
+PAGE_KEYS = option_keys(MATRIX_OPTIONS[1:])  # show_padding is the sidebar flag above
+controls = matrix_controls(geom, padded)
+widgets = {key: f"w_mx_{key}" for key in controls}
+in_url = url_options("matrix", PAGE_KEYS, widgets.values())
+stale = [key for key, control in controls.items()
+         if in_url is not None or st.session_state.get(widgets[key]) not in control.values]
 notices = []
-
-
-def _url_choice(key, label, options, parse, to_raw, container, help_text, format_func=str):
-    """A selectbox mirrored in the URL as `key=…` (read on load, clamped with a notice)."""
-    widget = f"w_mx_{key}"
-    if url_options(f"matrix_{key}", [key], [widget]) is not None or st.session_state[widget] not in options:
-        value, notice = parse(st.query_params.get(key))
-        st.session_state[widget] = value
-        notices.extend([notice] if notice else [])
-    value = container.selectbox(label, options, key=widget, format_func=format_func, help=help_text)
-    raw = to_raw(value)
-    write_url_options(f"matrix_{key}", {} if raw is None else {key: raw})
-    return value
-
+if stale:
+    source = st.query_params if in_url is None else in_url
+    from_url, notices = parse_matrix_options({key: source[key] for key in stale if key in source}, geom)
+    for key in stale:
+        st.session_state[widgets[key]] = getattr(from_url, key)
 
 d = geom.direct
 (ho, wo), transposed = geom.out_hw, spec.transposed
-cells = [(i, j) for i in range(ho) for j in range(wo)]
-controls = st.container(horizontal=True)
-cell_label = "Input cell of the layer (a column of Cᵀ)" if transposed else "Output cell (a row of C)"
-cell = _url_choice("cell", cell_label, cells, lambda raw: parse_cell(raw, (ho, wo)),
-                   lambda c: None if c == (0, 0) else f"{c[0]},{c[1]}", controls,
-                   "Highlights its row of C and its window on the padded grid", lambda c: f"({c[0]}, {c[1]})")
-index_text = (lambda v: None if v == 0 else str(v))
-filt = _url_choice("filter", "Filter" + (" (layer input channel)" if transposed else ""), list(range(d.out_channels)),
-                   lambda raw: parse_index("filter", raw, d.out_channels), index_text, controls,
-                   "Which filter's block of C, and whose row is highlighted") if d.out_channels > 1 else 0
-chan = _url_choice("channel", "Input channel" + (" (layer output channel)" if transposed else ""),
-                   list(range(d.in_channels)), lambda raw: parse_index("channel", raw, d.in_channels), index_text,
-                   controls, "Which channel's block of C and of the padded grid") if d.in_channels > 1 else 0
-whole = geom.fits(padded)
-if whole and (d.in_channels > 1 or d.out_channels > 1):
-    if (url := url_options("matrix_blocks", ["blocks"], ["w_mx_blocks"])) is not None:
-        st.session_state["w_mx_blocks"] = url.get("blocks") != "0"
-    whole = controls.toggle("Whole C (every block)", key="w_mx_blocks", help="Off: only the selected filter × channel block")
-    write_url_options("matrix_blocks", {} if whole else {"blocks": "0"})
+row = st.container(horizontal=True)
+shown = {key: row.selectbox(control.label, control.values, key=widgets[key], help=control.help,
+                            format_func=(lambda c: f"({c[0]}, {c[1]})") if key == "cell" else str)
+         for key, control in controls.items() if key != "blocks"}
+if "blocks" in controls:
+    shown["blocks"] = row.toggle(controls["blocks"].label, key=widgets["blocks"], help=controls["blocks"].help)
+chosen = MatrixOptions(padded, **shown)
+hidden = {key: st.query_params[key] for key in PAGE_KEYS if key not in controls and key in st.query_params}
+write_url_options("matrix", {**chosen.to_query(controls), **hidden})
+cell, filt, chan = chosen.cell, chosen.filter, chosen.channel
+whole = chosen.blocks if "blocks" in controls else geom.fits(padded)
 show_notices(notices)
 if not geom.fits(padded):
     _offer_smaller(too_large_text(geom, padded) + f" Showing one block: filter {filt} × channel {chan}.")
@@ -180,7 +175,4 @@ cols[2].metric("Patch matrix ÷ input", f"{result.ratio:.1f}×",
 if not np.allclose(result.product, example.y_module, atol=1e-4):
     st.error("im2col disagrees with the module — please report this configuration.")
 
-base = (st.context.url or "").split("?")[0]
-st.markdown("**Share this view**:")
-st.code(f"{base}?{share_query_string(config, **{k: st.query_params.get(k) for k in option_keys(MATRIX_OPTIONS)})}",
-        language="text")
+share_box(layer_share_query(config, option_keys(MATRIX_OPTIONS)), "exactly this view")

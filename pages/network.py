@@ -8,8 +8,9 @@ from conv_lab.core.errors import ConvConfigError
 from conv_lab.core.options import option_keys
 from conv_lab.network.codec import NETWORK_OPTIONS, decode_network, decode_skips, encode_network, encode_skips
 from conv_lab.network.export import export_code
+from conv_lab.network.flow import SKIP_MODES, Skip
 from conv_lab.network.layers import LAYER_KINDS
-from conv_lab.network.plan import SKIP_MODES, Skip, parse_rows, plan
+from conv_lab.network.plan import parse_rows, plan
 from conv_lab.network.presets import PRESET_BY_NAME, PRESETS, preset_for_link
 from conv_lab.network.torch_run import run_plan
 from conv_lab.network.view import flow_table, skip_verdict
@@ -121,7 +122,8 @@ metrics[3].metric("Layers", f"{len(result.rows)} / {limits.MAX_NETWORK_LAYERS}")
 if result.broken:
     bad = result.rows[result.broken - 1]
     fix = f"  \n**Fix:** {bad.fix}" if bad.fix else ""
-    st.error(f"**Layer {bad.index} ({bad.layer or 'no layer'}) breaks — `{bad.param}`**: {bad.message}.{fix}", icon=":material/block:")
+    st.error(f"**Layer {bad.index} ({bad.layer or 'no layer'}) breaks — `{bad.param}`**: {bad.message}.{fix}",
+             icon=":material/block:")
 if run.failed != result.broken:
     st.warning(f"The formula and torch disagree about where the stack breaks (formula: {result.broken}, torch: "
                f"{run.failed} — {run.error}). Please report this stack.", icon=":material/warning:")

@@ -80,7 +80,8 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
                  format_func=lambda n: f"{n}. {LEVELS[n][0]}", help="Harder levels add stride, stacks, dilation, …")
     st.number_input("Seed", 0, limits.MAX_PRACTICE_SEED, step=1, key="w_pr_seed", on_change=_on_set_change,
                     help="Everyone with the same seed and level gets the same questions in the same order")
-    st.button("New set", icon=":material/casino:", on_click=_go_to, args=(1, new_seed()), key="w_pr_new_set", help="A fresh seed, from question 1")
+    st.button("New set", icon=":material/casino:", on_click=_go_to, args=(1, new_seed()), key="w_pr_new_set",
+              help="A fresh seed, from question 1")
     st.toggle("Teacher view", key="w_pr_teacher", on_change=_on_teacher, help="Show the answers to every question")
 
 settings = st.session_state["pr_settings"]

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
-
 import streamlit as st
 
 from conv_lab.core.errors import ConvConfigError
 from conv_lab.core.params import fmt
-from conv_lab.core.state import share_query_string
 from conv_lab.core.torch_run import RunReport, run_report, torch_code
 from conv_lab.lab.grid_picture import padded_grid_png
 from conv_lab.lab.presets import PRESET_BY_NAME, PRESETS
 from conv_lab.practice.slips import check_prediction
 from ui import apply_config, current_config, page_flag, require_entry, show_config_error, show_notices
+from ui.share import layer_share_query, share_box
 
 require_entry()
 
@@ -50,14 +48,6 @@ with st.container():
     show_notices()
 
 
-def _share_link() -> None:
-    parts = urlsplit(st.context.url or "")
-    base = urlunsplit((parts.scheme, parts.netloc, parts.path or "/", "", ""))
-    st.markdown("**Copy link** — opens exactly this configuration (copy icon at the right of the box):")
-    st.code(f"{base}?{share_query_string(config, present='1' if present else None)}", language="text",
-            wrap_lines=True)
-
-
 def _memory(n_bytes: int) -> str:
     for unit in ("B", "KiB", "MiB"):
         if n_bytes < 1024 or unit == "MiB":
@@ -71,7 +61,7 @@ try:
     explanation = spec.explain(shape)
 except ConvConfigError as exc:
     show_config_error(exc)
-    _share_link()
+    share_box(layer_share_query(config))
     st.stop()
 
 revealed = True
@@ -159,4 +149,4 @@ if revealed and not present:
             if step.note:
                 st.markdown(f"- {step.note}")
 
-_share_link()
+share_box(layer_share_query(config))

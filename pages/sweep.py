@@ -7,7 +7,7 @@ from conv_lab.core.errors import ConvConfigError
 from conv_lab.core.options import option_keys
 from conv_lab.sweep.data import SweepRequest, build_sweep, step_lines, torch_check
 from conv_lab.sweep.options import SWEEP_OPTIONS, SweepOptions, clamp_step, parse_sweep_query
-from conv_lab.sweep.player import sweep_player
+from conv_lab.sweep.service import sweep_player
 from conv_lab.sweep.steps import Region, region_for
 from ui import current_config, require_entry, show_config_error, show_notices, url_options, write_url_options
 

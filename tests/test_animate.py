@@ -164,28 +164,28 @@ def render_workers():
 
 
 def test_worker_player_equals_the_in_process_one_and_repeats_come_from_the_cache(render_workers):
-    from conv_lab.sweep import player as player_module
+    from conv_lab.sweep import service
 
     request = SweepRequest(LabConfig(2, 9, 8, 3, kernel_size=(3, 2), stride=(2, 1), padding=(1, 1)), filter_index=2)
     sweep = build_sweep(request)
     region = region_for(sweep, 1, 1)
     local_before = sweep_animation.cache_info().currsize
-    stats_before = player_module._player_in_worker.cache_stats()
-    remote = player_module.sweep_player(request, region, 1)
-    assert player_module._workers["ok"], "the render worker did not run"
+    stats_before = service._player_in_worker.cache_stats()
+    remote = service.sweep_player(request, region, 1)
+    assert service._workers["ok"], "the render worker did not run"
     assert sweep_animation.cache_info().currsize == local_before, "the animation was drawn in this process"
-    here = player_module.sweep_player(request, region, 1, in_process=True)
+    here = service.sweep_player(request, region, 1, in_process=True)
     assert remote == here and remote.player_html(3, 8) == sweep_animation(request, region, 1).player_html(3, 8)
     assert remote.positions == tuple(sweep_animation(request, region, 1).positions)
-    again = player_module.sweep_player(request, region, 1)
-    stats = player_module._player_in_worker.cache_stats()
+    again = service.sweep_player(request, region, 1)
+    stats = service._player_in_worker.cache_stats()
     assert again is remote and stats["hits"] == stats_before["hits"] + 1 and stats["misses"] == stats_before["misses"] + 1
     assert remote.gif_bytes == sweep_animation(request, region, 1).gif_bytes
 
 
 def test_a_bad_request_is_a_plain_error_from_the_worker_too(render_workers):
     from conv_lab.core.errors import ConvConfigError
-    from conv_lab.sweep.player import sweep_player
+    from conv_lab.sweep.service import sweep_player
 
     with pytest.raises(ConvConfigError) as caught:
         sweep_player(SweepRequest(LabConfig(2, 5, 5, 1), op="max", filter_index=7))
@@ -196,7 +196,7 @@ def test_when_the_worker_pool_cannot_start_renders_run_here_with_a_log_line(monk
     import time
     from concurrent.futures.process import BrokenProcessPool
 
-    from conv_lab.sweep import player as player_module
+    from conv_lab.sweep import service
 
     attempts = []
 
@@ -204,31 +204,31 @@ def test_when_the_worker_pool_cannot_start_renders_run_here_with_a_log_line(monk
         attempts.append(args)
         raise BrokenProcessPool("no processes in this sandbox")
 
-    monkeypatch.setattr(player_module, "_player_in_worker", broken)
-    monkeypatch.setitem(player_module._workers, "ok", True)
-    monkeypatch.setitem(player_module._workers, "retry_at", 0.0)
+    monkeypatch.setattr(service, "_player_in_worker", broken)
+    monkeypatch.setitem(service._workers, "ok", True)
+    monkeypatch.setitem(service._workers, "retry_at", 0.0)
     request, other = SweepRequest(LabConfig(1, 6, 5, 1, padding=(1, 2))), SweepRequest(LabConfig(1, 5, 6, 1))
-    with caplog.at_level("WARNING", logger="conv_lab.sweep.player"):
-        shown = player_module.sweep_player(request)
+    with caplog.at_level("WARNING", logger="conv_lab.sweep.service"):
+        shown = service.sweep_player(request)
         assert shown.player_html(2) == sweep_animation(request).player_html(2)
         assert "render worker failed" in caplog.text and "no processes in this sandbox" in caplog.text
-        assert not player_module._workers["ok"] and len(attempts) == 1
+        assert not service._workers["ok"] and len(attempts) == 1
         # During the cool-down the next sweep renders here without knocking on the broken pool again ...
-        assert player_module.sweep_player(other).player_html(1) == sweep_animation(other).player_html(1)
+        assert service.sweep_player(other).player_html(1) == sweep_animation(other).player_html(1)
         assert len(attempts) == 1, "a broken pool was retried before its cool-down"
         # ... and after it, the pool is tried again: a transient failure does not last the lesson.
-        assert player_module._workers["retry_at"] >= time.monotonic() + limits.RENDER_POOL_RETRY_SECONDS - 5
-        monkeypatch.setitem(player_module._workers, "retry_at", time.monotonic() - 1)
-        monkeypatch.setattr(player_module, "_player_in_worker", lambda *args: attempts.append(args) or shown)
-        assert player_module.sweep_player(other) is shown and len(attempts) == 2
-        assert player_module._workers["ok"], "a working pool was not taken back into use"
+        assert service._workers["retry_at"] >= time.monotonic() + limits.RENDER_POOL_RETRY_SECONDS - 5
+        monkeypatch.setitem(service._workers, "retry_at", time.monotonic() - 1)
+        monkeypatch.setattr(service, "_player_in_worker", lambda *args: attempts.append(args) or shown)
+        assert service.sweep_player(other) is shown and len(attempts) == 2
+        assert service._workers["ok"], "a working pool was not taken back into use"
 
 
 _SERVER_STAND_IN = """
 import os, sys, time
 sys.path.insert(0, {root!r})
 from conv_lab.render import pool as render_pool
-from conv_lab.sweep.player import sweep_player
+from conv_lab.sweep.service import sweep_player
 from conv_lab.core.state import LabConfig
 from conv_lab.sweep.data import SweepRequest
 

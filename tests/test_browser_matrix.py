@@ -30,7 +30,8 @@ def test_small_layer_pictures_load_and_padding_toggle(browser_page, server_url):
     sizes = _image_sizes(page)
     assert len(sizes) == 5 and all(w >= 400 and h >= 200 for w, h in sizes), sizes
     page.screenshot(path=str(artifact("matrix_4x4_k3.png")))
-    page.get_by_test_id("stSidebar").get_by_text("Padding cells as columns").click()  # no padding: the toggle adds no columns
+    # no padding: the toggle adds no columns
+    page.get_by_test_id("stSidebar").get_by_text("Padding cells as columns").click()
     page.wait_for_url(lambda url: "show_padding=1" in url)
     wait_idle(page)
     assert page.get_by_text("Each row of C is one output cell (4 rows)").is_visible()

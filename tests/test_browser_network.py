@@ -67,7 +67,8 @@ def test_edit_a_cell_and_see_the_shapes_update(browser_page, server_url):
     code = page.locator("[data-testid='stCode']").last
     assert "# 1: (1, 1, 32, 32) -> (1, 6, 28, 28)" in code.inner_text()
 
-    _edit_until(page, 0, "out_channels=6, kernel_size=5", "out_channels=6, kernel_size=3", "() => location.search.includes('net=I1x32x32-C6k3-R')")
+    _edit_until(page, 0, "out_channels=6, kernel_size=5", "out_channels=6, kernel_size=3",
+                "() => location.search.includes('net=I1x32x32-C6k3-R')")
     wait_idle(page)
     assert "# 1: (1, 1, 32, 32) -> (1, 6, 30, 30)" in code.inner_text()
     # 30 → pool 15 → 5×5 conv 11 → pool 5: still 16×5×5 = 400 features; only conv1's weights shrink (6·9+6 = 60)
@@ -75,7 +76,8 @@ def test_edit_a_cell_and_see_the_shapes_update(browser_page, server_url):
     page.screenshot(path=str(artifact("network_after_edit.png")))
 
     # a kernel larger than the 15×15 map: the stack breaks
-    _edit_until(page, 3, "out_channels=16, kernel_size=5", "out_channels=16, kernel_size=40", "() => document.body.innerText.includes('Layer 4 (Conv2d) breaks')")
+    _edit_until(page, 3, "out_channels=16, kernel_size=5", "out_channels=16, kernel_size=40",
+                "() => document.body.innerText.includes('Layer 4 (Conv2d) breaks')")
     wait_idle(page)
     assert _metric(page, "Output") == "✗ layer 4"
     assert "not reached" in page.locator("[data-testid='stCode']").last.inner_text()

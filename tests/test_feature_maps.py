@@ -17,8 +17,9 @@ from PIL import Image
 
 from conv_lab import limits
 from conv_lab.core.errors import ConvConfigError
+from conv_lab.core.params import filter_channels
 from conv_lab.core.spec import ConvSpec
-from conv_lab.features.banks import BANKS, apply_bank, classic_kernel, classic_kernels, group_inputs
+from conv_lab.features.banks import BANKS, apply_bank, classic_kernel, classic_kernels
 from conv_lab.features.figures import MAX_DRAWN_MAPS, colour_scale, enlarged_image, input_image, maps_grid_image
 from conv_lab.features.images import (
     SAMPLES,
@@ -215,7 +216,7 @@ def test_depthwise_filters_each_see_one_channel_and_identity_copies_it():
     spec = ConvSpec(3, 6, 3, padding=1, groups=3)
     run = run_feature_maps(spec, sample_picture("scene"), 20, 20, "classic")
     assert [f.sees for f in run.filters] == [(0,), (0,), (1,), (1,), (2,), (2,)]
-    assert group_inputs(spec, 4) == (2,)
+    assert tuple(filter_channels(spec.in_channels, spec.out_channels, spec.groups, 4)) == (2,)
     # filter 0 is the identity on R, filter 2 (first of group 1) the identity's successor on G
     assert run.filters[0].name == "identity"
     assert np.allclose(run.maps[0], run.prepared.array[0], atol=1e-6)
@@ -424,8 +425,9 @@ def test_bad_uploads_are_plain_image_errors(name):
 
 @settings(max_examples=n_examples(150))
 @given(data=st.one_of(st.binary(max_size=3000),
-                      st.tuples(st.sampled_from(["png", "jpeg"]), st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)),
-                                                                            min_size=1, max_size=8), st.integers(0, 5000))))
+                      st.tuples(st.sampled_from(["png", "jpeg"]),
+                                st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), min_size=1, max_size=8),
+                                st.integers(0, 5000))))
 def test_fuzzed_uploads_either_read_or_raise_image_error(data):
     if isinstance(data, tuple):
         kind, flips, cut = data

@@ -43,7 +43,7 @@ from conv_lab.matrix.pictures import (
     window_picture,
 )
 from conv_lab.matrix.run import im2col, matrix_bundle, matrix_example, transpose_check
-from conv_lab.matrix.text import ambiguity, block, parse_cell, same_output_sizes, smaller_config
+from conv_lab.matrix.text import ambiguity, block, parse_matrix_options, same_output_sizes, smaller_config
 from conv_lab.render.canvas import Canvas
 
 from conftest import n_examples
@@ -278,6 +278,12 @@ def test_too_large_matrix_is_refused_in_plain_words():
     with pytest.raises(ConvConfigError, match="input_size") as info:
         padded_matrix(geom, np.zeros((16, 3, 3, 3)))
     assert f"{limits.MAX_MATRIX_ENTRIES:,}" in str(info.value)
+
+
+def parse_cell(raw, out_hw):
+    """The cell the page reads from a URL value, and the first notice (None when there was none)."""
+    options, notices = parse_matrix_options({} if raw is None else {"cell": raw}, geometry(ConvSpec(1, 1, 1), *out_hw))
+    return options.cell, (notices or [None])[0]
 
 
 def test_parse_cell_clamps_with_a_notice():

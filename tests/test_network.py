@@ -9,11 +9,13 @@ from hypothesis import strategies as st
 from torch import nn
 
 from conv_lab import limits
+from conv_lab.core.code import argument_text
 from conv_lab.core.errors import ConvConfigError
 from conv_lab.network.codec import decode_network, decode_skips, encode_network, encode_skips
 from conv_lab.network.export import export_code
-from conv_lab.network.layers import LAYER_KINDS, format_arguments, parse_arguments
-from conv_lab.network.plan import Skip, parse_rows, plan
+from conv_lab.network.flow import Skip
+from conv_lab.network.layers import LAYER_KINDS, parse_arguments
+from conv_lab.network.plan import parse_rows, plan
 from conv_lab.network.presets import PRESET_BY_NAME, PRESETS
 from conv_lab.network.torch_run import merge, run_plan
 
@@ -90,7 +92,7 @@ def stack(draw, max_layers=7):
         target = draw(st.integers(1, len(layers)))
         skips.append(Skip(draw(st.sampled_from(["cat", "add"])), draw(st.integers(0, target - 1)), target,
                           draw(st.booleans())))
-    rows = [(kind, format_arguments(values)) for kind, values in layers]
+    rows = [(kind, argument_text(values)) for kind, values in layers]
     return shape, rows, skips
 
 
@@ -101,7 +103,7 @@ def deep_valid_stack(draw):
     shape = (draw(st.integers(1, 2)), draw(st.integers(1, 4)), draw(st.integers(8, 32)), draw(st.integers(8, 32)))
     rows: list = []
     for kind, values in draw(st.lists(layer(), min_size=4, max_size=24)):
-        candidate = rows + [(kind, format_arguments(values))]
+        candidate = rows + [(kind, argument_text(values))]
         if plan(shape, candidate).ok:
             rows = candidate
     skips = []
@@ -279,7 +281,8 @@ def test_bad_cells_give_a_message_on_that_row(row, param, words):
 
 
 def test_wrong_in_channels_breaks_where_torch_does():
-    result = plan((1, 3, 16, 16), [("Conv2d", "out_channels=8, kernel_size=3"), ("Conv2d", "in_channels=4, out_channels=8, kernel_size=3")])
+    result = plan((1, 3, 16, 16), [("Conv2d", "out_channels=8, kernel_size=3"),
+                                   ("Conv2d", "in_channels=4, out_channels=8, kernel_size=3")])
     assert result.broken == 2 and "set in_channels=8" in result.rows[1].fix
     assert run_plan(result).failed == 2
 

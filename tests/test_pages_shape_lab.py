@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlsplit
+
 import pytest
 
 from conv_lab import ConvConfigError
@@ -183,3 +185,11 @@ def test_share_link_carries_the_configuration():
     at = run_app(query=BRIEF)
     link = [c.value for c in at.code if "input=" in c.value][-1]
     assert link.endswith("?input=3x32x32&filters=64&kernel=3&stride=2&padding=1")
+
+
+@pytest.mark.parametrize("flags", [{"predict": "1"}, {"present": "1"}, {"present": "1", "predict": "1"}])
+def test_share_link_keeps_the_mode_flags(flags):
+    at = run_app(query={**BRIEF, **flags})
+    link = [c.value for c in at.code if "input=" in c.value][-1]
+    shared = dict(parse_qsl(urlsplit(link).query))
+    assert all(shared.get(key) == value for key, value in flags.items()), link  # a predict link must not leak

@@ -192,7 +192,8 @@ def test_score_counts_first_answers_and_streaks():
 
 
 def test_settings_from_the_url():
-    assert parse_settings({"seed": "42", "level": "2", "n": "3", "teacher": "1"}, 5) == (PracticeSettings(42, 2, 3, True), [])
+    url = {"seed": "42", "level": "2", "n": "3", "teacher": "1"}
+    assert parse_settings(url, 5) == (PracticeSettings(42, 2, 3, True), [])
     assert parse_settings({}, 5) == (PracticeSettings(5), [])
     s, notices = parse_settings({"seed": "abc", "level": "0", "n": "999", "teacher": "maybe"}, 7)
     assert s == PracticeSettings(7, 1, limits.PRACTICE_SET_SIZE, False)

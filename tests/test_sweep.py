@@ -83,9 +83,10 @@ def test_step_values_assemble_into_the_real_output(layer, seed, data):
     assert [s.out_pos for s in steps] == [(r, c) for r in range(expected.shape[1]) for c in range(expected.shape[2])]
     np.testing.assert_allclose(assembled, expected[o], atol=1e-9)
     np.testing.assert_allclose(steps.values(), expected[o], atol=1e-9)
-    np.testing.assert_allclose(filter_weight(spec, weight, o), sweep_steps(spec, x.numpy(), weight[o] if not spec.transposed
-                               else filter_weight(spec, weight, o), out_channel=o).kernel[:, ::(-1 if spec.transposed else 1),
-                               ::(-1 if spec.transposed else 1)])
+    flip = -1 if spec.transposed else 1
+    given = filter_weight(spec, weight, o) if spec.transposed else weight[o]
+    np.testing.assert_allclose(filter_weight(spec, weight, o),
+                               sweep_steps(spec, x.numpy(), given, out_channel=o).kernel[:, ::flip, ::flip])
 
 
 @settings(max_examples=n_examples(200, 40))

@@ -16,8 +16,9 @@ import pytest
 from PIL import Image
 
 from conv_lab import limits
-from conv_lab.features import images
-from conv_lab.features.images import DecodeWorkers, ImageError, Picture, decode_cost, read_upload
+from conv_lab.features import decode
+from conv_lab.features.decode import DecodeWorkers, ImageError, decode_cost
+from conv_lab.features.images import Picture, read_upload
 
 from conftest import ROOT
 
@@ -252,13 +253,13 @@ def test_the_app_runs_at_most_max_concurrent_decodes_and_every_student_gets_a_pi
     size = limits.MAX_CONCURRENT_DECODES
     uploads = [png_bytes(Image.new("RGB", (64 + i, 48), (i * 20, 100, 50))) for i in range(3 * size)]
     seen: list[int] = []
-    images._decode.cache_clear()
-    images.DECODE_WORKERS.on_enter = counting_hook(size, seen)
+    decode.decode_upload.cache_clear()
+    decode.DECODE_WORKERS.on_enter = counting_hook(size, seen)
     try:
         results = run_students(lambda i, data: read_upload(data, f"s{i}.png"), uploads)
     finally:
-        images.DECODE_WORKERS.on_enter = None
-        images._decode.cache_clear()
+        decode.DECODE_WORKERS.on_enter = None
+        decode.decode_upload.cache_clear()
     assert all(isinstance(r, Picture) for r in results), results
     assert len(seen) == len(uploads) and max(seen) == size
 
@@ -299,4 +300,4 @@ def test_a_queued_upload_that_waits_too_long_gets_a_plain_busy_message():
 
 
 def test_release_freed_memory_is_available_on_glibc():
-    assert images.release_freed_memory() is (images._malloc_trim() is not None)
+    assert decode.release_freed_memory() is (decode._malloc_trim() is not None)

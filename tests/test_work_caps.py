@@ -133,8 +133,7 @@ def cpu_runs(monkeypatch):
         return real(kind, kwargs, x)
 
     monkeypatch.setattr(network_torch, "_run_on_cpu", recording)
-    network_torch._layer_on_shape.cache_clear()
-    network_torch._run_prefix.cache_clear()
+    network_torch.cache_clear()
     return seen
 
 

@@ -22,7 +22,7 @@ from conv_lab.core.state import LabConfig  # noqa: E402
 from conv_lab.render import pool as render_pool  # noqa: E402
 from conv_lab.sweep.animate import sweep_animation  # noqa: E402
 from conv_lab.sweep.data import SweepRequest  # noqa: E402
-from conv_lab.sweep.player import sweep_player  # noqa: E402
+from conv_lab.sweep.service import sweep_player  # noqa: E402
 
 from conftest import run_async, running_server  # noqa: E402
 from st_session import StreamlitSession  # noqa: E402

@@ -112,7 +112,8 @@ def parse_value(option: Option, raw: str, notices: list[str], hi: float | None =
 
     `shown`: the text notices quote (the whole value, when `raw` is this option's part of a shared key).
 
-    >>> notes = []; parse_value(Option("kernel", "pair", 3, 1, 15), "3x5", notes), parse_value(Option("bias", "bool", True), "no", notes)
+    >>> notes = []; kernel, bias = Option("kernel", "pair", 3, 1, 15), Option("bias", "bool", True)
+    >>> parse_value(kernel, "3x5", notes), parse_value(bias, "no", notes)
     ((3, 5), False)
     >>> parse_value(Option("op", "choice", "conv", choices=("conv", "max")), "MAX", notes), notes
     ('max', [])
@@ -142,7 +143,9 @@ def parse_value(option: Option, raw: str, notices: list[str], hi: float | None =
         if not _NUMBER.match(text):
             return _bad(option, raw, "a number", notices)
         value = float(text)
-        return min(option.choices, key=lambda c: abs(c - value)) if option.choices else clamp(option, raw, value, notices, hi)
+        if option.choices:
+            return min(option.choices, key=lambda c: abs(c - value))
+        return clamp(option, raw, value, notices, hi)
     if option.kind == "cell":  # "row,col" within (hi rows, lo cols) given by the caller
         parts = re.split(r"[,;x×]", text)
         cell = [parse_whole(p) for p in parts]
@@ -162,9 +165,12 @@ def parse_options(table: Iterable[Option], params: Mapping[str, QueryValue], not
     `bounds` narrows an option's upper end for this parse (the filters this layer has), by key. Rows that
     share a key read one value split at 'x', filled from the right (`input=3x32x32`: channels, then H×W).
 
-    >>> table = (Option("op", "choice", "conv", choices=("conv", "max")), Option("filter", "int", 0, 0, 99, field="filter_index"))
-    >>> notes = []; parse_options(table, {"op": ["avg", "max"], "filter": "9"}, notes, {"filter": 3}), notes
-    ({'op': 'max', 'filter_index': 3}, ['op was given more than once; using the last value', 'filter=9 must be between 0 and 3; using 3'])
+    >>> table = (Option("op", "choice", "conv", choices=("conv", "max")),
+    ...          Option("filter", "int", 0, 0, 99, field="filter_index"))
+    >>> notes = []; parse_options(table, {"op": ["avg", "max"], "filter": "9"}, notes, {"filter": 3})
+    {'op': 'max', 'filter_index': 3}
+    >>> notes
+    ['op was given more than once; using the last value', 'filter=9 must be between 0 and 3; using 3']
     """
     values: dict[str, Any] = {}
     groups: dict[str, list[Option]] = {}
@@ -209,7 +215,8 @@ def _share(rows: list[Option], raw: str, notices: list[str]) -> list[tuple[Optio
 def to_text(option: Option, value: Any, full: bool = False) -> str:
     """A value as its URL text (the inverse of `parse_value`); `full` writes a square pair as 3x3.
 
-    >>> to_text(Option("kernel", "pair", 3), (3, 3)), to_text(Option("kernel", "pair", 3), (3, 5)), to_text(Option("relu", "bool", False), True)
+    >>> kernel = Option("kernel", "pair", 3)
+    >>> to_text(kernel, (3, 3)), to_text(kernel, (3, 5)), to_text(Option("relu", "bool", False), True)
     ('3', '3x5', '1')
     """
     if option.kind == "bool":

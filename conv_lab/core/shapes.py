@@ -141,7 +141,8 @@ def _raise_if_empty(spec: LayerSpec, steps: tuple[DimStep, ...]) -> None:
     eff = tuple(st.effective_kernel for st in steps)
     padded = tuple(st.padded for st in steps)
     dilated = spec.dilation_hw != (1, 1)
-    what = f"the {fmt(spec.kernel_hw)} kernel" + (f" dilated by {fmt(spec.dilation_hw)} spans {fmt(eff)} and" if dilated else "")
+    spans = f" dilated by {fmt(spec.dilation_hw)} spans {fmt(eff)} and" if dilated else ""
+    what = f"the {fmt(spec.kernel_hw)} kernel" + spans
     fixes = []
     if not isinstance(spec.padding, str):
         need = max(math.ceil((st.effective_kernel - st.size_in) / 2) for st in bad)
@@ -230,7 +231,8 @@ def solve_padding_stride(size_in: int, size_out: int, kernel_size: int, dilation
     found = []
     for s in range(1, max_stride + 1):
         for p in range(0, max_padding + 1):
-            if size_in + 2 * p >= dilation * (kernel_size - 1) + 1 and conv_out(size_in, kernel_size, s, p, p, dilation) == size_out:
+            fits = size_in + 2 * p >= dilation * (kernel_size - 1) + 1
+            if fits and conv_out(size_in, kernel_size, s, p, p, dilation) == size_out:
                 found.append((p, s))
     return sorted(found, key=lambda ps: (ps[1], ps[0]))
 
@@ -265,7 +267,8 @@ def check_input(spec: LayerSpec, input_shape: tuple[int, ...]) -> tuple[int, ...
     c, h, w = shape[-3:]
     check_range("input_size", (h, w), 1, limits.MAX_SPATIAL, "input size")
     if c != spec.in_channels:
-        raise ConvConfigError("in_channels", f"the input has {c} channels but the layer expects in_channels={spec.in_channels}",
+        raise ConvConfigError("in_channels",
+                              f"the input has {c} channels but the layer expects in_channels={spec.in_channels}",
                               f"set in_channels={c} or give the input {spec.in_channels} channels")
     top, bottom, left, right = spec.pads()
     if spec.padding_mode == "reflect":
@@ -277,6 +280,7 @@ def check_input(spec: LayerSpec, input_shape: tuple[int, ...]) -> tuple[int, ...
     if spec.padding_mode == "circular":
         for axis, size, pad in (("height", h, max(top, bottom)), ("width", w, max(left, right))):
             if pad > size:
-                raise ConvConfigError("padding", f"circular padding of {pad} wraps around the {size}-cell {axis} more than once",
+                raise ConvConfigError("padding",
+                                      f"circular padding of {pad} wraps around the {size}-cell {axis} more than once",
                                       f"use padding ≤ {size}, or padding_mode 'replicate' or 'zeros'")
     return shape

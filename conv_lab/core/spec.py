@@ -197,7 +197,8 @@ def _validate(spec: ConvSpec) -> None:
     if not isinstance(spec.bias, bool):
         raise ConvConfigError("bias", f"expected True or False, got {spec.bias!r}", "use bias=True or bias=False")
     if not isinstance(spec.transposed, bool):
-        raise ConvConfigError("transposed", f"expected True or False, got {spec.transposed!r}", "use transposed=True or False")
+        raise ConvConfigError("transposed", f"expected True or False, got {spec.transposed!r}",
+                              "use transposed=True or False")
     if spec.padding_mode not in PADDING_MODES:
         raise ConvConfigError("padding_mode", f"'{spec.padding_mode}' is not a padding mode torch knows",
                               "use one of " + ", ".join(PADDING_MODES))
@@ -206,12 +207,14 @@ def _validate(spec: ConvSpec) -> None:
         c = getattr(spec, name)
         if c % g:
             options = group_counts(spec.in_channels, spec.out_channels)
-            raise ConvConfigError("groups", f"{name}={c} cannot be split into {g} equal groups ({c} is not divisible by {g})",
+            raise ConvConfigError("groups",
+                                  f"{name}={c} cannot be split into {g} equal groups ({c} is not divisible by {g})",
                                   f"use groups in {options} or make {name} a multiple of {g}")
     sh, sw = spec.stride_hw
     if spec.transposed:
         if spec.padding_mode != "zeros":
-            raise ConvConfigError("padding_mode", f"ConvTranspose2d only supports 'zeros' padding, not '{spec.padding_mode}'",
+            raise ConvConfigError("padding_mode",
+                                  f"ConvTranspose2d only supports 'zeros' padding, not '{spec.padding_mode}'",
                                   "use padding_mode='zeros' or a direct (non-transposed) convolution")
         if isinstance(spec.padding, str):
             raise ConvConfigError("padding", f"ConvTranspose2d takes no padding='{spec.padding}'",
@@ -219,7 +222,8 @@ def _validate(spec: ConvSpec) -> None:
         (oh, ow), (dh, dw) = spec.output_padding_hw, spec.dilation_hw
         for axis, o, s, d in (("height", oh, sh, dh), ("width", ow, sw, dw)):
             if o >= s and o >= d:
-                raise ConvConfigError("output_padding", f"output_padding {o} in {axis} must be smaller than the stride ({s}) "
+                raise ConvConfigError("output_padding",
+                                      f"output_padding {o} in {axis} must be smaller than the stride ({s}) "
                                       f"or the dilation ({d}); it only picks between output sizes a stride leaves ambiguous",
                                       f"use output_padding ≤ {max(s, d) - 1}")
     else:

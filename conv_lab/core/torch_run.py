@@ -8,6 +8,7 @@ from functools import lru_cache
 import torch
 from torch import nn
 
+from conv_lab.core.code import layer_code
 from conv_lab.core.costs import LayerCost, work_check
 from conv_lab.core.errors import ConvConfigError
 from conv_lab.core.params import LayerSpec
@@ -26,12 +27,8 @@ def build_module(spec: LayerSpec, seed: int | None = None) -> nn.Module:
     try:
         return (nn.ConvTranspose2d if spec.transposed else nn.Conv2d)(**kwargs)
     except (RuntimeError, ValueError, TypeError) as exc:  # a rule conv_lab missed: still plain words
-        raise ConvConfigError("layer", f"torch refused to build {spec.module_name}({_kw(kwargs)}): {exc}",
+        raise ConvConfigError("layer", f"torch refused to build {layer_code(spec.module_name, kwargs)}: {exc}",
                               "change the parameter it names") from exc
-
-
-def _kw(kwargs: dict) -> str:
-    return ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
 
 
 def torch_code(spec: LayerSpec, input_shape: tuple[int, ...]) -> str:
@@ -48,9 +45,9 @@ def torch_code(spec: LayerSpec, input_shape: tuple[int, ...]) -> str:
     kwargs.setdefault("padding", spec.padding)
     order = ["in_channels", "out_channels", "kernel_size", "stride", "padding", "output_padding", "dilation",
              "groups", "bias", "padding_mode"]
-    args = ", ".join(f"{k}={kwargs[k]!r}" for k in order if k in kwargs)
+    layer = layer_code(spec.module_name, {k: kwargs[k] for k in order if k in kwargs})
     dims = ", ".join(str(v) for v in input_shape)
-    return f"layer = nn.{spec.module_name}({args})\nx = torch.randn({dims})\ny = layer(x)\nprint(y.shape)"
+    return f"layer = {layer}\nx = torch.randn({dims})\ny = layer(x)\nprint(y.shape)"
 
 
 @dataclass(frozen=True)

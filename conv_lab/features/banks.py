@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from conv_lab.core.errors import ConvConfigError
-from conv_lab.core.params import fmt
+from conv_lab.core.params import filter_channels, fmt
 from conv_lab.core.spec import ConvSpec
 
 BANKS: dict[str, str] = {
@@ -137,18 +137,6 @@ class Filter:
         return self.weights.sum(axis=0)
 
 
-def group_inputs(spec: ConvSpec, filter_index: int) -> tuple[int, ...]:
-    """The input channels output channel `filter_index` sees: those of its group.
-
-    >>> group_inputs(ConvSpec(6, 6, 3, groups=3), 5)
-    (4, 5)
-    """
-    per_group_out = spec.out_channels // spec.groups
-    per_group_in = spec.in_channels // spec.groups
-    g = filter_index // per_group_out
-    return tuple(range(g * per_group_in, (g + 1) * per_group_in))
-
-
 def _classic_plan(n: int, kh: int, kw: int) -> list[tuple[str, np.ndarray]]:
     base = classic_kernels(kh, kw)
     plan = []
@@ -195,7 +183,7 @@ def apply_bank(module: nn.Module, spec: ConvSpec, bank: str, seed: int = 0) -> t
     filters = []
     with torch.no_grad():
         for f, kind in enumerate(kinds):
-            sees = group_inputs(spec, f)
+            sees = tuple(filter_channels(spec.in_channels, spec.out_channels, spec.groups, f))
             local = f % per_group_out
             if kind == "classic":
                 name, kernel = next(plan)

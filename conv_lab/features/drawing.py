@@ -1,6 +1,6 @@
 """Drawing primitives for the feature-map pictures: colour scales, look-up tables, text, resizing, colour bars.
 
-Pure numpy + Pillow; matplotlib only lends its colour maps and its bundled DejaVu font (offline-safe).
+Pure numpy + Pillow; matplotlib only lends its colour maps and (through `render.fonts`) its bundled DejaVu font.
 """
 
 from __future__ import annotations
@@ -8,12 +8,12 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
-import matplotlib
 import numpy as np
 from matplotlib import colormaps
 from PIL import Image, ImageDraw, ImageFont
+
+from conv_lab.render.fonts import font as get_font  # the one per-thread font cache (features.figures reads it here)
 
 BACKGROUND, INK, MUTED, FRAME = (255, 255, 255), (25, 25, 35), (95, 95, 110), (200, 200, 210)
 DIVERGING, SEQUENTIAL = "RdBu_r", "gray"
@@ -27,17 +27,6 @@ def lut(name: str) -> np.ndarray:
     [[0, 0, 0], [255, 255, 255]]
     """
     return (colormaps[name](np.linspace(0, 1, 256))[:, :3] * 255).round().astype(np.uint8)
-
-
-@lru_cache(maxsize=8)
-def get_font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
-    """DejaVu Sans as shipped inside matplotlib (no system font, no download).
-
-    >>> get_font(11).size
-    11
-    """
-    path = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / ("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf")
-    return ImageFont.truetype(str(path), size)
 
 
 @lru_cache(maxsize=4096)

@@ -85,7 +85,7 @@ def maps_grid_image(run: FeatureRun, per_map: bool = True, highlight: int | None
     small, bold = get_font(11), get_font(12, bold=True)
     names = run.prepared.channel_names
     lows, highs = drawn.reshape(len(drawn), -1).min(axis=1), drawn.reshape(len(drawn), -1).max(axis=1)
-    for i, values in enumerate(drawn):
+    for i in range(len(drawn)):
         f = run.filters[i]
         x0, y0 = 8 + (i % cols) * tile_w, head + (i // cols) * tile_h
         if highlight == i:
@@ -202,8 +202,8 @@ def enlarged_image(run: FeatureRun, index: int, per_map: bool = True, side: int 
     x = 10
     canvas.paste(resize(np.stack([grey] * 3, axis=-1), ih, iw), (x, head))
     seen_names = sees_text(f.sees, run.prepared.channel_names)
-    draw.text((x, 8), fit(draw, f"input it sees: {seen_names}" + (" (mean)" if len(f.sees) > 1 else ""), bold, panel + gap - 6),
-              fill=INK, font=bold)
+    seen_title = f"input it sees: {seen_names}" + (" (mean)" if len(f.sees) > 1 else "")
+    draw.text((x, 8), fit(draw, seen_title, bold, panel + gap - 6), fill=INK, font=bold)
     draw.text((x, head + ih + 4), f"{in_h}×{in_w}", fill=MUTED, font=small)
     x += panel + gap
     canvas.paste(kernel_image(kernel, cell * max(kh, kw)), (x, head))

@@ -31,14 +31,18 @@ MAX_SEED = 2**31 - 1
 
 
 FEATURE_OPTIONS = (
-    Option("image", "choice", "scene", label="Picture", choices=(*SAMPLES, UPLOAD)),
-    Option("bank", "choice", "classic", label="Filters", choices=tuple(BANKS)),
-    Option("seed", "int", 0, 0, MAX_SEED, "Seed of the random filters"),
-    Option("relu", "bool", False, label="ReLU after the layer"),
-    Option("own_size", "bool", False, label="Keep the picture's own size"),
+    Option("image", "choice", "scene", label="Picture", choices=(*SAMPLES, UPLOAD),
+           help="\n".join(f"- **{name}**: {what}" for name, what in SAMPLES.items())),
+    Option("bank", "choice", "classic", label="Filter bank", choices=tuple(BANKS),
+           help="\n".join(f"- **{name}**: {what}" for name, what in BANKS.items())),
+    Option("seed", "int", 0, 0, MAX_SEED, "Seed", help="decides the random kernels (random and mix banks)"),
+    Option("relu", "bool", False, label="ReLU after the conv", help="max(0, x): negative responses become 0"),
+    Option("own_size", "bool", False, label="Use the picture's own size",
+           help="instead of resizing it to the sidebar's input height×width"),
     Option("scale", "choice", "map", label="Colour scale", choices=tuple(SCALES)),
-    Option("filter", "int", 0, 0, limits.MAX_FILTERS - 1, "Map shown enlarged"),
+    Option("filter", "int", 0, 0, limits.MAX_FILTERS - 1, "Enlarge map"),
 )
+FEATURE_OPTION = {option.key: option for option in FEATURE_OPTIONS}
 _DEFAULTS = option_defaults(FEATURE_OPTIONS)
 OPTION_KEYS = option_keys(FEATURE_OPTIONS)
 

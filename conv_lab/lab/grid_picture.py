@@ -1,6 +1,6 @@
 """The padded-grid picture drawn straight into pixels (numpy + Pillow): the hot path under classroom load.
 
-The categories come from `figures.grid_categories` (input, padding, first window, the
+The categories come from `categories.grid_categories` (input, padding, first window, the
 never-covered cells) and are painted with a legend, without building a matplotlib figure: ~2-5 ms instead of
 ~60 ms per new configuration, and ~3 KB (benchmarks/load.py, issue #9). The cache is keyed on the geometry
 only — channels, filters, groups and bias do not change the picture — so students who differ
@@ -12,20 +12,19 @@ from __future__ import annotations
 import io
 from dataclasses import replace
 from functools import lru_cache
-from pathlib import Path
 
-import matplotlib
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from conv_lab.core.params import fmt
 from conv_lab.core.spec import ConvSpec
 from conv_lab.lab.categories import COLOURS, LABELS, MAX_DRAWN_SIDE, grid_categories
+from conv_lab.render.colors import rgb8
+from conv_lab.render.fonts import font
 
 GRID_PIXELS = 420  # side of the drawn grid, like the matplotlib figure's axes
-WINDOW_EDGE = (179, 89, 0)  # #b35900, the first window's outline
-_FONT_PATH = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"  # ships with matplotlib
-_RGB = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in COLOURS], dtype=np.uint8)
+WINDOW_EDGE = rgb8("#b35900")  # the first window's outline
+_RGB = np.array([rgb8(colour) for colour in COLOURS], dtype=np.uint8)  # (categories, 3): each category's colour
 
 
 def geometry_only(spec: ConvSpec) -> ConvSpec:
@@ -77,18 +76,13 @@ def _palette() -> Image.Image:
     return palette
 
 
-@lru_cache(maxsize=1)
-def _font(size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(_FONT_PATH), size)
-
-
 def _render(spec: ConvSpec, height: int, width: int) -> tuple[bytes, str]:
     grid = grid_categories(spec, height, width)
     shown = grid[:MAX_DRAWN_SIDE, :MAX_DRAWN_SIDE]
     rows, cols = shown.shape
     cell = max(1, GRID_PIXELS // max(rows, cols))
     pixels = grid_pixels(shown, cell, borders=max(rows, cols) <= 48)
-    font, margin, line = _font(12), 12, 18
+    text_font, margin, line = font(12), 12, 18
     present = sorted(set(np.unique(shown).tolist()))
     legend_rows = (len(present) + 1) // 2
     canvas_w = max(pixels.shape[1] + 2 * margin, 460)
@@ -103,12 +97,12 @@ def _render(spec: ConvSpec, height: int, width: int) -> tuple[bytes, str]:
                    width=max(1, min(3, cell // 3)))
     caption = grid_caption(spec, height, width, grid.shape, shown.shape)
     title = caption.split(" = ")[0].split(";")[0]
-    draw.text((canvas_w // 2, 4), title, fill="black", font=font, anchor="ma")
+    draw.text((canvas_w // 2, 4), title, fill="black", font=text_font, anchor="ma")
     y0 = top + pixels.shape[0] + 12
     for i, category in enumerate(present):
         x, y = margin + (i % 2) * (canvas_w // 2), y0 + (i // 2) * line
         draw.rectangle([x, y + 2, x + 18, y + 12], fill=tuple(int(v) for v in _RGB[category]), outline=(153, 153, 153))
-        draw.text((x + 24, y), LABELS[category], fill="black", font=font)
+        draw.text((x + 24, y), LABELS[category], fill="black", font=text_font)
     buffer = io.BytesIO()
     # A palette PNG: ~3 KB, and Streamlit's st.image keeps it as PNG (an RGB PNG it re-encodes as a ~50 KB JPEG).
     image.quantize(palette=_palette(), dither=Image.Dither.NONE).save(buffer, format="PNG")

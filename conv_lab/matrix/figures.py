@@ -3,7 +3,7 @@
 Every cell of C that holds a kernel weight gets that weight's colour (the same colour in the
 kernel, the window and the im2col pictures), so the repeating diagonal pattern shows. Sized for a
 projector: cells up to 44 px, labels 15–21 px, numbers only where they are readable (cells ≥ 16 px).
-Painted on a `matrix_canvas.Canvas` (numpy + Pillow): ~10–40 ms a picture instead of matplotlib's 150–450.
+Painted on a `render.canvas.Canvas` (numpy + Pillow): ~10–40 ms a picture instead of matplotlib's 150–450.
 """
 
 from __future__ import annotations
@@ -11,10 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from matplotlib import colormaps, colors
+from matplotlib import colormaps
 
 from conv_lab.matrix.geometry import FOLDED, ZERO, MatrixGeometry, window_cells
-from conv_lab.render.canvas import Canvas, GridBox, text_width
+from conv_lab.render.canvas import Canvas, GridBox
+from conv_lab.render.colors import rgb
+from conv_lab.render.fonts import text_width
 
 WHITE, PAD_GREY, INPUT_BLUE, FOLDED_COLOUR = "#ffffff", "#d9d9d9", "#dcebf8", "#5b2c6f"
 HIGHLIGHT, CELL_LINE, INPUT_EDGE = "#ffe14d", "#bbbbbb", "#1f4e79"
@@ -34,27 +36,23 @@ def tap_colours(n_taps: int) -> np.ndarray:
     return colormaps["turbo"](np.linspace(0.05, 0.95, n_taps))[:, :3]
 
 
-def _rgb(hex_colour: str) -> np.ndarray:
-    return np.array(colors.to_rgb(hex_colour))
-
-
 def _image(taps: np.ndarray, n_taps: int, grey_cols: np.ndarray | None, tint: bool = False) -> np.ndarray:
     """Cell colours: a tap's colour (faded when `tint`), dark purple for sums, white for zeros, grey padding."""
     colours = tap_colours(n_taps)
     image = np.ones((*taps.shape, 3))
     nonzero = taps >= 0
     image[nonzero] = colours[taps[nonzero]] * (0.5 if tint else 1) + (0.5 if tint else 0)
-    image[taps == FOLDED] = _rgb(FOLDED_COLOUR)
+    image[taps == FOLDED] = rgb(FOLDED_COLOUR)
     if grey_cols is not None and grey_cols.any():  # padding columns: greyed, their weights faded
-        grey = _rgb(PAD_GREY)
+        grey = rgb(PAD_GREY)
         column = 0.45 * image[:, grey_cols] + 0.55 * grey
         column[taps[:, grey_cols] == ZERO] = grey
         image[:, grey_cols] = column
     return image
 
 
-def _text_colour(rgb: np.ndarray) -> tuple[int, int, int]:
-    return (0, 0, 0) if rgb @ np.array([0.299, 0.587, 0.114]) > 0.5 else (255, 255, 255)
+def _text_colour(colour: np.ndarray) -> tuple[int, int, int]:
+    return (0, 0, 0) if colour @ np.array([0.299, 0.587, 0.114]) > 0.5 else (255, 255, 255)
 
 
 def _fmt(value: float) -> str:
@@ -76,9 +74,9 @@ def _draw(canvas: Canvas, left: float, top: float, cell: float, taps: np.ndarray
     around the selected rows/columns, then numbers (non-zeros, or every cell when `all_numbers`)."""
     image = _image(taps, n_taps, grey_cols, tint)
     for r in fill_rows:
-        image[r] = _rgb(HIGHLIGHT)
+        image[r] = rgb(HIGHLIGHT)
     for c in fill_cols:
-        image[:, c] = _rgb(HIGHLIGHT)
+        image[:, c] = rgb(HIGHLIGHT)
     n_rows, n_cols = taps.shape
     lines = cell >= 9 and max(n_rows, n_cols) <= 120
     grid = canvas.cells(image, left, top, cell, line=CELL_LINE if lines else None)
@@ -205,13 +203,13 @@ def window_png(geom: MatrixGeometry, out_cell: tuple[int, int], kernel: np.ndarr
     grid_top = 48
     canvas = Canvas(width, grid_top + max(hp, kh, ho) * cell + 70)
     grid_colours = np.empty((hp, wp, 3))
-    grid_colours[:] = _rgb(PAD_GREY)
-    grid_colours[top:top + h, left:left + w] = _rgb(INPUT_BLUE)
+    grid_colours[:] = rgb(PAD_GREY)
+    grid_colours[top:top + h, left:left + w] = rgb(INPUT_BLUE)
     window = window_cells(geom, out_cell)
     for r, c, tap in window:
         grid_colours[r, c] = colours[tap]
     out_colours = np.ones((ho, wo, 3))
-    out_colours[out_cell] = _rgb(HIGHLIGHT)
+    out_colours[out_cell] = rgb(HIGHLIGHT)
     x = (width - sum(slots) - 2 * 70) / 2
     grids = []
     for (n_r, n_c), slot, title, image in zip(shapes, slots, titles,

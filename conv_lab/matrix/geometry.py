@@ -16,7 +16,7 @@ import numpy as np
 
 from conv_lab import limits
 from conv_lab.core.errors import ConvConfigError
-from conv_lab.core.params import Pair
+from conv_lab.core.params import Pair, filter_channels
 from conv_lab.core.shapes import check_input
 from conv_lab.core.spec import ConvSpec
 
@@ -87,13 +87,13 @@ def geometry(spec: ConvSpec, height: int, width: int) -> MatrixGeometry:
 def _entries(geom: MatrixGeometry) -> tuple[np.ndarray, ...]:
     """(row, padded column, flat weight index, tap id) of every non-zero of C_pad."""
     d = geom.direct
-    g = d.groups
-    cin_g, cout_g = d.in_channels // g, d.out_channels // g
+    cin_g = d.in_channels // d.groups  # input channels per filter: the weight's dimension 1
+    first = np.array([filter_channels(d.in_channels, d.out_channels, d.groups, f).start for f in range(d.out_channels)])
     (ho, wo), (hp, wp) = geom.out_hw, geom.padded_hw
     (kh, kw), (sh, sw), (dh, dw) = d.kernel_hw, d.stride_hw, d.dilation_hw
     o, i, j, cl, a, b = (v.ravel() for v in np.meshgrid(np.arange(d.out_channels), np.arange(ho), np.arange(wo),
                                                         np.arange(cin_g), np.arange(kh), np.arange(kw), indexing="ij"))
-    channel = (o // cout_g) * cin_g + cl
+    channel = first[o] + cl
     row = (o * ho + i) * wo + j
     col = (channel * hp + i * sh + a * dh) * wp + j * sw + b * dw
     weight_index = ((o * cin_g + cl) * kh + a) * kw + b

@@ -18,7 +18,7 @@ from conv_lab.core.params import Pair
 from conv_lab.core.spec import ConvSpec
 from conv_lab.matrix.figures import Panel, grid_labels, matrix_png, pair_png, product_cell_px, product_png, window_png
 from conv_lab.matrix.geometry import MatrixGeometry, geometry, is_padding_column
-from conv_lab.matrix.run import MatrixBundle, matrix_bundle
+from conv_lab.matrix.run import MatrixBundle, matrix_bundle, matrix_example
 from conv_lab.matrix.text import block, kernel_for
 
 
@@ -255,7 +255,5 @@ def im2col_picture(choice: MatrixChoice) -> bytes:
 
 def cache_clear() -> None:
     """Forget every cached picture and layer (benchmarks measure cold runs with it)."""
-    from conv_lab.matrix.run import matrix_example
-
     for cached in (_window, _c_matrix, _pair, _product, _im2col, matrix_bundle, matrix_example):
         cached.cache_clear()

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from conv_lab import limits
+from conv_lab.core.params import filter_channels
 from conv_lab.core.spec import ConvSpec
 from conv_lab.core.torch_run import build_module
 from conv_lab.matrix.geometry import ZERO, MatrixGeometry, conv_matrix, geometry, padding_operator, tap_ids
@@ -178,20 +179,19 @@ def filter_matrix(geom: MatrixGeometry, weight: np.ndarray) -> np.ndarray:
            [0., 4.]])
     """
     d = geom.direct
-    g, (kh, kw) = d.groups, d.kernel_hw
-    cin_g, cout_g = d.in_channels // g, d.out_channels // g
-    matrix = np.zeros((d.out_channels, d.in_channels * kh * kw))
+    taps = d.kernel_hw[0] * d.kernel_hw[1]
+    matrix = np.zeros((d.out_channels, d.in_channels * taps))
     for o in range(d.out_channels):
-        start = (o // cout_g) * cin_g * kh * kw
-        matrix[o, start:start + cin_g * kh * kw] = np.asarray(weight[o], dtype=float).ravel()
+        channels = filter_channels(d.in_channels, d.out_channels, d.groups, o)
+        matrix[o, channels.start * taps:channels.stop * taps] = np.asarray(weight[o], dtype=float).ravel()
     return matrix
 
 
 def im2col(example: MatrixExample) -> Im2col:
     """unfold → patch matrix, filter matrix · patches (+ bias) = the module's output; col2im for a transposed layer.
 
-    >>> result = im2col(matrix_example(ConvSpec(1, 1, 3), 4, 4))
-    >>> result.patches.shape, result.patches_bytes, float(np.abs(result.product - matrix_example(ConvSpec(1, 1, 3), 4, 4).y_module).max())
+    >>> example = matrix_example(ConvSpec(1, 1, 3), 4, 4); result = im2col(example)
+    >>> result.patches.shape, result.patches_bytes, float(np.abs(result.product - example.y_module).max())
     ((9, 4), 144, 0.0)
     """
     geom = example.geom

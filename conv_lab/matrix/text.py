@@ -5,15 +5,16 @@ Pure numpy and arithmetic (see `matrix` for C itself).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import Iterable, Mapping
 
 import numpy as np
 
 from conv_lab import limits
 from conv_lab.core.errors import ConvConfigError
-from conv_lab.core.options import Option, parse_value
-from conv_lab.core.params import Pair, fmt
+from conv_lab.core.options import Option, QueryValue, option_defaults, options_query, parse_options
+from conv_lab.core.params import Pair, filter_channels, fmt
 from conv_lab.core.shapes import conv_out
 from conv_lab.core.state import LabConfig
 from conv_lab.matrix.geometry import MatrixGeometry, geometry
@@ -29,17 +30,6 @@ def block(matrix: np.ndarray, geom: MatrixGeometry, filter_index: int, channel: 
     """
     rows, cols = geom.block_shape(padded)
     return matrix[filter_index * rows:(filter_index + 1) * rows, channel * cols:(channel + 1) * cols]
-
-
-def cell_label(index: int, hw: Pair) -> str:
-    """'(row, col)' of a flat cell index in an h×w grid, channel first when it spans several.
-
-    >>> cell_label(5, (2, 3)), cell_label(7, (2, 3))
-    ('(1,2)', 'c1 (0,1)')
-    """
-    channel, rest = divmod(index, hw[0] * hw[1])
-    r, c = divmod(rest, hw[1])
-    return (f"c{channel} " if channel else "") + f"({r},{c})"
 
 
 @dataclass(frozen=True)
@@ -118,34 +108,101 @@ def too_large_text(geom: MatrixGeometry, padded: bool) -> str:
 MATRIX_OPTIONS = (
     Option("show_padding", "bool", False, label="Padding cells as columns",
            help="Add the padding cells to C as greyed columns"),
-    Option("cell", "cell", (0, 0), label="Output cell (a row of C)"),
-    Option("filter", "int", 0, 0, limits.MAX_FILTERS - 1, "Filter"),
-    Option("channel", "int", 0, 0, limits.MAX_CHANNELS - 1, "Input channel"),
-    Option("blocks", "bool", True, label="Whole C (every block)"),
+    Option("cell", "cell", (0, 0), label="Output cell (a row of C)",
+           help="Highlights its row of C and its window on the padded grid"),
+    Option("filter", "int", 0, 0, limits.MAX_FILTERS - 1, "Filter",
+           help="Which filter's block of C, and whose row is highlighted"),
+    Option("channel", "int", 0, 0, limits.MAX_CHANNELS - 1, "Input channel",
+           help="Which channel's block of C and of the padded grid"),
+    Option("blocks", "bool", True, label="Whole C (every block)", help="Off: only the selected filter × channel block"),
 )
 MATRIX_OPTION = {option.key: option for option in MATRIX_OPTIONS}
+_DEFAULTS = option_defaults(MATRIX_OPTIONS)
+_TRANSPOSED_LABELS = {"cell": "Input cell of the layer (a column of Cᵀ)", "filter": "Filter (layer input channel)",
+                      "channel": "Input channel (layer output channel)"}
 
 
-def parse_cell(raw: str | None, out_hw: Pair) -> tuple[Pair, str | None]:
-    """An output cell from a URL value like '1,2' (clamped, with a notice when it was bad).
+@dataclass(frozen=True)
+class MatrixOptions:
+    """The /matrix page's own options (the defaults are what a bare link shows).
 
-    >>> parse_cell("1,9", (3, 3))
-    ((1, 2), 'cell=1,9 is outside the 3×3 output; using (1,2)')
+    >>> MatrixOptions().cell, MatrixOptions().blocks
+    ((0, 0), True)
+    """
+
+    show_padding: bool = _DEFAULTS["show_padding"]  # padding cells as columns of C (a sidebar flag)
+    cell: Pair = _DEFAULTS["cell"]  # the selected output cell (a transposed layer: the selected input cell)
+    filter: int = _DEFAULTS["filter"]
+    channel: int = _DEFAULTS["channel"]
+    blocks: bool = _DEFAULTS["blocks"]  # every block of C, or only the chosen filter × channel block
+
+    def to_query(self, keys: Iterable[str]) -> dict[str, str]:
+        """Query params of the options in `keys` that differ from their defaults.
+
+        >>> MatrixOptions(cell=(1, 0), filter=0, blocks=False).to_query(("cell", "filter", "blocks"))
+        {'cell': '1,0', 'blocks': '0'}
+        """
+        return options_query([option for option in MATRIX_OPTIONS if option.key in keys], self)
+
+
+@dataclass(frozen=True)
+class MatrixControl:
+    """A page option that has a control for this layer: its label, help and the values it offers."""
+
+    label: str
+    help: str
+    values: tuple
+
+
+def matrix_controls(geom: MatrixGeometry, padded: bool) -> dict[str, MatrixControl]:
+    """The page's controls for this layer, by URL key: a cell always; a filter, a channel, the blocks toggle if useful.
+
+    >>> list(matrix_controls(geometry(ConvSpec(1, 1, 3), 4, 4), False))
+    ['cell']
+    >>> controls = matrix_controls(geometry(ConvSpec(2, 4, 3, groups=2), 4, 4), False)
+    >>> {key: len(control.values) for key, control in controls.items()}
+    {'cell': 4, 'filter': 4, 'channel': 2, 'blocks': 2}
+    """
+    d, (ho, wo), transposed = geom.direct, geom.out_hw, geom.layer.transposed
+    values = {"cell": tuple((i, j) for i in range(ho) for j in range(wo))}
+    if d.out_channels > 1:
+        values["filter"] = tuple(range(d.out_channels))
+    if d.in_channels > 1:
+        values["channel"] = tuple(range(d.in_channels))
+    if geom.fits(padded) and (d.in_channels > 1 or d.out_channels > 1):
+        values["blocks"] = (True, False)
+    return {key: MatrixControl(_TRANSPOSED_LABELS[key] if transposed and key in _TRANSPOSED_LABELS
+                               else MATRIX_OPTION[key].label, MATRIX_OPTION[key].help, allowed)
+            for key, allowed in values.items()}
+
+
+def parse_matrix_options(params: Mapping[str, QueryValue], geom: MatrixGeometry) -> tuple[MatrixOptions, list[str]]:
+    """The page options from query params (the table, read by `core.options`), clamped to this layer; never raises.
+
+    >>> options, notes = parse_matrix_options({"cell": "1,9", "filter": "7", "blocks": "0"},
+    ...                                       geometry(ConvSpec(1, 4, 3), 5, 5))
+    >>> options.cell, options.filter, options.blocks
+    ((1, 2), 3, False)
+    >>> notes
+    ['filter=7 must be between 0 and 3; using 3', 'cell=1,9 is outside the 3×3 output; using (1,2)']
     """
     notices: list[str] = []
-    cell = parse_value(MATRIX_OPTION["cell"], raw or "", notices) if raw else None
-    if cell is None:
-        return (0, 0), (notices or [None])[0]
-    inside = (min(max(cell[0], 0), out_hw[0] - 1), min(max(cell[1], 0), out_hw[1] - 1))
-    notice = None if inside == cell else f"cell={raw} is outside the {fmt(out_hw)} output; using ({inside[0]},{inside[1]})"
-    return inside, notice
+    d, out_hw = geom.direct, geom.out_hw
+    found = parse_options(MATRIX_OPTIONS, params, notices, {"filter": d.out_channels - 1, "channel": d.in_channels - 1})
+    options = replace(MatrixOptions(), **found)
+    row, col = options.cell
+    inside = (min(max(row, 0), out_hw[0] - 1), min(max(col, 0), out_hw[1] - 1))
+    if inside != options.cell:
+        notices.append(f"cell={row},{col} is outside the {fmt(out_hw)} output; using ({inside[0]},{inside[1]})")
+    return replace(options, cell=inside), notices
 
 
 def matrix_story(geom: MatrixGeometry, padded: bool = False) -> str:
     """What C is for this layer, in words and numbers (markdown); `padded`: C has the padding cells as columns.
 
-    >>> print(matrix_story(geometry(ConvSpec(1, 1, 3), 4, 4)))
-    Each **row** of C is one output cell (4 rows), each **column** one input cell (16 columns). A row holds the 9 kernel weights at the columns its window covers, zeros elsewhere: **y = C·x** (+ bias).
+    >>> print(matrix_story(geometry(ConvSpec(1, 1, 3), 4, 4)))  # doctest: +NORMALIZE_WHITESPACE
+    Each **row** of C is one output cell (4 rows), each **column** one input cell (16 columns). A row holds the
+    9 kernel weights at the columns its window covers, zeros elsewhere: **y = C·x** (+ bias).
     >>> matrix_story(geometry(ConvSpec(1, 1, 3, padding=1), 3, 3), padded=True)[47:138]
     'each **column** one cell of the padded input (25 columns: 9 input cells + 16 padding cells)'
     """
@@ -205,17 +262,6 @@ def padding_story(geom: MatrixGeometry, padded: bool) -> str:
             "kernel weights (a weight on a copy plus the weight on the original).")
 
 
-def parse_index(key: str, raw: str | None, count: int) -> tuple[int, str | None]:
-    """A filter or channel number from a URL value (clamped into 0…count−1, with a notice when it was bad).
-
-    >>> parse_index("filter", "7", 4), parse_index("filter", "x", 4)[0]
-    ((3, 'filter=7 must be between 0 and 3; using 3'), 0)
-    """
-    notices: list[str] = []
-    value = parse_value(MATRIX_OPTION[key], raw, notices, count - 1) if raw else None
-    return (0 if value is None else value), (notices or [None])[0]
-
-
 def kernel_for(geom: MatrixGeometry, weight: np.ndarray, filter_index: int, channel: int) -> np.ndarray:
     """The kh×kw kernel filter `filter_index` applies to input `channel` (zeros when groups keep them apart).
 
@@ -223,8 +269,7 @@ def kernel_for(geom: MatrixGeometry, weight: np.ndarray, filter_index: int, chan
     [[0.0]]
     """
     d = geom.direct
-    cin_g, cout_g = d.in_channels // d.groups, d.out_channels // d.groups
-    group = filter_index // cout_g
-    if channel // cin_g != group:
+    channels = filter_channels(d.in_channels, d.out_channels, d.groups, filter_index)
+    if channel not in channels:
         return np.zeros(d.kernel_hw)
-    return np.asarray(weight[filter_index, channel - group * cin_g], dtype=float)
+    return np.asarray(weight[filter_index, channel - channels.start], dtype=float)

@@ -18,10 +18,12 @@ import re
 from typing import Any, Sequence
 
 from conv_lab import limits
+from conv_lab.core.code import argument_text
 from conv_lab.core.errors import ConvConfigError
 from conv_lab.core.options import Option
-from conv_lab.network.layers import KIND_BY_CODE, LAYER_KINDS, Arg, LayerKind, check_value, format_arguments, ordered
-from conv_lab.network.plan import Row, Skip
+from conv_lab.network.flow import Skip
+from conv_lab.network.layers import KIND_BY_CODE, LAYER_KINDS, Arg, LayerKind, check_value, ordered
+from conv_lab.network.plan import Row
 
 WORD_CODES = {"padding": {"same": "S", "valid": "V"},
               "padding_mode": {"zeros": "Z", "reflect": "R", "replicate": "P", "circular": "C"},
@@ -129,15 +131,20 @@ def encode_network(input_shape: Sequence[int], layers: Sequence[Any]) -> str:
     return "-".join(parts)
 
 
-def decode_network(text: Any, default_input: Sequence[int] = (1, 3, 32, 32)) -> tuple[tuple[int, ...], list[Row], list[str]]:
+def decode_network(text: Any, default_input: Sequence[int] = (1, 3, 32, 32)
+                   ) -> tuple[tuple[int, ...], list[Row], list[str]]:
     """Input shape, table rows and notices from a `net=` value; never raises.
 
-    >>> decode_network("I1x28x28-C8k3-Z9")[1:]
-    ([('Conv2d', 'out_channels=8, kernel_size=3'), ('Z9', '')], ["net: layer 2 'Z9': 'Z' is not a layer code (use one of CTMAGBRDUFL)"])
+    >>> shape, rows, notices = decode_network("I1x28x28-C8k3-Z9")
+    >>> rows
+    [('Conv2d', 'out_channels=8, kernel_size=3'), ('Z9', '')]
+    >>> notices
+    ["net: layer 2 'Z9': 'Z' is not a layer code (use one of CTMAGBRDUFL)"]
     """
     text, notices = str(text or ""), []
     if len(text) > limits.MAX_NETWORK_URL_CHARS:
-        return tuple(default_input), [], [f"net= is {len(text)} characters long (cap {limits.MAX_NETWORK_URL_CHARS}); ignored"]
+        cap = limits.MAX_NETWORK_URL_CHARS
+        return tuple(default_input), [], [f"net= is {len(text)} characters long (cap {cap}); ignored"]
     tokens = [t for t in text.strip().split("-") if t]
     shape = list(default_input)
     if tokens and tokens[0].startswith("I"):
@@ -158,7 +165,7 @@ def decode_network(text: Any, default_input: Sequence[int] = (1, 3, 32, 32)) -> 
     for i, token in enumerate(tokens, start=1):
         try:
             name, values = decode_layer(token)
-            rows.append((name, format_arguments(values)))
+            rows.append((name, argument_text(values)))
         except ValueError as exc:
             rows.append((token[:40], ""))
             notices.append(f"net: layer {i} '{token[:40]}': {exc}")

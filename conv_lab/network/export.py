@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from conv_lab.network.layers import LAYER_KINDS, format_arguments
+from conv_lab.core.code import layer_code
+from conv_lab.network.layers import LAYER_KINDS
 from conv_lab.network.plan import NetworkPlan, PlanRow
 from conv_lab.network.shapes import describe
 
@@ -38,15 +39,6 @@ class Net(nn.Module):
             points.append(x)
         return x
 '''
-
-
-def layer_code(kind: str, kwargs: dict) -> str:
-    """One layer as torch code with torch's argument names.
-
-    >>> layer_code("Conv2d", {"in_channels": 1, "out_channels": 6, "kernel_size": 5})
-    'nn.Conv2d(in_channels=1, out_channels=6, kernel_size=5)'
-    """
-    return f"nn.{LAYER_KINDS[kind].name}({format_arguments(kwargs)})"
 
 
 def _line(row: PlanRow, plan: NetworkPlan) -> str:

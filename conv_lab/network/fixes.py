@@ -11,6 +11,7 @@ from typing import Any, Iterator, Sequence
 from conv_lab import limits
 from conv_lab.core.errors import ConvConfigError
 from conv_lab.core.params import as_pair
+from conv_lab.network.flow import Skip, SkipReport, follow, merge_shapes
 from conv_lab.network.shapes import Shape, describe
 
 MAX_FIXES = 3
@@ -71,18 +72,16 @@ def _with(layers: Sequence[Any], j: int, **changes: Any) -> list:
     return new
 
 
-def suggest_fixes(input_shape: Shape, layers: Sequence[Any], skips: Sequence[Any], n: int,
-                  report: Any) -> tuple[str, tuple[str, ...]]:
+def suggest_fixes(input_shape: Shape, layers: Sequence[Any], skips: Sequence[Skip], n: int,
+                  report: SkipReport) -> tuple[str, tuple[str, ...]]:
     """Plain words for skip `n`'s mismatch and up to three checked fixes.
 
-    >>> from conv_lab.network.plan import Skip, SkipReport
+    >>> from conv_lab.network.flow import Skip, SkipReport
     >>> layers = [("Conv2d", {"out_channels": 4, "kernel_size": 3})]
     >>> skip = Skip("add", 0, 1)
     >>> suggest_fixes((1, 4, 8, 8), layers, [skip], 0, SkipReport(skip, "mismatch", (1, 4, 8, 8), (1, 4, 6, 6)))[1][:2]
     ('tick crop: centre-crop the skip by 1 top, 1 bottom, 1 left, 1 right', 'keep each size: padding=1 on Conv2d layer 1')
     """
-    from conv_lab.network.plan import _flow, merge_shapes
-
     skip, source, target = report.skip, report.source_shape, report.target_shape
     why = _mismatch_text(source, target, skip.mode)
     fixes: list[str] = []
@@ -100,7 +99,7 @@ def suggest_fixes(input_shape: Shape, layers: Sequence[Any], skips: Sequence[Any
         trials += 1
         if trials > limits.MAX_SKIP_FIX_TRIALS or len(fixes) >= MAX_FIXES:
             break
-        flow = _flow(input_shape, changed, skips, stop=skip.target)
+        flow = follow(input_shape, changed, skips, stop=skip.target)
         if flow.broken is None and n in flow.merges and flow.merges[n].status == "ok":
             fixes.append(text)
     if not fixes:

@@ -261,24 +261,6 @@ def parse_arguments(kind: LayerKind, text: Any) -> dict[str, Any]:
     return ordered(kind, values)
 
 
-def format_value(value: Any) -> str:
-    """How a value is written in argument text and exported code.
-
-    >>> format_value((3, 5)), format_value("same"), format_value(0.5)
-    ('(3, 5)', "'same'", '0.5')
-    """
-    return repr(value)
-
-
-def format_arguments(values: dict[str, Any]) -> str:
-    """Argument text for a dict of values, in the order given.
-
-    >>> format_arguments({"out_channels": 16, "kernel_size": 3})
-    'out_channels=16, kernel_size=3'
-    """
-    return ", ".join(f"{k}={format_value(v)}" for k, v in values.items())
-
-
 def ordered(kind: LayerKind, values: dict[str, Any]) -> dict[str, Any]:
     """The values in torch's argument order.
 

@@ -1,57 +1,25 @@
 """Network planner: follow a shape through a stack of layers and skip connections, find the first layer that breaks.
 
-Rows are (layer name, argument text) pairs as the page's table holds them. A
-point is a place in the stack: 0 is the input, i is the output of layer i. A
-skip concatenates ("cat", along channels) or adds ("add") the tensor at an
-earlier point to the tensor at a later one, optionally centre-cropping it first
-(as the original U-Net does). Pure arithmetic: torch runs in network_torch.
+Rows are (layer name, argument text) pairs as the page's table holds them; the
+shape flow itself (points, skips, receptive field) is `flow`, and `fixes` finds
+what would make a mismatched skip fit. Pure arithmetic: torch runs in
+network.torch_run.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 from conv_lab import limits
+from conv_lab.core.code import argument_text
 from conv_lab.core.errors import ConvConfigError, WorkCapError
-from conv_lab.network.layers import format_arguments, kind_named, parse_arguments
-from conv_lab.network.shapes import WHOLE, Shape, Step, describe, layer_step, resolve_kwargs
+from conv_lab.network.fixes import suggest_fixes
+from conv_lab.network.flow import SKIP_MODES, Skip, SkipReport, follow, rf_text
+from conv_lab.network.layers import kind_named, parse_arguments
+from conv_lab.network.shapes import WHOLE, Shape, resolve_kwargs
 
-SKIP_MODES = ("cat", "add")
 Row = tuple[Any, Any]  # (layer name, argument text), straight from the table
-
-
-@dataclass(frozen=True)
-class Skip:
-    """Merge the tensor at point `source` into the one at point `target` (0 = input, i = after layer i)."""
-
-    mode: str
-    source: int
-    target: int
-    crop: bool = False
-
-    def label(self) -> str:
-        """Short description for tables.
-
-        >>> Skip("cat", 4, 20, True).label()
-        'cat point 4 → point 20 (crop)'
-        """
-        return f"{self.mode} point {self.source} → point {self.target}" + (" (crop)" if self.crop else "")
-
-
-@dataclass(frozen=True)
-class SkipReport:
-    """Whether a skip's two shapes fit, by how much they miss, and what would fix it."""
-
-    skip: Skip
-    status: str  # ok | mismatch | invalid | not reached
-    source_shape: Shape | None = None
-    target_shape: Shape | None = None
-    merged_shape: Shape | None = None
-    crop_box: tuple[int, int, int, int] | None = None  # rows/cols cut from the source: top, bottom, left, right
-    message: str = ""
-    fixes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -107,16 +75,6 @@ class NetworkPlan:
         return (self.rows[-1].out_shape if self.rows else self.input_shape) if self.ok else None
 
 
-@dataclass
-class _Flow:
-    points: dict[int, Shape]
-    rfs: dict[int, Any]
-    steps: list[Step | ConvConfigError | None]
-    merges: dict[int, SkipReport] = field(default_factory=dict)  # skip index -> report
-    broken: int | None = None
-    error: ConvConfigError | None = None
-
-
 def check_input_shape(shape: Sequence[int]) -> Shape:
     """Validate the planner's (N, C, H, W) input; raise ConvConfigError with the cap when out of range.
 
@@ -130,91 +88,6 @@ def check_input_shape(shape: Sequence[int]) -> Shape:
         if not 1 <= v <= hi:
             raise ConvConfigError("input", f"input {name} {v} is outside 1..{hi}", f"use an input {name} between 1 and {hi}")
     return tuple(shape)
-
-
-def merge_shapes(mode: str, source: Shape, target: Shape, crop: bool = False) -> tuple[Shape, tuple | None]:
-    """The merged shape of a skip (and the crop applied to the source); ConvConfigError when they do not fit.
-
-    >>> merge_shapes("cat", (1, 16, 568, 568), (1, 16, 536, 536), crop=True)
-    ((1, 32, 536, 536), (16, 16, 16, 16))
-    """
-    box = None
-    if len(source) != len(target) and mode == "cat":
-        raise ConvConfigError("skip", f"the tensors have different ranks: {describe(source)} and {describe(target)}",
-                              "take both points before Flatten (or both after it)")
-    if crop and len(source) == 4 == len(target) and source[2] >= target[2] and source[3] >= target[3]:
-        dh, dw = source[2] - target[2], source[3] - target[3]
-        box = (dh // 2, dh - dh // 2, dw // 2, dw - dw // 2)
-        source = (*source[:2], target[2], target[3])
-    if mode == "cat":
-        if len(source) < 2 or any(a != b for i, (a, b) in enumerate(zip(source, target)) if i != 1):
-            raise ConvConfigError("skip", f"torch.cat along channels needs equal sizes in every other dimension, but "
-                                  f"they are {describe(source)} and {describe(target)}", "")
-        return (target[0], source[1] + target[1], *target[2:]), box
-    rank = max(len(source), len(target))  # torch broadcasting: align on the right; equal, or one of them is 1
-    a_dims, b_dims = (1,) * (rank - len(source)) + tuple(source), (1,) * (rank - len(target)) + tuple(target)
-    if any(a != b and 1 not in (a, b) for a, b in zip(a_dims, b_dims)):
-        raise ConvConfigError("skip", f"adding needs equal shapes (or a size of 1 to broadcast), but they are "
-                              f"{describe(source)} and {describe(target)}", "")
-    return tuple(max(a, b) for a, b in zip(a_dims, b_dims)), box
-
-
-def _rf_after(rf: Any, factor: Any) -> Any:
-    """Receptive field (size, jump) per axis after a layer with per-axis (span, step) factors."""
-    if rf is WHOLE or factor is WHOLE:
-        return WHOLE
-    return tuple((size + (span - 1) * jump, jump * step) for (size, jump), (span, step) in zip(rf, factor))
-
-
-def rf_text(rf: Any) -> str:
-    """Receptive field as text.
-
-    >>> rf_text(((11.0, 4.0), (11.0, 4.0))), rf_text(None)
-    ('11×11', 'whole input')
-    """
-    if rf is WHOLE:
-        return "whole input"
-    return "×".join(str(math.ceil(size - 1e-9)) for size, _ in rf)
-
-
-def _merge_rf(a: Any, b: Any) -> Any:
-    if a is WHOLE or b is WHOLE:
-        return WHOLE
-    return tuple((max(x[0], y[0]), min(x[1], y[1])) for x, y in zip(a, b))
-
-
-def _flow(input_shape: Shape, layers: Sequence[Any], skips: Sequence[Skip], stop: int | None = None) -> _Flow:
-    """Run the formulas over parsed layers ((kind, values) or a ConvConfigError) and the valid skips."""
-    flow = _Flow({0: input_shape}, {0: ((1, 1), (1, 1))}, [])
-    shape, rf = input_shape, flow.rfs[0]
-    for i, layer in enumerate(layers[:stop] if stop else layers, start=1):
-        if flow.broken:
-            flow.steps.append(None)
-            continue
-        try:
-            if isinstance(layer, ConvConfigError):
-                raise layer
-            step = layer_step(layer[0], layer[1], shape)
-        except ConvConfigError as exc:
-            flow.steps.append(exc)
-            flow.broken, flow.error = i, exc
-            continue
-        flow.steps.append(step)
-        shape, rf = step.out_shape, _rf_after(rf, step.rf)
-        for n, skip in enumerate(skips):
-            if skip.target != i:
-                continue
-            source = flow.points[skip.source]
-            try:
-                merged, box = merge_shapes(skip.mode, source, shape, skip.crop)
-            except ConvConfigError as exc:
-                flow.merges[n] = SkipReport(skip, "mismatch", source, shape, message=exc.why)
-                flow.broken, flow.error = i, exc
-                break
-            flow.merges[n] = SkipReport(skip, "ok", source, shape, merged, box)
-            shape, rf = merged, _merge_rf(rf, flow.rfs[skip.source])
-        flow.points[i], flow.rfs[i] = shape, rf
-    return flow
 
 
 def parse_rows(rows: Sequence[Row]) -> list[Any]:
@@ -256,8 +129,6 @@ def plan(input_shape: Sequence[int], rows: Sequence[Row], skips: Sequence[Skip] 
     >>> [r.out_shape for r in p.rows], p.total_params
     ([(1, 6, 28, 28), (1, 6, 14, 14)], 156)
     """
-    from conv_lab.network.fixes import suggest_fixes
-
     shape = check_input_shape(list(input_shape))
     notices = []
     if len(rows) > limits.MAX_NETWORK_LAYERS:
@@ -267,7 +138,7 @@ def plan(input_shape: Sequence[int], rows: Sequence[Row], skips: Sequence[Skip] 
         notices.append(f"only the first {limits.MAX_NETWORK_SKIPS} skip connections are checked")
     layers = parse_rows(rows)
     usable, bad = valid_skips(skips, len(rows))
-    flow = _flow(shape, layers, usable)
+    flow = follow(shape, layers, usable)
     reports = []
     for n, skip in enumerate(usable):
         if n in bad:
@@ -277,7 +148,8 @@ def plan(input_shape: Sequence[int], rows: Sequence[Row], skips: Sequence[Skip] 
             reports.append(SkipReport(skip, "mismatch", flow.merges[n].source_shape, flow.merges[n].target_shape,
                                       message=why, fixes=fixes))
         else:
-            reports.append(flow.merges.get(n, SkipReport(skip, "not reached", message=f"the stack breaks before point {skip.target}")))
+            reports.append(flow.merges.get(n, SkipReport(skip, "not reached",
+                                                         message=f"the stack breaks before point {skip.target}")))
     plan_rows = []
     prev = shape
     for i, ((layer, arguments), step) in enumerate(zip(rows, flow.steps), start=1):
@@ -288,7 +160,7 @@ def plan(input_shape: Sequence[int], rows: Sequence[Row], skips: Sequence[Skip] 
             parsed = layers[i - 1]
             kind, kwargs = (parsed[0], resolve_kwargs(*parsed, prev)) if isinstance(parsed, tuple) else (None, None)
             if kind:
-                name, args_text = kind, format_arguments(parsed[1])
+                name, args_text = kind, argument_text(parsed[1])
             plan_rows.append(PlanRow(i, name, args_text, "broken", prev, kind=kind, kwargs=kwargs, param=step.param,
                                      message=step.why, fix=step.fix, over_cap=isinstance(step, WorkCapError)))
         else:
@@ -296,9 +168,10 @@ def plan(input_shape: Sequence[int], rows: Sequence[Row], skips: Sequence[Skip] 
             merge = next((r for r in reports if r.skip.target == i and r.status == "mismatch"), None)
             status, message, fix, param = "ok", "", "", ""
             if merge:
-                status, param, message, fix = "broken", "skip", f"{merge.skip.label()}: {merge.message}", " or ".join(merge.fixes)
-            plan_rows.append(PlanRow(i, kind, format_arguments(layers[i - 1][1]), status, prev, flow.points.get(i, step.out_shape),
-                                     step.params, step.macs, rf_text(flow.rfs.get(i, WHOLE)), kind, step.kwargs,
-                                     param, message, fix, step.note))
-            prev = flow.points.get(i, step.out_shape)
+                status, param, fix = "broken", "skip", " or ".join(merge.fixes)
+                message = f"{merge.skip.label()}: {merge.message}"
+            out = flow.points.get(i, step.out_shape)
+            plan_rows.append(PlanRow(i, kind, argument_text(layers[i - 1][1]), status, prev, out, step.params, step.macs,
+                                     rf_text(flow.rfs.get(i, WHOLE)), kind, step.kwargs, param, message, fix, step.note))
+            prev = out
     return NetworkPlan(shape, tuple(plan_rows), tuple(reports), flow.broken, tuple(notices))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from conv_lab.network.plan import Row, Skip
+from conv_lab.network.codec import encode_network, encode_skips
+from conv_lab.network.flow import Skip
+from conv_lab.network.plan import Row, parse_rows
 
 
 @dataclass(frozen=True)
@@ -71,9 +73,6 @@ def preset_for_link(net: str, skip: str | None = None) -> str:
     >>> preset_for_link("I1x32x32-C6k5-R-A2-C16k5-R-A2-F-L120-R-L84-R-L10")
     'LeNet-5 (1×32×32)'
     """
-    from conv_lab.network.codec import encode_network, encode_skips
-    from conv_lab.network.plan import parse_rows
-
     for preset in PRESETS:
         if (encode_network(preset.input_shape, parse_rows(preset.rows)) == net
                 and (encode_skips(preset.skips) or None) == (skip or None)):

@@ -144,7 +144,7 @@ def _upsample(kind: LayerKind, v: dict, shape: Shape) -> Step:
         raise ConvConfigError("align_corners", "align_corners only applies to interpolating modes, not 'nearest'",
                               "remove align_corners or use mode='bilinear'")
     _need_rank(kind, shape, (3, 4), "put Upsample before Flatten (it needs (N, C, H, W) feature maps)")
-    spatial = shape[2:] if len(shape) == 4 else shape[2:]
+    spatial = shape[2:]
     if len(shape) == 3 and mode != "nearest":
         raise ConvConfigError("mode", f"mode='{mode}' needs a 4-D (N, C, H, W) input, got {describe(shape)}",
                               "use mode='nearest' or keep the batch dimension")
@@ -162,7 +162,9 @@ def _upsample(kind: LayerKind, v: dict, shape: Shape) -> Step:
         raise ConvConfigError("scale_factor", f"the output would be {max(out)} cells wide, above Conv Lab's cap of "
                               f"{limits.MAX_OUTPUT_SPATIAL}", "use a smaller scale_factor or size")
     taps = {"nearest": 1, "bilinear": 2, "bicubic": 4}[mode]
-    rf = tuple((taps, spatial[a] / out[a]) for a in range(len(spatial))) if len(spatial) == 2 else ((1, 1), (taps, spatial[0] / out[0]))
+    rf = tuple((taps, n / o) for n, o in zip(spatial, out))
+    if len(rf) == 1:  # (N, C, L): the one spatial axis is the width
+        rf = ((1, 1), *rf)
     return Step(ordered(kind, v), (*shape[:2], *out), rf=rf)
 
 

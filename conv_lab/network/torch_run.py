@@ -23,7 +23,8 @@ from conv_lab import limits
 from conv_lab.core.costs import estimated_seconds
 from conv_lab.core.errors import ConvConfigError
 from conv_lab.core.spec import ConvSpec
-from conv_lab.network.plan import NetworkPlan, Skip
+from conv_lab.network.flow import Skip
+from conv_lab.network.plan import NetworkPlan
 
 Frozen = tuple  # (kind, ((name, value), ...)) — hashable layer description
 
@@ -172,6 +173,15 @@ def _run_prefix(input_shape: tuple[int, ...], layers: tuple[Frozen | None, ...],
         return _Prefix(prev.points, TorchRun(shapes, i, f"{type(exc).__name__}: {_first_line(exc)}", devices))
     return _Prefix((*prev.points, x), TorchRun((*shapes, tuple(x.shape)), None, "", (*devices, device)),
                    prev.cpu_seconds + seconds)
+
+
+def cache_clear() -> None:
+    """Forget every cached layer run and prefix (benchmarks and tests measure cold runs with it).
+
+    >>> cache_clear()
+    """
+    _layer_on_shape.cache_clear()
+    _run_prefix.cache_clear()
 
 
 def run_frozen(input_shape: tuple[int, ...], layers: tuple[Frozen | None, ...], skips: tuple[Skip, ...]) -> TorchRun:

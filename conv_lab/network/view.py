@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from conv_lab.network.plan import NetworkPlan, SkipReport
+from conv_lab.network.flow import SkipReport
+from conv_lab.network.plan import NetworkPlan
 from conv_lab.network.shapes import describe
 from conv_lab.network.torch_run import TorchRun
-
-FLOW_COLUMNS = ("#", "layer", "arguments", "input", "output (formula)", "output (torch)", "agree", "params", "MACs",
-                "receptive field", "status", "message")
 
 
 def flow_table(plan: NetworkPlan, run: TorchRun | None = None) -> list[dict]:
@@ -36,7 +34,8 @@ def flow_table(plan: NetworkPlan, run: TorchRun | None = None) -> list[dict]:
         rows.append({"#": r.index, "layer": r.layer, "arguments": r.arguments,
                      "input": describe(r.in_shape) if r.in_shape else "", "output (formula)": formula,
                      "output (torch)": torch_shape, "agree": agree,
-                     "params": f"{r.params:,}" if r.status == "ok" else "", "MACs": f"{r.macs:,}" if r.status == "ok" else "",
+                     "params": f"{r.params:,}" if r.status == "ok" else "",
+                     "MACs": f"{r.macs:,}" if r.status == "ok" else "",
                      "receptive field": r.receptive_field, "status": r.status, "message": message})
     return rows
 
@@ -44,7 +43,7 @@ def flow_table(plan: NetworkPlan, run: TorchRun | None = None) -> list[dict]:
 def skip_verdict(report: SkipReport) -> tuple[str, str]:
     """(level, text) for one skip: level is success, error, warning or info.
 
-    >>> from conv_lab.network.plan import Skip
+    >>> from conv_lab.network.flow import Skip
     >>> skip_verdict(SkipReport(Skip("add", 4, 9), "ok", (1, 8, 4, 4), (1, 8, 4, 4), (1, 8, 4, 4)))[0]
     'success'
     """

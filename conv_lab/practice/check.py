@@ -1,4 +1,5 @@
-"""A practice session: checking an answer (the probable slip, the formula with the question's numbers), the score, URL settings."""
+"""A practice session: checking an answer (the probable slip, the formula with the question's numbers), the score,
+URL settings."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from conv_lab import limits
 from conv_lab.core.options import Option, options_query, parse_options
 from conv_lab.core.shapes import conv_out, explain
 from conv_lab.core.state import LabConfig
-from conv_lab.practice.questions import LEVELS, Question, layer_code
+from conv_lab.practice.questions import LEVELS, Question, config_code
 from conv_lab.practice.slips import check_keep_padding, check_params, check_stack_prediction, check_stride, failure_slip
 
 
@@ -47,7 +48,7 @@ def _worked_layers(layers: tuple[LabConfig, ...]) -> list[Worked]:
     worked = []
     for i, config in enumerate(layers, 1):
         ex = explain(config.spec(), config.input_shape())
-        title = f"Layer {i}: {layer_code(config)}" if len(layers) > 1 else layer_code(config)
+        title = f"Layer {i}: {config_code(config)}" if len(layers) > 1 else config_code(config)
         worked.append(Worked(title, (*(d.latex for d in ex.dims), ex.channels_latex)))
     return worked
 
@@ -76,7 +77,7 @@ def _check_shape(q: Question, answer: Answer) -> Feedback:
     if q.fails:
         before = _worked_layers(q.layers[:-1]) if len(q.layers) > 1 else []
         last = q.layers[-1]
-        worked = (*before, Worked(f"Layer {len(q.layers)}: {layer_code(last)}" if before else layer_code(last),
+        worked = (*before, Worked(f"Layer {len(q.layers)}: {config_code(last)}" if before else config_code(last),
                                   _failure_latex(last)))
         reason = f"{q.failure_param}: {q.failure_why}." + (f" Fix: {q.failure_fix}." if q.failure_fix else "")
         if answer.fails:
@@ -99,8 +100,8 @@ def _check_number(q: Question, guess: int) -> Feedback:
     config = q.layers[0]
     spec = config.spec()
     if q.kind == "params":
-        verdict = check_params(spec, guess)
-        worked = (Worked(layer_code(config), (_params_latex(config, verdict.actual),)),)
+        verdict = check_params(spec, config.input_shape(), guess)
+        worked = (Worked(config_code(config), (_params_latex(config, verdict.actual),)),)
     elif q.kind == "keep_padding":
         verdict = check_keep_padding(spec, config.height, guess)
         k, d = config.kernel_size[0], config.dilation[0]
@@ -199,7 +200,8 @@ def new_seed() -> int:
     return secrets.randbelow(100_000)
 
 
-def parse_settings(params: Mapping[str, Union[str, list, tuple, None]], fallback_seed: int) -> tuple[PracticeSettings, list[str]]:
+def parse_settings(params: Mapping[str, Union[str, list, tuple, None]], fallback_seed: int
+                   ) -> tuple[PracticeSettings, list[str]]:
     """Read seed/level/n/teacher from query params (the table, read by `core.options`); never raises.
 
     >>> parse_settings({"seed": "42", "level": "9"}, 7)

@@ -65,7 +65,8 @@ def single(rng: random.Random, level: int) -> LabConfig:
     if level == 4:  # non-square sizes
         kernel = (rng.choice([1, 3, 5]), rng.choice([1, 3, 5, 7]))
         return layer(c_in, rng.randint(8, 64), rng.randint(8, 64), c_out, kernel,
-                     rng.choice([(1, 1), (1, 2), (2, 1), (2, 2)]), (rng.randint(0, kernel[0] // 2), rng.randint(0, kernel[1] // 2)),
+                     rng.choice([(1, 1), (1, 2), (2, 1), (2, 2)]),
+                     (rng.randint(0, kernel[0] // 2), rng.randint(0, kernel[1] // 2)),
                      bias=rng.random() < 0.7)
     kind = rng.choice(["dilation", "groups", "transposed", "transposed"])
     if kind == "dilation":
@@ -76,7 +77,8 @@ def single(rng: random.Random, level: int) -> LabConfig:
         g, filters = rng.choice([(c, c), (c, 2 * c), (2, 2 * c_out), (4, 4 * c_out)])
         return layer(c, rng.randint(8, 64), 0, filters, 3, rng.choice([1, 2]), 1, g=g)
     k, s = rng.choice([2, 3, 4, 5]), rng.choice([1, 2, 2, 3])
-    return layer(rng.choice([8, 16, 32, 64]), rng.randint(2, 32), 0, rng.choice([3, 8, 16, 32]), k, s, rng.randint(0, min(2, k - 1)),
+    return layer(rng.choice([8, 16, 32, 64]), rng.randint(2, 32), 0, rng.choice([3, 8, 16, 32]), k, s,
+                 rng.randint(0, min(2, k - 1)),
                  rng.choice([1, 1, 1, 2]), transposed=True, op=rng.randint(0, s - 1))
 
 
@@ -180,4 +182,5 @@ def stride_layer(rng: random.Random) -> Optional[LabConfig]:
         return layer(3, 64, 64, 64, 3, 2, 1)
     k = rng.choice([1, 3, 3, 5, 7])
     size = rng.choice([32, 64, 128, 224, rng.randint(16, 128)])
-    return layer(rng.choice([1, 3]), size, size, rng.choice([16, 32, 64]), k, rng.choice([2, 2, 3, 4]), rng.randint(0, (k - 1) // 2))
+    return layer(rng.choice([1, 3]), size, size, rng.choice([16, 32, 64]), k, rng.choice([2, 2, 3, 4]),
+                 rng.randint(0, (k - 1) // 2))

@@ -13,12 +13,12 @@ from typing import Optional
 from urllib.parse import parse_qsl
 
 from conv_lab import limits
+from conv_lab.core.code import layer_code
 from conv_lab.core.costs import layer_cost
 from conv_lab.core.errors import ConvConfigError
 from conv_lab.core.shapes import conv_out, explain
 from conv_lab.core.state import LabConfig, parse_query, share_query_string
 from conv_lab.practice import draw
-from conv_lab.practice.slips import param_count
 
 LEVELS: dict[int, tuple[str, str]] = {
     1: ("Stride 1, no padding", "one layer, the kernel shrinks the input: H_out = H_in − k + 1"),
@@ -104,16 +104,16 @@ class Question:
         first = self.layers[0]
         x = f"x = torch.randn(1, {first.in_channels}, {first.height}, {first.width})"
         if self.kind == "params":
-            return f"layer = {layer_code(first)}\nsum(p.numel() for p in layer.parameters())  # = ?"
+            return f"layer = {config_code(first)}\nsum(p.numel() for p in layer.parameters())  # = ?"
         if self.kind in ("keep_padding", "stride_for"):
             hidden = "padding" if self.kind == "keep_padding" else "stride"
             size = (first.height, first.width) if hidden == "padding" else (self.target, self.target)
-            return (f"{x}\nlayer = {layer_code(first, hidden)}\ny = layer(x)\n"
+            return (f"{x}\nlayer = {config_code(first, hidden)}\ny = layer(x)\n"
                     f"print(y.shape)  # must be torch.Size([1, {first.out_channels}, {size[0]}, {size[1]}])")
         if self.kind == "stack":
-            body = "".join(f"    {layer_code(c)},\n" for c in self.layers)
+            body = "".join(f"    {config_code(c)},\n" for c in self.layers)
             return f"{x}\nnet = nn.Sequential(\n{body})\ny = net(x)\nprint(y.shape)  # = ?"
-        return f"{x}\nlayer = {layer_code(first)}\ny = layer(x)\nprint(y.shape)  # = ?"
+        return f"{x}\nlayer = {config_code(first)}\ny = layer(x)\nprint(y.shape)  # = ?"
 
     @property
     def summary(self) -> str:
@@ -124,7 +124,7 @@ class Question:
         """
         first = self.layers[0]
         hidden = {"keep_padding": "padding", "stride_for": "stride"}.get(self.kind, "")
-        layers = " → ".join(layer_code(c, hidden) for c in self.layers)
+        layers = " → ".join(config_code(c, hidden) for c in self.layers)
         if self.kind == "params":
             return f"parameters of {layers}"
         goal = f" → {self.target}×{self.target}" if self.kind == "stride_for" else (
@@ -156,28 +156,26 @@ class Question:
         return tuple(links)
 
 
-def _arg(value) -> str:
-    if isinstance(value, tuple):
-        return str(value[0]) if value[0] == value[1] else f"({value[0]}, {value[1]})"
-    return repr(value)
+def _short(value):
+    """A square pair as the one number torch also takes (3 for (3, 3))."""
+    return value[0] if isinstance(value, tuple) and value[0] == value[1] else value
 
 
-def layer_code(config: LabConfig, hidden: str = "") -> str:
+def config_code(config: LabConfig, hidden: str = "") -> str:
     """The nn.Conv2d / nn.ConvTranspose2d call for a layer, defaults left out, `hidden` shown as '?'.
 
-    >>> layer_code(draw.layer(3, 32, 32, 16, 3, 2, 1), hidden="stride")
+    >>> config_code(draw.layer(3, 32, 32, 16, 3, 2, 1), hidden="stride")
     'nn.Conv2d(3, 16, kernel_size=3, stride=?, padding=1)'
     """
-    args = [str(config.in_channels), str(config.out_channels), f"kernel_size={_arg(config.kernel_size)}"]
+    values = {"in_channels": config.in_channels, "out_channels": config.out_channels,
+              "kernel_size": _short(config.kernel_size)}
     optional = (("stride", config.stride, (1, 1)), ("padding", config.padding, (0, 0)),
                 ("output_padding", config.output_padding, (0, 0)), ("dilation", config.dilation, (1, 1)),
                 ("groups", config.groups, 1), ("bias", config.bias, True))
     for name, value, default in optional:
-        if name == hidden:
-            args.append(f"{name}=?")
-        elif value != default:
-            args.append(f"{name}={_arg(value)}")
-    return f"nn.{'ConvTranspose2d' if config.transposed else 'Conv2d'}({', '.join(args)})"
+        if name == hidden or value != default:
+            values[name] = _short(value)
+    return layer_code("ConvTranspose2d" if config.transposed else "Conv2d", values, positional=2, hidden=hidden)
 
 
 def _links_round_trip(config: LabConfig) -> bool:
@@ -224,13 +222,15 @@ def _draw(rng: random.Random, level: int, kind: str, fails: bool) -> Optional[di
     if kind in ("shape", "stack"):
         return dict(layers=tuple(layers), answer_shape=tuple(shape[-3:]))
     if kind == "params":
-        return dict(layers=tuple(layers), answer_number=param_count(first.spec()))
+        return dict(layers=tuple(layers), answer_number=layer_cost(first.spec(), first.input_shape()).params)
     if kind == "keep_padding":
         return dict(layers=tuple(layers), answer_number=first.padding[0])
     k, p = first.kernel_size[0], first.padding[0]
     target = shape[-2]
     strides = [s for s in range(1, 9) if conv_out(first.height, k, s, p, p) == target]
-    return dict(layers=tuple(layers), answer_number=first.stride[0], target=target) if strides == [first.stride[0]] and target >= 2 else None
+    if strides != [first.stride[0]] or target < 2:
+        return None
+    return dict(layers=tuple(layers), answer_number=first.stride[0], target=target)
 
 
 @lru_cache(maxsize=4096)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+from conv_lab.core.costs import layer_cost
 from conv_lab.core.errors import ConvConfigError
 from conv_lab.core.shapes import conv_out, explain, transposed_out
 from conv_lab.core.spec import ConvSpec
@@ -40,7 +41,8 @@ def _slips(spec: ConvSpec, axis: int, size_in: int) -> dict[str, int]:
     if spec.transposed:
         op = spec.output_padding_hw[axis]
         return {
-            "used the direct-convolution formula (a transposed conv grows the input)": (size_in + pb + pa - d * (k - 1) - 1) // s + 1,
+            "used the direct-convolution formula (a transposed conv grows the input)":
+                (size_in + pb + pa - d * (k - 1) - 1) // s + 1,
             "forgot output_padding": (size_in - 1) * s - pb - pa + d * (k - 1) + 1,
             "forgot the dilation (d·(k−1) instead of k−1)": (size_in - 1) * s - pb - pa + (k - 1) + op + 1,
             "subtracted the padding once instead of twice": (size_in - 1) * s - pb + d * (k - 1) + op + 1,
@@ -130,16 +132,6 @@ def check_prediction(spec: ConvSpec, input_shape: tuple[int, ...], guess: tuple[
     return check_stack_prediction([spec], input_shape, guess)
 
 
-def param_count(spec: ConvSpec) -> int:
-    """Learnable parameters as torch counts them: C_in·(C_out/groups)·kh·kw weights plus one bias per filter.
-
-    >>> param_count(ConvSpec(3, 16, 3)), param_count(ConvSpec(32, 32, 3, groups=32, bias=False))
-    (448, 288)
-    """
-    kh, kw = spec.kernel_hw
-    return spec.in_channels * (spec.out_channels // spec.groups) * kh * kw + (spec.out_channels if spec.bias else 0)
-
-
 def _param_slips(spec: ConvSpec) -> dict[str, int]:
     (kh, kw), c_in, c_out, g = spec.kernel_hw, spec.in_channels, spec.out_channels, spec.groups
     bias = c_out if spec.bias else 0
@@ -155,13 +147,13 @@ def _param_slips(spec: ConvSpec) -> dict[str, int]:
     return slips
 
 
-def check_params(spec: ConvSpec, guess: int) -> NumberVerdict:
-    """Compare a guessed parameter count with torch's count; name the probable slip.
+def check_params(spec: ConvSpec, input_shape: tuple[int, ...], guess: int) -> NumberVerdict:
+    """Compare a guessed parameter count with torch's count (the core's `layer_cost`); name the probable slip.
 
-    >>> check_params(ConvSpec(3, 16, 3), 432).slip
+    >>> check_params(ConvSpec(3, 16, 3), (1, 3, 32, 32), 432).slip
     'forgot the bias (one per filter)'
     """
-    actual, guess = param_count(spec), int(guess)
+    actual, guess = layer_cost(spec, input_shape).params, int(guess)
     if guess == actual:
         return NumberVerdict(True, actual, guess, f"{actual:,} parameters: right.")
     slip = next((why for why, value in _param_slips(spec).items() if value == guess and value != actual), "")
@@ -199,7 +191,8 @@ def check_stride(spec: ConvSpec, size_in: int, target: int, guess: int) -> Numbe
     p = spec.pads()[0]
     guess = int(guess)
     if guess < 1:
-        return NumberVerdict(False, s_true, guess, f"stride={guess} is not a stride: it must be at least 1; the answer is {s_true}.",
+        return NumberVerdict(False, s_true, guess,
+                             f"stride={guess} is not a stride: it must be at least 1; the answer is {s_true}.",
                              "used a stride below 1")
     num = size_in + 2 * p - d * (k - 1) - 1
     gives = num // guess + 1
@@ -212,7 +205,8 @@ def check_stride(spec: ConvSpec, size_in: int, target: int, guess: int) -> Numbe
         slip = "divided the sizes, ignoring the kernel and the padding"
     tail = f" — you probably {slip}." if slip else "."
     worked = f"⌊({size_in} + 2·{p} − {d}·({k}−1) − 1) / {guess}⌋ + 1 = {gives}"
-    return NumberVerdict(False, s_true, guess, f"stride={guess} gives {worked}, not {target}; the answer is {s_true}{tail}", slip)
+    return NumberVerdict(False, s_true, guess,
+                         f"stride={guess} gives {worked}, not {target}; the answer is {s_true}{tail}", slip)
 
 
 def failure_slip(exc: ConvConfigError) -> str:

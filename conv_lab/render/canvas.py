@@ -2,56 +2,21 @@
 
 matplotlib spent ~1 s per page on five pictures (mostly one Text artist per number). These pictures
 are grids of flat-coloured cells, so they are painted straight into a pixel array (a few ms), and the
-numbers are drawn with Pillow in the same DejaVu Sans font matplotlib ships (~0.05 ms each).
+numbers are drawn with Pillow in the same DejaVu Sans font matplotlib ships (~0.05 ms each; `render.fonts`).
 """
 
 from __future__ import annotations
 
 import io
-import threading
 from dataclasses import dataclass
-from pathlib import Path
 
-import matplotlib
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
-FONT_FILE = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"  # shipped: works offline
+from conv_lab.render.colors import rgb8
+from conv_lab.render.fonts import font, text_width
+
 BLACK = (0, 0, 0)
-
-
-_THREAD = threading.local()  # one set of FreeType faces per thread: a face must not be used by two threads at once
-
-
-def font(px: int) -> ImageFont.FreeTypeFont:
-    """DejaVu Sans at `px` pixels (cached per thread: loading a face costs ~1 ms).
-
-    >>> font(14).size
-    14
-    """
-    faces = _THREAD.__dict__.setdefault("faces", {})
-    px = max(6, int(px))
-    if px not in faces:
-        faces[px] = ImageFont.truetype(str(FONT_FILE), px)
-    return faces[px]
-
-
-def text_width(text: str, px: int) -> int:
-    """Width in pixels of `text` at `px`.
-
-    >>> text_width("(0,0)", 15) > 20
-    True
-    """
-    return int(font(px).getlength(text) + 0.999)
-
-
-def rgb8(colour) -> tuple[int, int, int]:
-    """A matplotlib colour (name, hex, or 0–1 floats) as 0–255 ints.
-
-    >>> rgb8("#ff0000"), rgb8((0, 0.5, 1))
-    ((255, 0, 0), (0, 128, 255))
-    """
-    return tuple(int(round(255 * v)) for v in matplotlib.colors.to_rgb(colour))
 
 
 def edges(start: float, count: int, cell: float) -> np.ndarray:

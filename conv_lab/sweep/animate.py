@@ -55,20 +55,21 @@ from conv_lab.sweep.drawing import (
     TRANSPARENT,
     WARM,
     WIDTH,
-    _fit,
-    _label_mask,
     add_box,
     add_cells,
     apply_ink,
     cell_edges,
+    fit_cells,
     glyph_atlas,
     ink_spots,
+    label_coverage,
     palette,
     recolour_cells,
     shape_indices,
     shapes_figure,
     text_coverage,
 )
+from conv_lab.sweep.player_page import PlayerPage, player_page  # noqa: E402
 from conv_lab.sweep.steps import OUTSIDE, Region, Sweep, region_for  # noqa: E402
 
 
@@ -110,12 +111,12 @@ class SweepAnimation:
         flat = palette().flat
         shapes = shapes_figure()
         stack = min(2, len(s.channels) - 1)
-        gx, gy, gw, gh = _fit((GRID_BOX[0], GRID_BOX[1] + 10 * stack, GRID_BOX[2] - 10 * stack, GRID_BOX[3] - 10 * stack),
-                              g1 - g0, c1 - c0, 80)
+        behind = (GRID_BOX[0], GRID_BOX[1] + 10 * stack, GRID_BOX[2] - 10 * stack, GRID_BOX[3] - 10 * stack)
+        gx, gy, gw, gh = fit_cells(behind, g1 - g0, c1 - c0, 80)
         for k in range(stack, 0, -1):  # the other channels, stacked behind
             add_box(shapes, gx + 10 * k, gy - 10 * k, gw, gh, STACK_FILL, 2)
         oh, ow = region.rows[1] - region.rows[0], region.cols[1] - region.cols[0]
-        box = _fit(OUT_BOX, oh, ow, 70)
+        box = fit_cells(OUT_BOX, oh, ow, 70)
         self.grid_x, self.grid_y = cell_edges(gx, gw, c1 - c0), cell_edges(gy, gh, g1 - g0)
         self.out_x, self.out_y = cell_edges(box[0], box[2], ow), cell_edges(box[1], box[3], oh)
         kind_fills = np.array([flat[KIND_COLOURS[k]] for k in range(len(KIND_COLOURS))], np.uint8)[kinds]
@@ -125,8 +126,8 @@ class SweepAnimation:
         still = shape_indices(shapes)  # what no frame changes, then the grids' states over it
         for spots in texts:
             apply_ink(still, spots)
-        grid_ink = ink_spots(_label_mask(labels, self.grid_x, self.grid_y))
-        out_ink = ink_spots(_label_mask(out_labels, self.out_x, self.out_y))
+        grid_ink = ink_spots(label_coverage(labels, self.grid_x, self.grid_y))
+        out_ink = ink_spots(label_coverage(out_labels, self.out_x, self.out_y))
         self.layers = []
         states = [(None, OUT_EMPTY, False), (TAP, OUT_DONE, True), (HOLE, OUT_NOW, True), (NEVER, OUT_DONE, True)]
         for grid_fill, out_fill, show_out in states:  # BASE, HOT, WARM, MARK
@@ -153,7 +154,8 @@ class SweepAnimation:
         fig.text(24 / WIDTH, 1 - 26 / HEIGHT, self.title, fontsize=15, weight="bold", va="center", color=COVERAGE)
         what = {"conv": "padded input", "max": "padded input (−∞ padding)", "avg": "padded input (zero padding)"}[s.op]
         if full:
-            channel = f", channel {s.channels[self.front]}" + (f" (of {len(s.channels)} stacked)" if len(s.channels) > 1 else "")
+            stacked = f" (of {len(s.channels)} stacked)" if len(s.channels) > 1 else ""
+            channel = f", channel {s.channels[self.front]}{stacked}"
             caption = f"{what} {g1 - g0}×{c1 - c0}{channel}"
         else:  # a region: keep it short so it never runs into the output's caption
             channel = f", ch {s.channels[self.front]}" + (f"/{len(s.channels)}" if len(s.channels) > 1 else "")
@@ -161,22 +163,24 @@ class SweepAnimation:
         fig.text(grid_box[0] / WIDTH, 1 - 56 / HEIGHT, caption, fontsize=12, va="center", color=COVERAGE)
         ho, wo = s.out_shape
         out_part = "" if r.size == ho * wo else f": rows {r.rows[0]}–{r.rows[1] - 1}, cols {r.cols[0]}–{r.cols[1] - 1}"
-        fig.text(out_box[0] / WIDTH, 1 - 56 / HEIGHT, f"output {ho}×{wo}{out_part}", fontsize=12, va="center", color=COVERAGE)
+        fig.text(out_box[0] / WIDTH, 1 - 56 / HEIGHT, f"output {ho}×{wo}{out_part}", fontsize=12, va="center",
+                 color=COVERAGE)
         if s.op == "conv":
             kernel = s.kernel[self.front]
             kh, kw = kernel.shape
-            kbox = _fit(KERNEL_BOX, kh, kw, 50)
+            kbox = fit_cells(KERNEL_BOX, kh, kw, 50)
             labels = [[fmt_number(v, self.values) for v in row] for row in kernel]
             xs, ys = cell_edges(kbox[0], kbox[2], kw), cell_edges(kbox[1], kbox[3], kh)
             add_cells(shapes, xs, ys, np.full((kh, kw), palette().flat[KERNEL_FILL], np.uint8))
-            kernel_ink = ink_spots(_label_mask(labels, xs, ys))
+            kernel_ink = ink_spots(label_coverage(labels, xs, ys))
             flipped = " (flipped)" if s.flipped else ""
             fig.text(kbox[0] / WIDTH, 1 - (KERNEL_BOX[1] - 16) / HEIGHT, f"weights, channel {s.channels[self.front]}"
                      f"{flipped}", fontsize=12, va="center", color=COVERAGE)
         else:
             kernel_ink, k = None, s.kernel_hw
             fig.text(KERNEL_BOX[0] / WIDTH, 1 - (KERNEL_BOX[1] + 20) / HEIGHT,
-                     f"{'max' if s.op == 'max' else 'average'} of a {k[0]}×{k[1]} window\nstride {s.stride[0]}×{s.stride[1]}",
+                     f"{'max' if s.op == 'max' else 'average'} of a {k[0]}×{k[1]} window\n"
+                     f"stride {s.stride[0]}×{s.stride[1]}",
                      fontsize=13, va="top", color=COVERAGE)
         legend = [(KIND_COLOURS[INPUT], "input"), (KIND_COLOURS[PADDING], "padding")]
         if (s.kinds == INSERTED).any():
@@ -326,10 +330,8 @@ class SweepAnimation:
         return buffer.getvalue()
 
     @cached_property
-    def page(self):
-        """The player page with its layers and frames encoded once (a `player.PlayerPage`)."""
-        from conv_lab.sweep.player import player_page
-
+    def page(self) -> PlayerPage:
+        """The player page with its layers and frames encoded once."""
         return player_page(self)
 
     def player_html(self, start: int = 0, fps: float = 4.0) -> str:

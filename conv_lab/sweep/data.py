@@ -16,6 +16,7 @@ import numpy as np
 
 from conv_lab import limits
 from conv_lab.core.errors import ConvConfigError
+from conv_lab.core.params import filter_channels
 from conv_lab.core.state import LabConfig
 from conv_lab.sweep.pooling import PoolSpec, pool_sweep
 from conv_lab.sweep.steps import Sweep, sweep_steps
@@ -99,13 +100,12 @@ def conv_filter(request: SweepRequest) -> ConvFilter:
     """
     spec = request.config.spec()
     o = request.filter_index
-    per_in = spec.in_channels // spec.groups
-    group = o // (spec.out_channels // spec.groups)
-    weight = _values([request.seed, 2, o], (per_in, *spec.kernel_hw), request.values, -2, 2, 0.5)
+    channels = tuple(filter_channels(spec.in_channels, spec.out_channels, spec.groups, o))
+    weight = _values([request.seed, 2, o], (len(channels), *spec.kernel_hw), request.values, -2, 2, 0.5)
     bias = float(_values([request.seed, 3, o], (), request.values, 1, 3, 0.5)) if spec.bias else None
     if bias is not None and request.values == "int" and o % 2:
         bias = -bias  # whole-number biases are ±1…3: never a silent 0 in the arithmetic
-    return ConvFilter(weight, bias, tuple(range(group * per_in, (group + 1) * per_in)))
+    return ConvFilter(weight, bias, channels)
 
 
 def _check_index(request: SweepRequest) -> None:
@@ -205,7 +205,7 @@ def step_lines(sweep: Sweep, index: int, kind: str, max_channels: int = 3, max_t
                 f"{step.value:.2f}".replace("-", "−")]
     lines = [f"output ({row}, {col}) = Σ input × weight" + (" + bias" if sweep.has_bias else "")]
     cells = step.products.shape[1] * step.products.shape[2]
-    window = sweep._window(row, col)
+    window = sweep.window(row, col)
     for n, ch in enumerate(sweep.channels[:max_channels]):
         terms = [f"{_factor(a, kind)}×{_factor(w, kind)}" for a, w in zip(window[n].ravel(), sweep.kernel[n].ravel())]
         if len(terms) > max_terms:

@@ -21,7 +21,8 @@ from matplotlib.collections import LineCollection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
-from conv_lab.core.grid import INPUT, INSERTED, PADDING
+from conv_lab.core.grid import INPUT, INSERTED, PADDING  # noqa: E402
+from conv_lab.render.colors import rgb8  # noqa: E402
 from conv_lab.sweep.steps import OUTSIDE  # noqa: E402
 
 DPI = 100
@@ -44,12 +45,12 @@ GLYPHS = "".join(chr(c) for c in range(32, 127)) + "×−…∞Σ→·≤÷"
 FONT_PX = 18  # text strip glyphs: 11 px wide, ~90 characters a line
 
 
-def _rgb(colour: str) -> np.ndarray:
-    return np.array(matplotlib.colors.to_rgb(colour))
+def fit_cells(box: tuple[int, int, int, int], rows: int, cols: int, max_cell: int) -> tuple[int, int, int, int]:
+    """The box (x, y, w, h) shrunk to a rows×cols grid of square whole-pixel cells (≤ max_cell), centred at the top.
 
-
-def _fit(box: tuple[int, int, int, int], rows: int, cols: int, max_cell: int) -> tuple[int, int, int, int]:
-    """The box shrunk to whole-pixel cells with the grid's aspect, centred at the top."""
+    >>> fit_cells((0, 10, 100, 100), 2, 4, 50)
+    (0, 10, 100, 50)
+    """
     x, y, w, h = box
     cell = max(1, min(max_cell, w // cols, h // rows))
     return x + (w - cell * cols) // 2, y, cell * cols, cell * rows
@@ -80,7 +81,7 @@ def palette() -> Palette:
     names = list(dict.fromkeys((WHITE, BORDER, *INKS, OUTLINE, *KIND_COLOURS.values(), TAP, HOLE, NEVER, OUT_DONE,
                                 OUT_NOW, STACK_FILL, KERNEL_FILL)))
     flat = {name: i for i, name in enumerate(names)}
-    rgb = [tuple(int(round(255 * v)) for v in _rgb(name)) for name in names]
+    rgb = [rgb8(name) for name in names]
     ramp = np.broadcast_to(np.arange(256, dtype=np.uint8)[None, :, None], (len(INKS), 256, LEVELS)).copy()
     cell_fills = dict.fromkeys((WHITE, *KIND_COLOURS.values(), TAP, HOLE, NEVER, OUT_DONE, OUT_NOW, KERNEL_FILL))
     text_backgrounds = {INK: list(cell_fills), ACCENT: [WHITE]}  # values sit on every cell fill; the result line on white
@@ -209,8 +210,15 @@ def _paint(alpha_out: np.ndarray, text: str, cx: float, cy: float, size_px: int)
         np.maximum(alpha_out[y0:y0 + h, x:x + w], alpha[:, g * w:(g + 1) * w], out=alpha_out[y0:y0 + h, x:x + w])
 
 
-def _label_mask(labels: list[list[str]], xs: np.ndarray, ys: np.ndarray) -> np.ndarray | None:
-    """Coverage of the cell labels of a grid (None when its cells are too small to read)."""
+def label_coverage(labels: list[list[str]], xs: np.ndarray, ys: np.ndarray) -> np.ndarray | None:
+    """Coverage (0…1, frame-sized) of each cell's label centred in a grid with edges xs, ys (None: cells too small).
+
+    >>> mask = label_coverage([["7", "8"]], cell_edges(100, 80, 2), cell_edges(100, 40, 1))
+    >>> mask.shape == (HEIGHT, WIDTH), float(mask[100:140, 100:140].max()) > 0.5, float(mask[:100].max())
+    (True, True, 0.0)
+    >>> label_coverage([["7"]], cell_edges(0, 8, 1), cell_edges(0, 8, 1)) is None
+    True
+    """
     size_px = _font_px(float(np.min(np.diff(xs))), [t for row in labels for t in row])
     if size_px < 10:
         return None

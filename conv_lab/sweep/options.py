@@ -63,7 +63,9 @@ def parse_sweep_query(params: Mapping, config: LabConfig) -> tuple[SweepOptions,
     """Read the sweep options from query params, clamping to what this layer has; never raises.
 
     >>> parse_sweep_query({"op": "max", "filter": "99", "values": "float"}, LabConfig(out_channels=4))
-    (SweepOptions(op='max', filter_index=3, channel=0, step=1, values='float', region='region', ceil_mode=False, count_include_pad=True, speed=4.0), ['filter=99 must be between 0 and 3; using 3'])
+    ... # doctest: +NORMALIZE_WHITESPACE
+    (SweepOptions(op='max', filter_index=3, channel=0, step=1, values='float', region='region', ceil_mode=False,
+                  count_include_pad=True, speed=4.0), ['filter=99 must be between 0 and 3; using 3'])
     """
     notices: list[str] = []
     found = parse_options(SWEEP_OPTIONS, params, notices,

@@ -109,7 +109,7 @@ class PoolSweep(Sweep):
         return self._counts(0, *rows)[:, None] * self._counts(1, *cols)[None, :]
 
     def _step(self, index: int, row: int, col: int) -> SweepStep:
-        window = self._window(row, col)
+        window = self.window(row, col)
         if self.op == "max":
             value = float(window.max())
             sums = np.array([value])

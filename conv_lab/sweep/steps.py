@@ -20,6 +20,7 @@ import numpy as np
 from conv_lab import limits
 from conv_lab.core.errors import ConvConfigError
 from conv_lab.core.grid import INSERTED, grid_and_kinds, one_sample
+from conv_lab.core.params import filter_channels
 from conv_lab.core.shapes import output_shape
 from conv_lab.core.spec import ConvSpec
 
@@ -78,7 +79,8 @@ class Sweep(Sequence):
         (r0, c0), (kh, kw), (dh, dw) = self.window_origin(row, col), self.kernel_hw, self.dilation
         return tuple((r0 + i * dh, c0 + j * dw) for i in range(kh) for j in range(kw))
 
-    def _window(self, row: int, col: int) -> np.ndarray:
+    def window(self, row: int, col: int) -> np.ndarray:
+        """The grid values under the taps of output (row, col): (channels, kh, kw), dilation holes skipped."""
         (r0, c0), (kh, kw), (dh, dw) = self.window_origin(row, col), self.kernel_hw, self.dilation
         return self.grid[:, r0:r0 + (kh - 1) * dh + 1:dh, c0:c0 + (kw - 1) * dw + 1:dw]
 
@@ -97,7 +99,7 @@ class Sweep(Sequence):
 
     def _step(self, index: int, row: int, col: int) -> SweepStep:
         """The step at output (row, col): products, per-channel sums and the value (pooling overrides this)."""
-        products, sums, value = self._combine(self._window(row, col))
+        products, sums, value = self._combine(self.window(row, col))
         return SweepStep(index, (row, col), self.tap_cells(row, col), products, sums, self.bias, value)
 
     def values(self, rows: Optional[tuple[int, int]] = None, cols: Optional[tuple[int, int]] = None) -> np.ndarray:
@@ -139,12 +141,10 @@ def filter_weight(spec: ConvSpec, weight: np.ndarray, out_channel: int) -> np.nd
     (2, 3, 3)
     """
     weight = np.asarray(weight, dtype=np.float64)
-    per_group_out = spec.out_channels // spec.groups
     if not spec.transposed:
         return weight[out_channel]
-    group, local = divmod(out_channel, per_group_out)
-    per_group_in = spec.in_channels // spec.groups
-    return weight[group * per_group_in:(group + 1) * per_group_in, local]
+    group = filter_channels(spec.in_channels, spec.out_channels, spec.groups, out_channel)
+    return weight[group.start:group.stop, out_channel % (spec.out_channels // spec.groups)]
 
 
 def sweep_steps(spec: ConvSpec, x: np.ndarray, weight: np.ndarray, bias: Optional[float] = None,
@@ -165,10 +165,9 @@ def sweep_steps(spec: ConvSpec, x: np.ndarray, weight: np.ndarray, bias: Optiona
             or not 0 <= out_channel < spec.out_channels:
         raise ConvConfigError("filter", f"filter {out_channel} does not exist; the layer has {spec.out_channels}",
                               f"pick a filter between 0 and {spec.out_channels - 1}")
-    per_group_in = spec.in_channels // spec.groups
-    group = out_channel // (spec.out_channels // spec.groups)
-    channels = tuple(range(group * per_group_in, (group + 1) * per_group_in))
     out_channel = int(out_channel)
+    channels = tuple(filter_channels(spec.in_channels, spec.out_channels, spec.groups, out_channel))
+    per_group_in = len(channels)
     try:
         weight = np.asarray(weight, dtype=np.float64)
     except (TypeError, ValueError) as exc:

@@ -1,4 +1,4 @@
-"""The offline sweep player: one self-contained HTML page, controls with inline SVG icons, no CDN.
+"""The offline sweep player page: one self-contained HTML page, controls with inline SVG icons, no CDN.
 
 The page carries the animation's layers and glyph atlas as PNG data URIs and each frame as
 its list of rectangle copies and text lines (see `animate.FrameOps`), deflated and base64
@@ -7,31 +7,19 @@ stepping and jumping cost a few drawImage calls per frame and the page stays sma
 
 Building that data takes ~100 ms for a big sweep; `PlayerPage` holds it once per animation
 and `PlayerPage.html(start, fps)` only fills in the two per-rerun values (issue #9).
+
+This module only builds pages: `sweep.animate` hands it a `SweepAnimation` (it never imports animate);
+running renders in the worker pool is `sweep.service`.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import logging
-import multiprocessing
-import os
-import pickle
-import threading
-import time
 import zlib
-from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
 
-from conv_lab import limits
-from conv_lab.core.errors import ConvConfigError
-from conv_lab.render.pool import shared_render
-from conv_lab.sweep.data import SweepRequest
 from conv_lab.sweep.options import SPEEDS
-from conv_lab.sweep.steps import Region
-
-log = logging.getLogger(__name__)
 
 ICONS = {  # 24×24 inline SVG paths
     "first": "M6 5h2v14H6zM20 5v14L9 12z",
@@ -49,7 +37,12 @@ def _svg(name: str) -> str:
             f'<path d="{ICONS[name]}" fill="currentColor"/></svg>')
 
 
-def _data_uri(png: bytes) -> str:
+def png_data_uri(png: bytes) -> str:
+    """PNG bytes as a data: URI (the page carries its images inline: no file, no server, no CDN).
+
+    >>> png_data_uri(b"\\x89PNG")
+    'data:image/png;base64,iVBORw=='
+    """
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
@@ -109,15 +102,14 @@ class PlayerPage:
 
 def player_page(animation) -> PlayerPage:
     """The player page of `animation` (a SweepAnimation), with its layers and frames encoded once."""
-    from conv_lab.sweep.animate import GLYPHS, HEIGHT, WIDTH
-    from conv_lab.sweep.drawing import BASE, LINE_H, SOLID, TEXT_TOP
+    from conv_lab.sweep.drawing import BASE, GLYPHS, HEIGHT, LINE_H, SOLID, TEXT_TOP, WIDTH
 
     n = len(animation)
     solid = animation.palette[3 * int(animation.layers[SOLID][0, 0]):][:3]
     data = {  # the base layer whole; the others only where they differ from it; the outline layer as its colour
-        "layers": [_data_uri(animation.layer_png(i, band_only=i != BASE)) for i in range(SOLID)],
+        "layers": [png_data_uri(animation.layer_png(i, band_only=i != BASE)) for i in range(SOLID)],
         "band": list(animation.band), "solidLayer": SOLID, "solid": "rgb({},{},{})".format(*solid),
-        "atlas": [_data_uri(animation.layer_png(f"atlas{i}")) for i in range(len(animation.atlas))],
+        "atlas": [png_data_uri(animation.layer_png(f"atlas{i}")) for i in range(len(animation.atlas))],
         "glyphs": GLYPHS, "gw": animation.glyph_w, "gh": animation.glyph_h, "x": 24, "top": TEXT_TOP, "lineH": LINE_H,
     }
     payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
@@ -139,107 +131,6 @@ def player_html(animation, start: int = 0, fps: float = 4.0) -> str:
     (False, True)
     """
     return player_page(animation).html(start, fps)
-
-
-@dataclass(frozen=True)
-class SweepPlayer:
-    """What the sweep page shows of one animation: its positions and player page, the GIF on demand (pickles)."""
-
-    request: SweepRequest
-    region: Region
-    front: int
-    positions: tuple[tuple[int, int], ...]
-    page: PlayerPage
-
-    def __len__(self) -> int:
-        return len(self.page)
-
-    def player_html(self, start: int = 0, fps: float = 4.0) -> str:
-        """The player page starting at frame `start` at `fps` steps per second."""
-        return self.page.html(start, fps)
-
-    @property
-    def gif_bytes(self) -> bytes:
-        """The animation as a looping GIF (rendered off the server's interpreter, cached)."""
-        return _shared(_gif_in_worker, _gif_here, self.request, self.region, self.front)
-
-
-def _render_player(request: SweepRequest, region: Optional[Region], front: int) -> Any:
-    """Runs in a render worker: the animation and its player page (a ConvConfigError comes back as a tuple)."""
-    from conv_lab.sweep.animate import sweep_animation
-
-    _exit_with_parent()
-    try:
-        animation = sweep_animation(request, region, front)
-    except ConvConfigError as exc:  # its constructor takes 3 arguments: it would not unpickle on the way back
-        return ("ConvConfigError", exc.param, exc.why, exc.fix)
-    return SweepPlayer(request, animation.region, front, tuple(animation.positions), animation.page)
-
-
-def _render_gif(request: SweepRequest, region: Optional[Region], front: int) -> bytes:
-    """Runs in a render worker: the animation's GIF."""
-    from conv_lab.sweep.animate import sweep_animation
-
-    _exit_with_parent()
-    return sweep_animation(request, region, front).gif_bytes
-
-
-_player_in_worker = shared_render(maxsize=16, in_process=False)(_render_player)
-_player_here = shared_render(maxsize=16)(_render_player)
-_gif_in_worker = shared_render(maxsize=4, in_process=False)(_render_gif)
-_gif_here = shared_render(maxsize=4)(_render_gif)
-_POOL_FAILURES = (BrokenExecutor, OSError, RuntimeError, ImportError, NotImplementedError, EOFError,
-                  pickle.PicklingError)
-# ok: the last worker render worked. After a failure renders run here until retry_at (time.monotonic()), then the
-# pool is tried again: a transient failure must not move every sweep into the server for the rest of the lesson.
-_workers: dict[str, Any] = {"ok": True, "retry_at": 0.0}
-_watchdog = threading.Lock()
-
-
-def _exit_with_parent() -> None:
-    """In a render worker, end the process when the server's process ends (even killed, no clean shutdown)."""
-    parent = multiprocessing.parent_process()
-    if parent is None or not _watchdog.acquire(blocking=False):
-        return  # the server itself, or the watchdog already runs
-
-    def watch() -> None:
-        parent.join()
-        os._exit(0)
-
-    threading.Thread(target=watch, name="exit-with-server", daemon=True).start()
-
-
-def _shared(in_worker: Callable, here: Callable, *args: Any) -> Any:
-    """Render in a worker process; if the pool cannot run, render in this process for a cool-down (logged)."""
-    if _workers["ok"] or time.monotonic() >= _workers["retry_at"]:
-        try:
-            result = in_worker(*args)
-        except _POOL_FAILURES as exc:  # a dead worker was already replaced and retried once: the pool cannot run now
-            _workers.update(ok=False, retry_at=time.monotonic() + limits.RENDER_POOL_RETRY_SECONDS)
-            log.warning("Sweep renders run in the server process for the next %d s: the render worker failed (%r)",
-                        limits.RENDER_POOL_RETRY_SECONDS, exc)
-        else:
-            if not _workers["ok"]:
-                log.warning("Sweep renders run in the render worker again")
-                _workers["ok"] = True
-            return result
-    return here(*args)
-
-
-def sweep_player(request: SweepRequest, region: Optional[Region] = None, front: int = 0,
-                 in_process: bool = False) -> SweepPlayer:
-    """The player of a request's region, rendered once in a worker process and shared by every session.
-
-    >>> from conv_lab.core.state import LabConfig
-    >>> player = sweep_player(SweepRequest(LabConfig(1, 4, 4, 1)), in_process=True)
-    >>> len(player), player.positions[:2], 'data-frame="4"' in player.player_html(9)
-    (5, ((0, 0), (0, 1)), True)
-    """
-    result = _player_here(request, region, front) if in_process else \
-        _shared(_player_in_worker, _player_here, request, region, front)
-    if isinstance(result, tuple):
-        raise ConvConfigError(*result[1:])
-    return result
 
 
 _TEMPLATE = """<!doctype html>
@@ -283,7 +174,9 @@ ctx.imageSmoothingEnabled = false;
 const seek = document.getElementById("seek"), count = document.getElementById("count");
 const playButton = document.getElementById("play"), speed = document.getElementById("speed");
 let frame = {start}, timer = null, images = [], atlas = [], frames = [];
-function load(src) {{ return new Promise((ok, fail) => {{ const i = new Image(); i.onload = () => ok(i); i.onerror = fail; i.src = src; }}); }}
+function load(src) {{
+  return new Promise((ok, fail) => {{ const i = new Image(); i.onload = () => ok(i); i.onerror = fail; i.src = src; }});
+}}
 function unpack(b64) {{  // base64 → inflate (the browser's own DecompressionStream) → JSON
   const bytes = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
   const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));

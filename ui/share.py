@@ -1,0 +1,29 @@
+"""The one "Copy link" box: a link that reopens exactly what is shown, mode flags and page options included."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from urllib.parse import urlsplit, urlunsplit
+
+import streamlit as st
+
+from conv_lab.core.options import option_keys
+from conv_lab.core.state import FLAG_OPTIONS, LabConfig, share_query_string
+
+
+def page_url() -> str:
+    """This page's address without its query (what a share link starts with)."""
+    parts = urlsplit(st.context.url or "")
+    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", "", ""))
+
+
+def layer_share_query(config: LabConfig, page_keys: Iterable[str] = ()) -> str:
+    """The query of a link to `config`, keeping the page's flags (present, predict) and options now in the URL."""
+    keys = (*option_keys(FLAG_OPTIONS), *page_keys)
+    return share_query_string(config, **{k: st.query_params.get(k) for k in keys})
+
+
+def share_box(query: str, what: str = "exactly this configuration") -> None:
+    """Show the link (page address + `query`) in a code box with Streamlit's copy icon."""
+    st.markdown(f"**Copy link** — opens {what} (copy icon at the right of the box):")
+    st.code(f"{page_url()}?{query}", language="text", wrap_lines=True)
