@@ -1,5 +1,7 @@
 """Practice: predict the output, get it checked, learn from the miss. The same seed + level gives a class the same set."""
 
+from urllib.parse import urlencode
+
 import streamlit as st
 
 from conv_lab import limits
@@ -7,6 +9,7 @@ from conv_lab.core.options import option_keys
 from conv_lab.practice.check import PRACTICE_OPTIONS, Answer, PracticeSettings, Score, check_answer, new_seed, parse_settings
 from conv_lab.practice.questions import LEVELS, question_at, question_set
 from ui import require_entry, url_options, write_url_options
+from ui.share import share_box
 
 require_entry()
 
@@ -147,9 +150,7 @@ with st.container(horizontal=True):
     if number > 1:
         st.button("← Previous", on_click=_go_to, args=(number - 1,), key="w_pr_prev")
 
-base = (st.context.url or "").split("?")[0]
-st.markdown("**Class link** — everyone who opens it gets this set in the same order:")
-st.code(f"{base}?seed={seed}&level={level}", language="text")
+share_box(urlencode({"seed": seed, "level": level}), "this set, in the same order, for everyone", "Class link")
 
 if settings.teacher:
     st.subheader(f"Teacher view — all answers, seed {seed}, level {level}")

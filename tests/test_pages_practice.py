@@ -190,3 +190,10 @@ def test_bad_values_in_the_url_give_a_notice_not_a_crash(query, fragment):
     assert not at.exception
     assert any(fragment in w.value for w in at.warning), [w.value for w in at.warning]
     assert at.code and at.form  # still a question to answer
+
+
+def test_the_class_link_opens_the_same_set_from_question_one():
+    at = run_app(PAGE, {"seed": "42", "level": "2", "n": "5"})
+    links = [c.value for c in at.code if "seed=" in c.value]
+    assert links and links[-1].endswith("?seed=42&level=2"), links
+    assert any("Class link" in m.value for m in at.markdown)

@@ -23,7 +23,7 @@ def layer_share_query(config: LabConfig, page_keys: Iterable[str] = ()) -> str:
     return share_query_string(config, **{k: st.query_params.get(k) for k in keys})
 
 
-def share_box(query: str, what: str = "exactly this configuration") -> None:
+def share_box(query: str, what: str = "exactly this configuration", title: str = "Copy link") -> None:
     """Show the link (page address + `query`) in a code box with Streamlit's copy icon."""
-    st.markdown(f"**Copy link** — opens {what} (copy icon at the right of the box):")
+    st.markdown(f"**{title}** — opens {what} (copy icon at the right of the box):")
     st.code(f"{page_url()}?{query}", language="text", wrap_lines=True)
