@@ -1,5 +1,7 @@
 """Network planner: stack layers, follow the shape through them, find the layer that breaks, export PyTorch code."""
 
+from urllib.parse import urlencode
+
 import pandas as pd
 import streamlit as st
 
@@ -15,6 +17,7 @@ from conv_lab.network.presets import PRESET_BY_NAME, PRESETS, preset_for_link
 from conv_lab.network.torch_run import run_plan
 from conv_lab.network.view import flow_table, skip_verdict
 from ui import require_entry, show_config_error, show_notices, url_options, write_url_options
+from ui.share import share_box
 
 require_entry()
 state = st.session_state
@@ -154,10 +157,9 @@ st.subheader("Export")
 code = export_code(result)
 left, right = st.columns([1, 4], vertical_alignment="center")
 left.download_button("Download model.py", code, file_name="model.py", mime="text/x-python", key="w_net_download")
-query = f"net={net_value}" + (f"&skip={skip_value}" if skip_value else "")
 with right:
-    st.markdown("**Share this stack** — the link carries every layer and skip:")
-    st.code(f"/network?{query}", language=None, wrap_lines=True)
+    share_box(urlencode({"net": net_value, **({"skip": skip_value} if skip_value else {})}, safe="-,"),
+              "this stack with every layer and skip", "Share this stack")
     st.caption(f"{len(net_value)} of {limits.MAX_NETWORK_URL_CHARS} characters. Grammar: `C16k3p1` = Conv2d "
                "out_channels=16, kernel_size=3, padding=1; `R` ReLU; `M2` MaxPool2d 2; `F` Flatten; `L10` Linear 10.")
 st.code(code, language="python")
