@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import socket
@@ -206,3 +207,17 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "browser_page" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.skip(reason="SKIPPED LOUDLY: no system Chromium found"))
+
+
+def png_bytes(img, **kw) -> bytes:
+    """A Pillow image saved as PNG bytes (uploads in tests)."""
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", **kw)
+    return buf.getvalue()
+
+
+def jpeg_bytes(img, **kw) -> bytes:
+    """A Pillow image saved as JPEG bytes (uploads in tests)."""
+    buf = io.BytesIO()
+    img.save(buf, format="JPEG", **kw)
+    return buf.getvalue()

@@ -32,21 +32,11 @@ from conv_lab.features.images import (
 )
 from conv_lab.features.runs import FeatureOptions, options_query, parse_options, run_feature_maps
 
-from conftest import ROOT, n_examples
+from conftest import ROOT, jpeg_bytes, n_examples, png_bytes
 
 # --------------------------------------------------------------------------------------------- helpers
 
 
-def png_bytes(img: Image.Image, **kw) -> bytes:
-    buf = io.BytesIO()
-    img.save(buf, format="PNG", **kw)
-    return buf.getvalue()
-
-
-def jpeg_bytes(img: Image.Image, **kw) -> bytes:
-    buf = io.BytesIO()
-    img.save(buf, format="JPEG", **kw)
-    return buf.getvalue()
 
 
 def png_header_only(width: int, height: int) -> bytes:

@@ -20,7 +20,7 @@ from conv_lab.features import decode
 from conv_lab.features.decode import DecodeWorkers, ImageError, decode_cost
 from conv_lab.features.images import Picture, read_upload
 
-from conftest import ROOT
+from conftest import ROOT, jpeg_bytes, png_bytes
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from uploads import classroom_png  # noqa: E402 - the benchmark's picture: one small file, a 64 MB decode
@@ -30,16 +30,6 @@ MAX_RISE_MB = 600  # the issue's goal for 8 concurrent 4096² uploads (it was ~2
 MAX_KEPT_MB = 150  # memory still held after they are done (it was 1.1 GB: freed pages glibc kept)
 
 
-def png_bytes(img: Image.Image, **kw) -> bytes:
-    buf = io.BytesIO()
-    img.save(buf, format="PNG", **kw)
-    return buf.getvalue()
-
-
-def jpeg_bytes(img: Image.Image, **kw) -> bytes:
-    buf = io.BytesIO()
-    img.save(buf, format="JPEG", **kw)
-    return buf.getvalue()
 
 
 # ------------------------------------------------------------------------------------- 8 students at once
