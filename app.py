@@ -7,6 +7,7 @@ import streamlit as st
 import torch
 
 from conv_lab import limits
+from conv_lab.blas import limit_blas_threads
 from ui import layer_controls
 
 st.set_page_config(page_title="Conv Lab — how a conv layer's parameters decide its output", page_icon="🧮",
@@ -28,6 +29,7 @@ PAGES = [
 # under load, a 3→16 conv on 32×32 took 12–26 ms with 2 threads and 0.04 ms with 1 (ResNet stem 40 → 3–12 ms).
 if torch.get_num_threads() != limits.TORCH_THREADS:
     torch.set_num_threads(limits.TORCH_THREADS)
+    limit_blas_threads(limits.TORCH_THREADS)  # numpy's OpenBLAS too (conv_lab.blas, issue 17)
 
 
 @st.cache_resource(show_spinner=False)

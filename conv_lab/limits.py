@@ -20,11 +20,26 @@ MAX_MACS = 2_000_000_000  # multiply-accumulates of one layer run (~0.2 s on 2 c
 MAX_REQUEST_SECONDS = 0.4
 # The cost model behind it, measured with benchmarks/conv_cost.py on the 2-core reference machine at one
 # torch thread (the server's setting), rounded up to the slowest case seen on each path. Per MAC: dense and
-# dilated convs ~0.03-0.085 ns, grouped ~0.07, depthwise 0.1-1.5 (large kernels are slowest), transposed
-# 0.05-0.08, transposed grouped/depthwise 1-2.2. Per element touched: 20 ns for the scatter (col2im) of a
-# transposed conv's output (kernel 64 stride 64: 17 ns), 5 ns for reading, padding and writing otherwise.
-NS_PER_MAC = {"dense": 0.1, "grouped": 0.2, "depthwise": 1.6, "transposed": 0.12, "transposed grouped": 2.5}
-NS_PER_ELEMENT = {"direct": 5.0, "transposed": 20.0}
+# dilated convs ~0.03-0.085 ns, grouped ~0.07-0.25 (1-2 filters per group), depthwise 0.1-1.5 (large kernels are
+# slowest), transposed 0.05-0.08, transposed grouped/depthwise 1-2.2. Per element touched: 25 ns for the scatter
+# (col2im) of a transposed conv's output (kernel 1 stride 8 under load: 24 ns), 5 ns for reading, padding and writing
+# otherwise.
+# Dense, grouped and transposed convs compute output channels in blocks of CHANNEL_BLOCK (oneDNN on AVX2): their MACs
+# are counted with each group's out_channels rounded up to a block (1 filter costs as much as 8: 256→1 filters
+# 15×15 on 256×186×186 took 1.0 s, estimated 0.3 s without it). Every weight costs NS_PER_WEIGHT: torch's random
+# init when the module is built (~7.4 ns) plus oneDNN's reorder of it on each run (~4.5 ns; it dominates when the
+# output is small: 256→512 filters 15×15 on 8×8 ran 0.4 s, estimated 0.19 s without it); ~19 ns in all on a server
+# sharing its 2 cores with other work (load average 6: memory bandwidth), so 18.
+NS_PER_MAC = {"dense": 0.1, "grouped": 0.3, "depthwise": 1.6, "transposed": 0.12, "transposed grouped": 2.5}
+NS_PER_ELEMENT = {"direct": 5.0, "transposed": 25.0}
+NS_PER_WEIGHT = 18.0
+CHANNEL_BLOCK = 8
+# The feature maps also write a filter bank into every weight (filter_banks.apply_bank): up to 24 ns per weight
+# (a transposed layer's random bank) plus ~100 µs per filter; and they draw every output number (ReLU, colour
+# scale, the grid of maps): ~8-16 ns each. All counted against the same cap (benchmarks/conv_cost.py).
+NS_PER_BANK_WEIGHT = 25.0
+NS_PER_BANK_FILTER = 100_000.0
+NS_PER_MAP_ELEMENT = 15.0
 MAX_TENSOR_ELEMENTS = 16_000_000  # input, padded input or output tensor elements (64 MB of float32)
 MAX_OUTPUT_SPATIAL = 8192  # output height / width (transposed convs grow)
 
@@ -41,12 +56,17 @@ MAX_URL_VALUE_CHARS = 200  # a longer query value is refused before parsing
 MAX_MATRIX_ENTRIES = 1_000_000  # rows×columns of C built in memory (8 MB of float64); blocks of it are drawn
 MAX_PRACTICE_SEED = 999_999  # practice seeds a URL may carry (0..this)
 PRACTICE_SET_SIZE = 20  # questions in one practice set (seed + level); the teacher view lists them all
-MAX_SWEEP_GRID_CELLS = 4_000_000  # channels × rows × cols of the padded grid one sweep builds (32 MB of float64)
+# channels × rows × cols of the padded grid one sweep builds (8 MB of float64; a 3×512×512 input with padding 16
+# fits). The grid is built twice, by the page and by the render worker: 4 M cells took 0.5-0.9 s of CPU (issue 17).
+MAX_SWEEP_GRID_CELLS = 1_000_000
 MAX_LINEAR_FEATURES = 1_048_576  # in_features / out_features of one Linear in the network planner
 MAX_UPSAMPLE_SCALE = 16  # Upsample scale_factor in the network planner
 MAX_NETWORK_URL_CHARS = 2000  # the planner's net= share value (a longer one is refused before parsing)
 MAX_NETWORK_SKIPS = 16  # skip connections (concat/add) in one planned network
 MAX_SKIP_FIX_TRIALS = 300  # re-plans one mismatched skip may try when searching for a padding fix
+# ... and layer formulas those re-plans may evaluate (each ~0.15 ms: 300 re-plans of 63 layers took 2.8 s of CPU;
+# the trials share each layer's result per input shape, so most of them cost a few formulas)
+MAX_SKIP_FIX_STEPS = 1000
 TORCH_THREADS = 1  # intra-op threads per torch op: sessions run in parallel; 2 threads stall under load
 # multiply-accumulates of one practice question (AlexNet conv1 fits; keeps torch checks cheap)
 MAX_PRACTICE_MACS = 150_000_000

@@ -9,7 +9,8 @@ multiply-accumulate differs ~50×, measured by benchmarks/conv_cost.py.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Callable
 
 from conv_lab import limits
 from conv_lab.core.errors import ConvConfigError, WorkCapError
@@ -101,15 +102,24 @@ def estimated_seconds(spec: LayerSpec, input_shape: tuple[int, ...]) -> float:
     """CPU seconds one run of the layer is expected to take on one torch thread (a generous upper estimate).
 
     >>> round(estimated_seconds(ConvSpec(64, 64, 3, padding=1), (1, 64, 128, 128)), 3)
-    0.076
+    0.077
     """
     cost = layer_cost(spec, input_shape)
     elements = cost.input_bytes // 4 + padded_elements(spec, input_shape) + cost.output_bytes // 4
     per_element = limits.NS_PER_ELEMENT["transposed" if spec.transposed else "direct"]
-    return (cost.macs * limits.NS_PER_MAC[conv_path(spec)] + elements * per_element) * 1e-9
+    path = conv_path(spec)
+    macs = cost.macs
+    if path in ("dense", "grouped", "transposed"):  # output channels run in blocks: 1 filter costs as much as 8
+        per_group = spec.out_channels // spec.groups
+        macs = macs * math.ceil(per_group / limits.CHANNEL_BLOCK) * limits.CHANNEL_BLOCK / per_group
+    return (macs * limits.NS_PER_MAC[path] + elements * per_element + cost.params * limits.NS_PER_WEIGHT) * 1e-9
 
 
-def smaller_input_that_fits(spec: LayerSpec, input_shape: tuple[int, ...]) -> tuple[int, ...] | None:
+Extra = Callable[[LayerSpec, tuple], float]  # CPU seconds a page adds to the layer run (see work_check)
+
+
+def smaller_input_that_fits(spec: LayerSpec, input_shape: tuple[int, ...], extra: Extra | None = None
+                            ) -> tuple[int, ...] | None:
     """The largest input of the same aspect (sides halved step by step) whose run fits the work caps, if any.
 
     >>> smaller_input_that_fits(ConvSpec(256, 256, 15, groups=256, padding=7), (1, 256, 150, 150))
@@ -121,7 +131,7 @@ def smaller_input_that_fits(spec: LayerSpec, input_shape: tuple[int, ...]) -> tu
         shape = (*lead, h, w)
         try:
             output_shape(spec, shape)
-            if not _over_caps(spec, shape):
+            if not _over_caps(spec, shape, extra):
                 return shape
         except ConvConfigError:
             return None
@@ -130,7 +140,21 @@ def smaller_input_that_fits(spec: LayerSpec, input_shape: tuple[int, ...]) -> tu
     return None
 
 
-def _over_caps(spec: LayerSpec, shape: tuple[int, ...]) -> str:
+def fewer_filters_that_fit(spec: LayerSpec, input_shape: tuple[int, ...], extra: Extra | None = None) -> int | None:
+    """The most filters (halved step by step, a multiple of groups) with which the layer fits on this input, if any.
+
+    >>> fewer_filters_that_fit(ConvSpec(256, 512, 15, padding=7), (1, 256, 8, 8))
+    256
+    """
+    filters = spec.out_channels
+    while filters // 2 >= spec.groups and (filters // 2) % spec.groups == 0:
+        filters //= 2
+        if not _over_caps(replace(spec, out_channels=filters), tuple(input_shape), extra):
+            return filters
+    return None
+
+
+def _over_caps(spec: LayerSpec, shape: tuple[int, ...], extra: Extra | None = None) -> str:
     """Why running the layer on `shape` is over a work cap, or ''."""
     cost = layer_cost(spec, shape)
     largest = max(cost.input_bytes // 4, cost.output_bytes // 4, padded_elements(spec, shape))
@@ -140,24 +164,28 @@ def _over_caps(spec: LayerSpec, shape: tuple[int, ...]) -> str:
     if cost.macs > limits.MAX_MACS:
         return (f"running this layer takes {cost.macs:,} multiply-accumulates, above Conv Lab's cap of "
                 f"{limits.MAX_MACS:,} per request")
-    seconds = estimated_seconds(spec, shape)
+    seconds = estimated_seconds(spec, shape) + (extra(spec, shape) if extra else 0.0)
     if seconds > limits.MAX_REQUEST_SECONDS:
         return (f"running this {conv_path(spec)} layer would take about {seconds:.1f} s of CPU, above Conv Lab's cap of "
                 f"{limits.MAX_REQUEST_SECONDS} s per request on a shared server")
     return ""
 
 
-def work_check(spec: LayerSpec, input_shape: tuple[int, ...]) -> LayerCost:
-    """Raise ConvConfigError when running the layer would exceed the server's work caps.
+def work_check(spec: LayerSpec, input_shape: tuple[int, ...], extra: Extra | None = None) -> LayerCost:
+    """Raise WorkCapError when running the layer would exceed the server's work caps, naming the cap and a smaller
+    input (or fewer filters) that fits. `extra(spec, input_shape)`: CPU seconds the page adds to the run (the feature
+    maps write a filter bank into every weight and draw every output number), counted against the same cap.
 
     >>> work_check(ConvSpec(3, 16, 3), (1, 3, 32, 32)).macs
     388800
     """
     cost = layer_cost(spec, input_shape)
-    why = _over_caps(spec, tuple(input_shape))
+    why = _over_caps(spec, tuple(input_shape), extra)
     if why:
-        smaller = smaller_input_that_fits(spec, tuple(input_shape))
+        smaller = smaller_input_that_fits(spec, tuple(input_shape), extra)
         fit = f"; e.g. input {'×'.join(map(str, smaller[-3:]))} fits" if smaller else ""
+        filters = None if smaller or "tensor" in why else fewer_filters_that_fit(spec, tuple(input_shape), extra)
+        fit += f"; e.g. {filters} filters fit" if filters else ""
         padded = (padded_elements(spec, tuple(input_shape)) > limits.MAX_TENSOR_ELEMENTS
                   >= max(cost.input_bytes, cost.output_bytes) // 4)  # only the padded copy is over the cap
         param = "padding" if padded else "input_size" if "tensor" in why else "out_channels"

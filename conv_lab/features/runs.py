@@ -16,12 +16,12 @@ import torch
 
 from conv_lab import limits
 from conv_lab.core import options as query
-from conv_lab.core.costs import work_check
+from conv_lab.core.costs import layer_cost, work_check
 from conv_lab.core.errors import ConvConfigError
 from conv_lab.core.options import Option, option_defaults, option_keys
 from conv_lab.core.shapes import check_input, output_shape
 from conv_lab.core.spec import ConvSpec
-from conv_lab.core.torch_run import build_module
+from conv_lab.core.torch_run import build_module, forward
 from conv_lab.features.banks import BANKS, Filter, apply_bank
 from conv_lab.features.images import SAMPLES, Picture, PreparedInput, prepare_input
 
@@ -116,6 +116,18 @@ class FeatureRun:
         return self.prepared.notices
 
 
+def page_seconds(spec: ConvSpec, input_shape: tuple[int, ...]) -> float:
+    """CPU seconds this page adds to the layer run: `apply_bank` writing a filter bank into every weight, and every
+    output number drawn (ReLU, colour scale, the grid of maps); see limits.NS_PER_BANK_* and NS_PER_MAP_ELEMENT.
+
+    >>> round(page_seconds(ConvSpec(256, 512, 15), (1, 256, 15, 15)), 2)
+    0.79
+    """
+    cost = layer_cost(spec, input_shape)
+    return (cost.weight_params * limits.NS_PER_BANK_WEIGHT + spec.out_channels * limits.NS_PER_BANK_FILTER
+            + cost.output_bytes // 4 * limits.NS_PER_MAP_ELEMENT) * 1e-9
+
+
 def run_feature_maps(spec: ConvSpec, picture: Picture, height: int, width: int, bank: str = "classic",
                      seed: int = 0, relu: bool = False, own_size: bool = False) -> FeatureRun:
     """Run the configured layer with the bank's weights on the picture; ConvConfigError when it cannot run.
@@ -128,7 +140,7 @@ def run_feature_maps(spec: ConvSpec, picture: Picture, height: int, width: int, 
         height, width = picture.size
     shape = check_input(spec, (1, spec.in_channels, height, width))
     output_shape(spec, shape)  # raises a plain error when the output would be empty
-    work_check(spec, shape)
+    work_check(spec, shape, extra=page_seconds)
     prepared = prepare_input(picture, spec.in_channels, height, width)
     with torch.random.fork_rng(devices=[]):  # torch's own init is overwritten: keep the global RNG untouched
         module = build_module(spec)
@@ -136,7 +148,7 @@ def run_feature_maps(spec: ConvSpec, picture: Picture, height: int, width: int, 
     x = torch.from_numpy(prepared.array)[None]
     try:
         with torch.inference_mode():
-            y = module(x)
+            y = forward(module, x)
             if relu:
                 y = torch.relu(y)
     except (RuntimeError, ValueError) as exc:  # safety net: conv_lab's checks should make this unreachable

@@ -16,7 +16,7 @@ from conv_lab import limits
 from conv_lab.core.params import filter_channels
 from conv_lab.core.spec import ConvSpec
 from conv_lab.core.torch_run import build_module
-from conv_lab.matrix.geometry import ZERO, MatrixGeometry, conv_matrix, geometry, padding_operator, tap_ids
+from conv_lab.matrix.geometry import ZERO, MatrixGeometry, conv_matrix, fold_padding, geometry, tap_ids
 
 _TORCH_PAD_MODE = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate", "circular": "circular"}
 
@@ -69,7 +69,7 @@ def matrix_example(spec: ConvSpec, height: int, width: int, seed: int = 0, whole
     weight = module.weight.detach().double().numpy()
     bias = module.bias.detach().double().numpy() if module.bias is not None else np.zeros(spec.out_channels)
     padded = conv_matrix(geom, weight, padded=True)
-    matrix = padded @ padding_operator(geom)
+    matrix = fold_padding(padded, geom)
     flat = x[0].double().numpy().ravel()
     result = matrix.T @ flat if spec.transposed else matrix @ flat
     out_hw = y.shape[-2:]
@@ -145,7 +145,7 @@ def transpose_check(example: MatrixExample, seed: int = 1) -> TransposeCheck:
                 "with padding=0 over the padded grid and the padding rows/columns are cut off")
         code += f"[..., {top}:{top + geom.grid_hw[0]}, {left}:{left + geom.grid_hw[1]}]"
     else:
-        folded = padding_operator(geom).T @ raw.numpy().ravel()
+        folded = fold_padding(raw.numpy().ravel(), geom)
         by_torch = folded.reshape(by_matrix.shape)
         note = (f"with {d.padding_mode} padding the padding cells are copies of input cells, so Cᵀ = Pᵀ·C_padᵀ: "
                 "conv_transpose2d runs over the padded grid (padding=0), then each padding cell's value is added back "

@@ -1,7 +1,8 @@
 """Why a skip connection's two shapes do not fit, and which crop, padding or output_padding would fix it.
 
 Fixes are found by re-running the formulas with one change at a time (bounded by
-limits.MAX_SKIP_FIX_TRIALS), so every suggestion is one the planner has checked.
+limits.MAX_SKIP_FIX_TRIALS trials and limits.MAX_SKIP_FIX_STEPS layer formulas), so every suggestion is one the
+planner has checked.
 """
 
 from __future__ import annotations
@@ -94,12 +95,12 @@ def suggest_fixes(input_shape: Shape, layers: Sequence[Any], skips: Sequence[Ski
     if skip.mode == "add" and len(source) == len(target) >= 2 and source[1] != target[1]:
         fixes.append(f"make the channels equal: out_channels={source[1]} on the last conv before point {skip.target}, "
                      f"or a 1×1 Conv2d({source[1]}→{target[1]}) on the skip")
-    trials = 0
+    trials, memo = 0, {}  # memo: each layer's formula per input shape, shared by the trials (most repeat)
     for text, changed in _padding_trials(layers, skip.source, skip.target):
         trials += 1
-        if trials > limits.MAX_SKIP_FIX_TRIALS or len(fixes) >= MAX_FIXES:
+        if trials > limits.MAX_SKIP_FIX_TRIALS or len(fixes) >= MAX_FIXES or len(memo) > limits.MAX_SKIP_FIX_STEPS:
             break
-        flow = follow(input_shape, changed, skips, stop=skip.target)
+        flow = follow(input_shape, changed, skips, stop=skip.target, memo=memo)
         if flow.broken is None and n in flow.merges and flow.merges[n].status == "ok":
             fixes.append(text)
     if not fixes:

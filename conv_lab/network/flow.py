@@ -128,8 +128,29 @@ def rf_text(rf: Any) -> str:
     return "×".join(str(math.ceil(size - 1e-9)) for size, _ in rf)
 
 
-def follow(input_shape: Shape, layers: Sequence[Any], skips: Sequence[Skip], stop: int | None = None) -> Flow:
+def memo_step(memo: dict, layer: tuple, shape: Shape) -> Step:
+    """`layer_step` remembered in `memo` per (layer, input shape), errors included (the skip-fix search repeats most).
+
+    >>> memo = {}; memo_step(memo, ("ReLU", {}), (1, 2, 3, 3)).out_shape, len(memo)
+    ((1, 2, 3, 3), 1)
+    """
+    key = (layer[0], tuple(sorted(layer[1].items())), shape)
+    if key not in memo:
+        try:
+            memo[key] = layer_step(layer[0], layer[1], shape)
+        except ConvConfigError as exc:
+            memo[key] = exc
+    if isinstance(memo[key], ConvConfigError):
+        raise memo[key]
+    return memo[key]
+
+
+def follow(input_shape: Shape, layers: Sequence[Any], skips: Sequence[Skip], stop: int | None = None,
+           memo: dict | None = None) -> Flow:
     """Run the formulas over parsed layers ((kind, values) or a ConvConfigError) and the valid skips, up to `stop`.
+
+    memo: a dict shared by several flows (the skip-fix search) that keeps each layer's result per input shape, so a
+    flow re-runs only the layers whose arguments or input shape changed.
 
     >>> flow = follow((1, 4, 8, 8), [("Conv2d", {"out_channels": 4, "kernel_size": 3})], [Skip("add", 0, 1)])
     >>> flow.broken, flow.merges[0].status, flow.error.param
@@ -144,7 +165,7 @@ def follow(input_shape: Shape, layers: Sequence[Any], skips: Sequence[Skip], sto
         try:
             if isinstance(layer, ConvConfigError):
                 raise layer
-            step = layer_step(layer[0], layer[1], shape)
+            step = memo_step(memo, layer, shape) if memo is not None else layer_step(layer[0], layer[1], shape)
         except ConvConfigError as exc:
             flow.steps.append(exc)
             flow.broken, flow.error = i, exc

@@ -15,7 +15,8 @@ from typing import Optional
 import numpy as np
 
 from conv_lab import limits
-from conv_lab.core.errors import ConvConfigError
+from conv_lab.core.errors import ConvConfigError, WorkCapError
+from conv_lab.core.grid import axis_placement
 from conv_lab.core.params import filter_channels
 from conv_lab.core.state import LabConfig
 from conv_lab.sweep.pooling import PoolSpec, pool_sweep
@@ -125,6 +126,7 @@ def build_sweep(request: SweepRequest) -> Sweep:
     if request.op not in OPS:
         raise ConvConfigError("op", f"'{request.op}' is not a sweep Conv Lab knows", "use op=conv, max or avg")
     _check_index(request)
+    check_grid_cap(request)
     if request.op == "conv":
         spec = request.config.spec()
         conv = conv_filter(request)
@@ -135,6 +137,54 @@ def build_sweep(request: SweepRequest) -> Sweep:
     return pool_sweep(pool, x, request.filter_index)
 
 
+def grid_cells(request: SweepRequest, height: int | None = None, width: int | None = None) -> int:
+    """Numbers in the grid the sweep builds on a height×width input, by arithmetic alone: the followed filter's group
+    of channels padded (or zero-inserted, transposed), or the pooled channel with its padding and ceil_mode cells.
+
+    >>> grid_cells(SweepRequest(LabConfig(in_channels=4, height=8, width=8, out_channels=4, groups=2, padding=(1, 1))))
+    200
+    """
+    c = request.config
+    h, w = height or c.height, width or c.width
+    if request.op != "conv":
+        pool = request.pool_spec()
+        extra = [max(0, (n - 1) * s + (k - 1) * d + 1 - (i + 2 * p)) for n, s, k, d, i, p in
+                 zip(pool.output_hw((h, w)), pool.stride, pool.kernel_size, pool.dilation, (h, w), pool.padding)]
+        return (h + 2 * pool.padding[0] + extra[0]) * (w + 2 * pool.padding[1] + extra[1])
+    spec = c.spec()
+    rows, cols = sum(axis_placement(spec, 0, h)), sum(axis_placement(spec, 1, w))  # inner size + padding (or crop)
+    return spec.in_channels // spec.groups * max(1, rows) * max(1, cols)
+
+
+def check_grid_cap(request: SweepRequest) -> None:
+    """WorkCapError before anything is built when the sweep's grid is over limits.MAX_SWEEP_GRID_CELLS, naming the
+    cap and the largest input of the same aspect (sides halved) that fits.
+
+    >>> check_grid_cap(SweepRequest(LabConfig(in_channels=64, height=512, width=512)))
+    Traceback (most recent call last):
+    ...
+    conv_lab.core.errors.WorkCapError: input_size: the sweep's grid would hold 16,777,216 numbers, above Conv Lab's cap of \
+1,000,000 for one sweep: use a smaller input, fewer channels per group or a smaller stride; e.g. input 64×64×64 fits
+    """
+    cells, cap = grid_cells(request), limits.MAX_SWEEP_GRID_CELLS
+    if cells <= cap:
+        return
+    c, fit = request.config, ""
+    h, w = c.height, c.width
+    for _ in range(12):
+        h, w = max(1, h // 2), max(1, w // 2)
+        try:
+            if request.op == "conv":
+                c.spec().output_shape((1, c.in_channels, h, w))  # the layer still has an output
+            if grid_cells(request, h, w) <= cap:
+                fit = f"; e.g. input {c.in_channels}×{h}×{w} fits"
+                break
+        except ConvConfigError:
+            break
+    raise WorkCapError("input_size", f"the sweep's grid would hold {cells:,} numbers, above Conv Lab's cap of {cap:,} "
+                       "for one sweep", f"use a smaller input, fewer channels per group or a smaller stride{fit}")
+
+
 def torch_check(request: SweepRequest, rows: tuple[int, int], cols: tuple[int, int]) -> float:
     """Largest |sweep − real torch module| over a block of outputs (the module runs on the same values).
 
@@ -142,10 +192,12 @@ def torch_check(request: SweepRequest, rows: tuple[int, int], cols: tuple[int, i
     True
     """
     import torch
+    import torch.nn.functional as F
     from torch import nn
 
     sweep = build_sweep(request)
-    x = torch.from_numpy(sweep_input(request, sweep.channels)[list(sweep.channels)]).unsqueeze(0)
+    first, last = sweep.channels[0], sweep.channels[-1]
+    x = torch.from_numpy(sweep_input(request, sweep.channels)[first:last + 1]).unsqueeze(0)
     if request.op == "conv":
         spec = request.config.spec()
         conv = conv_filter(request)
@@ -160,7 +212,19 @@ def torch_check(request: SweepRequest, rows: tuple[int, int], cols: tuple[int, i
         pool = request.pool_spec()
         module = (nn.MaxPool2d if pool.op == "max" else nn.AvgPool2d)(**pool.torch_kwargs())
     with torch.no_grad():
-        real = module(x)[0, 0].numpy()[rows[0]:rows[1], cols[0]:cols[1]]
+        if isinstance(module, nn.Conv2d):
+            # The module's own forward for a padded conv (torch pads with F.pad, then convolves with padding 0), run
+            # over only the padded rows and columns the block's windows read: the whole map in float64 took up to
+            # 0.5 s per rerun for a 256-channel 125×125 grid (issue 17).
+            pads = module._reversed_padding_repeated_twice
+            mode = "constant" if module.padding_mode == "zeros" else module.padding_mode
+            grid = F.pad(x, pads, mode=mode) if any(pads) else x
+            (sh, sw), (dh, dw), (kh, kw) = module.stride, module.dilation, module.kernel_size
+            grid = grid[..., rows[0] * sh:(rows[1] - 1) * sh + dh * (kh - 1) + 1,
+                        cols[0] * sw:(cols[1] - 1) * sw + dw * (kw - 1) + 1]
+            real = F.conv2d(grid, module.weight, module.bias, module.stride, 0, module.dilation)[0, 0].numpy()
+        else:
+            real = module(x)[0, 0].numpy()[rows[0]:rows[1], cols[0]:cols[1]]
     return float(np.abs(real - sweep.values(rows, cols)).max())
 
 
