@@ -11,6 +11,13 @@ peak memory (VmHWM) and CPU per rerun. Starts its own server on a free loopback 
     python benchmarks/load.py --mix shape_lab=30,sweep=10 --duration 60
     python benchmarks/load.py --sessions 10 --duration 30 --baseline   # + the naive page, ratio
     python benchmarks/load.py --url http://127.0.0.1:8501 --pid 1234 --sessions 5
+    python benchmarks/load.py --lecture-hall               # 150: 110 Shape Lab, 25 Sweep, 15 Feature maps, 90 s
+    python benchmarks/load.py --lecture-hall --uploads 8   # + 8 students uploading a 4096² PNG at once, mid-run
+
+Every figure is printed with the machine's load average (1/5/15 min) before the server starts, when the
+students start, at its 1-min peak while they work, when they stop and after the server is gone: on a shared
+machine a figure measured at a high load average is pessimistic. Peak memory is the server's VmHWM and the
+peak of server + render/decode workers (their VmRSS summed, sampled every 0.5 s from /proc).
 """
 
 from __future__ import annotations
@@ -38,6 +45,11 @@ ROOT = Path(__file__).resolve().parent.parent
 NAIVE_PAGE = Path(__file__).resolve().parent / "naive_page.py"
 MAX_SESSIONS = 200  # bounded: this is a classroom, not a stress test of the laptop
 MAX_DURATION = 600.0
+# Issue 17's lecture hall: 150 sessions on one 2-core laptop, a move every ~2 s. Goal: Shape Lab p95 <= 1 s,
+# Sweep and Feature maps p95 <= 3 s, zero errors. They arrive over 30 s (a class opening the link).
+LECTURE_HALL = {"mix": "shape_lab=110,sweep=25,feature-maps=15", "duration": 90.0, "ramp": 30.0, "interval": 2.0}
+SWEEP_STEP_SHARE = 0.8  # --sweep-moves step: 4 of 5 moves on the sweep step its position, 1 in 5 changes the layer
+LECTURE_HALL_GOAL = {"shape_lab": 1.0, "sweep": 3.0, "feature-maps": 3.0}
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -84,6 +96,8 @@ class Student:
 
     rng: random.Random
     settings: dict = field(default_factory=dict)
+    step_share: float = 0.0  # share of moves that step the sweep's output position instead (--sweep-moves step)
+    step: int = 0  # the sweep position in the URL (0: none)
 
     RANGES = {"channels": (1, 16), "size": (8, 64), "filters": (1, 64), "kernel": (1, 7), "stride": (1, 3),
               "padding": (0, 3)}
@@ -94,6 +108,9 @@ class Student:
 
     def move(self) -> None:
         """Nudge one setting by one step (bounced at its range), as a slider key press would."""
+        if self.step_share and self.rng.random() < self.step_share:  # the sweep's step slider (or ▶ to a new start)
+            self.step = max(1, self.step + self.rng.choice((1, 1, 1, 2, -1)))
+            return
         name = self.rng.choice(list(self.RANGES))
         lo, hi = self.RANGES[name]
         step = self.rng.choice((-1, 1)) * (8 if name == "size" else 1)
@@ -104,7 +121,8 @@ class Student:
         """The URL query string of the current settings (the app's share-link keys)."""
         s = self.settings
         return urlencode({"input": f"{s['channels']}x{s['size']}x{s['size']}", "filters": s["filters"],
-                          "kernel": s["kernel"], "stride": s["stride"], "padding": s["padding"]})
+                          "kernel": s["kernel"], "stride": s["stride"], "padding": s["padding"],
+                          **({"step": self.step} if self.step else {})})
 
 
 @dataclass
@@ -118,10 +136,12 @@ class SessionLog:
 
 
 async def student_session(base_url: str, page: str, seed: int, start_delay: float, end_time: float,
-                          interval: float, fetch_media: bool, timeout: float) -> SessionLog:
+                          interval: float, fetch_media: bool, timeout: float, step_share: float = 0.0) -> SessionLog:
     """Open `page` by a deep link, then move a control every ~interval s until end_time."""
     rng = random.Random(seed)
     student = Student(rng)
+    if page == "sweep" and step_share:
+        student.step_share, student.step = step_share, 1
     log = SessionLog(page)
     await asyncio.sleep(start_delay)
     try:
@@ -152,6 +172,9 @@ class ProcessMonitor:
     def __init__(self, pid: int | None):
         self.pid = pid
         self.peak_rss_kb = 0
+        self.peak_tree_kb = 0  # server + its worker processes (render pool, upload decoders), summed
+        self.timeline: list[tuple[float, int, int]] = []  # (seconds, server VmRSS kB, tree kB), every sample
+        self.started = time.monotonic()
         self.cpu_start = self.cpu_seconds()
 
     def _status(self, field_name: str) -> int:
@@ -171,9 +194,56 @@ class ProcessMonitor:
         except (OSError, TypeError, IndexError):
             return 0.0
 
+    def descendants(self) -> list[int]:
+        """Process ids of the server's children, grandchildren, … (from /proc/PID/task/*/children)."""
+        found, todo = [], [self.pid] if self.pid else []
+        while todo:
+            pid = todo.pop()
+            try:
+                for task in Path(f"/proc/{pid}/task").iterdir():
+                    kids = [int(k) for k in (task / "children").read_text().split()]
+                    found += kids
+                    todo += kids
+            except (OSError, ValueError):
+                continue
+        return found
+
+    def workers_cpu(self) -> dict[int, float]:
+        """CPU seconds used so far by each live descendant (render and decode workers), by process id."""
+        return {pid: ProcessMonitor(pid).cpu_seconds() for pid in self.descendants()}
+
+    def tree_rss_kb(self) -> int:
+        """VmRSS of the server plus every descendant process (pages shared between them counted twice)."""
+        total = self._status("VmRSS")
+        for pid in self.descendants():
+            total += ProcessMonitor(pid)._status("VmRSS")
+        return total
+
     def sample(self) -> None:
-        """Record the current resident memory."""
-        self.peak_rss_kb = max(self.peak_rss_kb, self._status("VmRSS"))
+        """Record the current resident memory (the server's, and the whole tree's)."""
+        rss, tree = self._status("VmRSS"), self.tree_rss_kb()
+        self.peak_rss_kb = max(self.peak_rss_kb, rss)
+        self.peak_tree_kb = max(self.peak_tree_kb, tree)
+        self.timeline.append((time.monotonic() - self.started, rss, tree))
+
+    def rss_by_period(self, periods: int = 10) -> list[tuple[float, float, float]]:
+        """(end of period s, highest server RSS MB, highest server + workers RSS MB) over `periods` equal periods.
+
+        >>> m = ProcessMonitor(None); m.timeline = [(1.0, 1024, 2048), (2.0, 2048, 4096)]
+        >>> m.rss_by_period(2)
+        [(1.0, 1.0, 2.0), (2.0, 2.0, 4.0)]
+        """
+        if not self.timeline:
+            return []
+        end = self.timeline[-1][0]
+        out = []
+        for i in range(periods):
+            lo, hi = end * i / periods, end * (i + 1) / periods
+            part = [(rss, tree) for t, rss, tree in self.timeline if lo < t <= hi or (i == 0 and t <= hi)]
+            if part:
+                out.append((round(hi, 1), round(max(r for r, _ in part) / 1024, 1),
+                            round(max(t for _, t in part) / 1024, 1)))
+        return out
 
     def peak_mb(self) -> float:
         """Peak resident memory in MB: the kernel's high-water mark when readable, else the sampled peak."""
@@ -187,6 +257,34 @@ class ProcessMonitor:
                 await asyncio.wait_for(stop.wait(), 0.5)
             except asyncio.TimeoutError:
                 pass
+
+
+def loadavg() -> list[float]:
+    """The machine's 1/5/15-minute load average (printed beside every figure: a shared machine is slower)."""
+    return [round(v, 2) for v in os.getloadavg()]
+
+
+def wait_for_quiet(below: float, patience: float) -> list[float]:
+    """Wait (up to `patience` s, checking every 10 s) until the 1-min load average is below `below`; the last one."""
+    deadline = time.monotonic() + patience
+    load = loadavg()
+    while load[0] >= below and time.monotonic() < deadline:
+        print(f"  load average {load[0]:.2f} >= {below:g}: waiting for a quieter machine …", flush=True)
+        time.sleep(10)
+        load = loadavg()
+    return load
+
+
+async def watch_load(stop: asyncio.Event, seen: list) -> None:
+    """Keep the highest 1-min load average seen until `stop` (the kernel updates it every 5 s)."""
+    while not stop.is_set():
+        load = loadavg()
+        if not seen or load[0] > seen[0]:
+            seen[:] = load
+        try:
+            await asyncio.wait_for(stop.wait(), 5.0)
+        except asyncio.TimeoutError:
+            pass
 
 
 def machine_busy_seconds() -> float:
@@ -250,6 +348,31 @@ def print_report(title: str, report: dict) -> None:
               f"{row['max']:>8.3f}{row['open_p95']:>10.3f}{row['kb_per_update']:>8.1f}{row['errors']:>8}")
     print(f"server: peak memory {report['peak_memory_mb']:.0f} MB, {report['reruns_per_s']} runs/s, "
           f"CPU {report['server_cpu_ms_per_run']} ms per run ({report['server_cpu_utilisation']:.2f} cores busy)")
+    if "workers_cpu_ms_per_run" in report:
+        print(f"worker processes (renders, decodes): CPU {report['workers_cpu_ms_per_run']} ms per run "
+              f"({report['workers_cpu_utilisation']:.2f} cores busy)")
+    if "peak_tree_mb" in report:
+        print(f"server + worker processes: peak RSS {report['peak_tree_mb']:.0f} MB, at the end "
+              f"{report['end_tree_mb']:.0f} MB (server alone {report['end_rss_mb']:.0f} MB)")
+    if report.get("rss_timeline_mb"):  # steady state: does memory level off over the run?
+        print("RSS over the run (s: server / server + workers MB, highest in each tenth): " + ", ".join(
+            f"{t:.0f}: {rss:.0f}/{tree:.0f}" for t, rss, tree in report["rss_timeline_mb"]))
+    if "loadavg" in report:
+        print("load average (1/5/15 min): " + "; ".join(f"{when} {' '.join(f'{v:.2f}' for v in load)}"
+                                                           for when, load in report["loadavg"].items()))
+    if "uploads" in report:
+        up = report["uploads"]
+        kinds = [a["kind"] for a in up["answers"]]
+        print(f"uploads: {up['students']} × {up['side']}² PNG at once after {up['at_seconds']:.0f} s: "
+              f"{kinds.count('picture')} pictures, {kinds.count('message')} messages, {kinds.count('none')} "
+              f"unanswered; slowest {up['slowest_seconds']:.1f} s; server + workers RSS {up['rss_before_mb']:.0f} MB "
+              f"before, peak {report.get('peak_tree_mb', math.nan):.0f} MB in the run")
+    goal = report.get("goal")
+    if goal:
+        verdict = [f"{name} p95 {report['pages'][name]['p95']:.2f} s {'<=' if ok else '>'} {goal[name]:g} s"
+                   for name, ok in report["goal_met"].items() if name in goal]
+        print("goal: " + ", ".join(verdict) + f", errors {len(report['errors'])}"
+              + (" — MET" if report["goal_all_met"] else " — NOT met"))
     if report.get("other_processes_cores", 0) > 0.3:
         print(f"note: other processes kept {report['other_processes_cores']:.2f} of the cores busy during this run "
               "(shared machine): latencies are pessimistic")
@@ -259,20 +382,57 @@ def print_report(title: str, report: dict) -> None:
         print(f"  ... {len(report['errors']) - 10} more errors")
 
 
+async def concurrent_uploads(base_url: str, monitor: ProcessMonitor, students: int, side: int, at: float,
+                             timeout: float) -> dict:
+    """`students` extra tabs open the Feature maps upload page now and all upload a side² PNG `at` s later.
+
+    Reuses benchmarks/uploads.py (the browser's upload protocol); imported here because it imports this module.
+    """
+    from uploads import Student as UploadTab
+    from uploads import classroom_png, xsrf_opener
+
+    tabs = [UploadTab(base_url, i, classroom_png(i, side), timeout) for i in range(students)]
+    try:
+        opened = await asyncio.gather(*(tab.open_page() for tab in tabs), return_exceptions=True)
+        await asyncio.sleep(at)
+        rss_before = monitor.tree_rss_kb()
+        if not all(ok is True for ok in opened):
+            answers = [{"student": i, "kind": "none", "seconds": 0.0, "detail": f"upload page not opened: {ok!r}"}
+                       for i, ok in enumerate(opened) if ok is not True]
+        else:
+            token, opener = await asyncio.to_thread(xsrf_opener, base_url)
+            answers = [a.__dict__ for a in await asyncio.gather(*(tab.upload(token, opener) for tab in tabs))]
+    finally:
+        await asyncio.gather(*(tab.close() for tab in tabs), return_exceptions=True)
+    return {"students": students, "side": side, "at_seconds": at, "answers": answers,
+            "rss_before_mb": round(rss_before / 1024, 1) if opened else math.nan,
+            "slowest_seconds": max((a["seconds"] for a in answers), default=0.0)}
+
+
 async def drive(base_url: str, plan: list[str], duration: float, interval: float, ramp: float, seed: int,
-                fetch_media: bool, timeout: float, monitor: ProcessMonitor) -> tuple[list[SessionLog], float]:
-    """Run every session of `plan` against base_url; returns their logs and the wall time."""
+                fetch_media: bool, timeout: float, monitor: ProcessMonitor, uploads: int = 0,
+                upload_side: int = 4096, step_share: float = 0.0) -> tuple[list[SessionLog], float, dict]:
+    """Run every session of `plan` against base_url (and the uploads, mid-run); their logs, the wall time, extras."""
     stop = asyncio.Event()
     poller = asyncio.create_task(monitor.poll(stop))
+    peak_load: list[float] = []
+    load_watch = asyncio.create_task(watch_load(stop, peak_load))
     start = time.monotonic()
     end_time = start + duration
     tasks = [student_session(base_url, page, seed * 1000 + i, ramp * i / max(1, len(plan)), end_time, interval,
-                             fetch_media, timeout) for i, page in enumerate(plan)]
-    logs = await asyncio.gather(*tasks)
+                             fetch_media, timeout, step_share) for i, page in enumerate(plan)]
+    if uploads:  # after the ramp, while everybody is moving controls
+        tasks.append(concurrent_uploads(base_url, monitor, uploads, upload_side,
+                                        min(duration * 0.6, ramp + (duration - ramp) / 3), timeout))
+    results = await asyncio.gather(*tasks)
     wall = time.monotonic() - start
+    extras = {"loadavg_end": loadavg(), "loadavg_peak": peak_load}
+    if uploads:
+        extras["uploads"] = results.pop()
     stop.set()
     await poller
-    return list(logs), wall
+    await load_watch
+    return list(results), wall, extras
 
 
 async def warm_up(base_url: str, pages: set[str], timeout: float) -> float:
@@ -292,19 +452,44 @@ def _own_cpu() -> float:
 def run_load(script: Path | None, url: str | None, pid: int | None, plan: list[str], args,
              pages: list[tuple[str, str]], options: list[str] = ()) -> dict:
     """Start (or reuse) a server, warm it, drive the plan, stop it; returns the summary."""
+    if getattr(args, "quiet_below", None):
+        wait_for_quiet(args.quiet_below, args.quiet_wait)
+    load_before = loadavg()
     with running_server(url, script=script, timeout=60, options=options) as (url, proc):
         pid = proc.pid if proc else pid
         warm = asyncio.run(warm_up(url, set(plan), args.timeout))
         monitor = ProcessMonitor(pid)
         cpu_before, machine_before, own_before = monitor.cpu_seconds(), machine_busy_seconds(), _own_cpu()
-        logs, wall = asyncio.run(drive(url, plan, args.duration, args.interval, args.ramp, args.seed,
-                                       not args.no_media, args.timeout, monitor))
+        workers_before = monitor.workers_cpu()
+        monitor.started, monitor.timeline = time.monotonic(), []
+        load_start = loadavg()
+        logs, wall, extras = asyncio.run(drive(url, plan, args.duration, args.interval, args.ramp, args.seed,
+                                               not args.no_media, args.timeout, monitor,
+                                               getattr(args, "uploads", 0), getattr(args, "upload_side", 4096),
+                                               SWEEP_STEP_SHARE if getattr(args, "sweep_moves", "") == "step" else 0.0))
         server_cpu = monitor.cpu_seconds() - cpu_before
+        workers_cpu = sum(cpu - workers_before.get(pid, 0.0) for pid, cpu in monitor.workers_cpu().items())
         report = summarize(logs, wall, server_cpu, monitor.peak_mb() if pid else math.nan, pages)
         report["warm_up_seconds"] = round(warm, 1)
-        others = machine_busy_seconds() - machine_before - server_cpu - (_own_cpu() - own_before)
+        # The render/decode workers' CPU (child processes) is the server's work too, off its interpreter lock.
+        report["workers_cpu_ms_per_run"] = round(1000 * workers_cpu / max(1, report["runs"]), 1)
+        report["workers_cpu_utilisation"] = round(workers_cpu / wall, 2) if wall else 0.0
+        others = machine_busy_seconds() - machine_before - server_cpu - workers_cpu - (_own_cpu() - own_before)
         report["other_processes_cores"] = round(max(0.0, others) / wall, 2) if pid else math.nan
-        return report
+        report["load_generator_cpu_s"] = round(_own_cpu() - own_before, 1)
+        if pid:
+            report["peak_tree_mb"] = round(monitor.peak_tree_kb / 1024, 1)
+            report["end_tree_mb"] = round(monitor.tree_rss_kb() / 1024, 1)
+            report["end_rss_mb"] = round(monitor._status("VmRSS") / 1024, 1)
+            report["rss_timeline_mb"] = monitor.rss_by_period()
+        if "uploads" in extras:
+            report["uploads"] = extras["uploads"]
+            report["errors"] += [f"upload {a['student']}: {a['detail']}" for a in extras["uploads"]["answers"]
+                                 if a["kind"] == "none"]
+    time.sleep(2)
+    report["loadavg"] = {"before": load_before, "start": load_start, "peak": extras["loadavg_peak"],
+                         "end": extras["loadavg_end"], "after": loadavg()}
+    return report
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -324,8 +509,30 @@ def main(argv: list[str] | None = None) -> int:
                         help="also run the same load on benchmarks/naive_page.py and print the ratio")
     parser.add_argument("--server-option", action="append", default=[], metavar="NAME=VALUE",
                         help="extra streamlit option for the app server, e.g. runner.postScriptGC=true (A/B runs)")
+    parser.add_argument("--lecture-hall", action="store_true",
+                        help="issue 17's preset: 150 sessions (shape_lab=110, sweep=25, feature-maps=15), a move every "
+                             "~2 s, arriving over 30 s, for 90 s (each overridable), checked against the goal")
+    parser.add_argument("--uploads", type=int, default=0,
+                        help="also: this many students upload a PNG to Feature maps at the same moment, mid-run")
+    parser.add_argument("--upload-side", type=int, default=4096, help="pixels per side of each uploaded PNG")
+    parser.add_argument("--sweep-moves", choices=("layer", "step"), default="layer",
+                        help="what students on the Sweep move: the layer settings every time (default, the worst case: "
+                             "every move renders a new animation) or mostly the step slider (4 of 5 moves)")
+    parser.add_argument("--quiet-below", type=float, default=None,
+                        help="before starting, wait until the 1-min load average is below this (default 1.5 with "
+                             "--lecture-hall)")
+    parser.add_argument("--quiet-wait", type=float, default=180.0, help="at most this many seconds of that waiting")
     parser.add_argument("--json", help="write the figures to this file")
     args = parser.parse_args(argv)
+    if args.lecture_hall:  # explicit options win over the preset
+        given = {a.split("=", 1)[0] for a in (argv if argv is not None else sys.argv[1:])}
+        args.mix = args.mix or LECTURE_HALL["mix"]
+        for name in ("duration", "ramp", "interval"):
+            if f"--{name}" not in given:
+                setattr(args, name, LECTURE_HALL[name])
+        args.quiet_below = 1.5 if args.quiet_below is None else args.quiet_below
+    if not 0 <= args.uploads <= 64:
+        parser.error("uploads must be between 0 and 64")
 
     pages = app_pages()
     plan = parse_mix(args.mix, args.sessions, pages)
@@ -336,8 +543,15 @@ def main(argv: list[str] | None = None) -> int:
 
     mix_text = ", ".join(f"{plan.count(p)} on {page_label(p, pages)}" for p in dict.fromkeys(plan))
     print(f"Conv Lab load: {len(plan)} sessions ({mix_text}), one move every ~{args.interval:g} s "
-          f"for {args.duration:g} s, {os.cpu_count()} cores")
+          f"for {args.duration:g} s, {os.cpu_count()} cores"
+          + (f"; on the Sweep {SWEEP_STEP_SHARE:.0%} of moves step the position" if args.sweep_moves == "step" else ""))
     results = {"app": run_load(ROOT / "app.py", args.url, args.pid, plan, args, pages, args.server_option)}
+    if args.lecture_hall:
+        pages_seen = results["app"]["pages"]
+        results["app"]["goal"] = LECTURE_HALL_GOAL
+        results["app"]["goal_met"] = {name: pages_seen[name]["p95"] <= limit for name, limit in LECTURE_HALL_GOAL.items()
+                                      if name in pages_seen}
+        results["app"]["goal_all_met"] = all(results["app"]["goal_met"].values()) and not results["app"]["errors"]
     print_report("Conv Lab", results["app"])
     if args.baseline:
         results["baseline"] = run_load(NAIVE_PAGE, None, None, [""] * len(plan), args, [("naive", "")])
