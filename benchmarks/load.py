@@ -249,12 +249,12 @@ class ProcessMonitor:
         """Peak resident memory in MB: the kernel's high-water mark when readable, else the sampled peak."""
         return max(self._status("VmHWM"), self.peak_rss_kb) / 1024
 
-    async def poll(self, stop: asyncio.Event) -> None:
-        """Sample memory every 0.5 s until `stop` is set."""
+    async def poll(self, stop: asyncio.Event, interval: float = 0.5) -> None:
+        """Sample memory every `interval` seconds until `stop` is set."""
         while not stop.is_set():
             self.sample()
             try:
-                await asyncio.wait_for(stop.wait(), 0.5)
+                await asyncio.wait_for(stop.wait(), interval)
             except asyncio.TimeoutError:
                 pass
 

@@ -236,16 +236,6 @@ def reset_peak(pid: int) -> bool:
         return False
 
 
-async def sample_memory(monitor: ProcessMonitor, stop: asyncio.Event) -> None:
-    """Sample VmRSS every 20 ms (a backup for VmHWM) until stopped."""
-    while not stop.is_set():
-        monitor.sample()
-        try:
-            await asyncio.wait_for(stop.wait(), 0.02)
-        except asyncio.TimeoutError:
-            pass
-
-
 async def classroom(base_url: str, pid: int, students: int, side: int, timeout: float, settle: float) -> dict:
     """Open the page in every tab, then upload all files at once; the figures."""
     pngs = [classroom_png(i, side) for i in range(students)]
@@ -262,7 +252,7 @@ async def classroom(base_url: str, pid: int, students: int, side: int, timeout: 
         monitor.peak_rss_kb = baseline_kb
         load_before = os.getloadavg()
         stop = asyncio.Event()
-        poller = asyncio.create_task(sample_memory(monitor, stop))
+        poller = asyncio.create_task(monitor.poll(stop, 0.02))  # a backup for VmHWM
         start = time.perf_counter()
         answers = await asyncio.gather(*(tab.upload(token, opener) for tab in tabs))
         wall = time.perf_counter() - start

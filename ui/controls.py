@@ -125,7 +125,8 @@ def layer_controls(container=None) -> LabConfig:
         values[p.name] = _control(container, p, values, non_square)
     advanced = [p for p in PARAMETERS if not p.always]
     worded = [p for p in PARAMETERS if p.words]  # one radio key: a second worded row would need its own
-    at_defaults = all(_config_values(config)[p.name] == _config_values(LabConfig())[p.name] for p in advanced)
+    now, defaults = _config_values(config), _config_values(LabConfig())
+    at_defaults = all(now[p.name] == defaults[p.name] for p in advanced)
     with container.expander("Advanced", expanded=not at_defaults or st.session_state.get(PADDING_KIND) != "number"):
         for p in worded:  # the kind of a worded row (padding: a number, 'same' or 'valid'); its slider is above
             st.radio(f"{p.label} kind", ["number", *p.words], key=PADDING_KIND, horizontal=True, help=p.help)
