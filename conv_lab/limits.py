@@ -7,11 +7,16 @@ elements are 64 MB.
 """
 
 MAX_SPATIAL = 1024  # input height / width, pixels per side
+# Input sides by the layer's dimension: a 1-D signal is long (1 s of 16 kHz audio), a 3-D clip small per side; the
+# tensor caps below bound the total either way.
+MAX_SPATIAL_BY_DIMS = {1: 65536, 2: MAX_SPATIAL, 3: 256}
 MAX_CHANNELS = 1024  # in_channels
 MAX_FILTERS = 1024  # out_channels
 MAX_KERNEL = 64  # kernel height / width
 MAX_STRIDE = 64
 MAX_DILATION = 64
+MAX_KERNEL_BY_DIMS = {1: 1024, 2: MAX_KERNEL, 3: 32}  # a 1-D filter may span 64 ms of 16 kHz audio
+MAX_DILATION_BY_DIMS = {1: 1024, 2: MAX_DILATION, 3: 32}  # WaveNet stacks dilate up to 512
 MAX_PADDING = 512
 MAX_BATCH = 16
 MAX_MACS = 2_000_000_000  # multiply-accumulates of one layer run (~0.2 s on 2 cores)
@@ -42,6 +47,7 @@ NS_PER_BANK_FILTER = 100_000.0
 NS_PER_MAP_ELEMENT = 15.0
 MAX_TENSOR_ELEMENTS = 16_000_000  # input, padded input or output tensor elements (64 MB of float32)
 MAX_OUTPUT_SPATIAL = 8192  # output height / width (transposed convs grow)
+MAX_OUTPUT_SPATIAL_BY_DIMS = {1: 1_048_576, 2: MAX_OUTPUT_SPATIAL, 3: 2048}
 
 MAX_SWEEP_FRAMES = 1024  # frames one animation may hold; larger sweeps animate a region
 MAX_SWEEP_GRID = 64  # padded-grid side the sweep draws at all

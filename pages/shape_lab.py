@@ -5,9 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from conv_lab.core.errors import ConvConfigError
-from conv_lab.core.params import fmt
+from conv_lab.core.params import AXES, fmt
 from conv_lab.core.torch_run import RunReport, run_report, torch_code
-from conv_lab.lab.grid_picture import padded_grid_png
+from conv_lab.lab.blocks import layer_blocks_png
+from conv_lab.lab.grid_picture import layer_grid_png
 from conv_lab.lab.presets import PRESET_BY_NAME, PRESETS
 from conv_lab.practice.slips import check_prediction
 from ui import apply_config, current_config, page_flag, require_entry, show_config_error, show_notices
@@ -69,12 +70,13 @@ if predict:
     with st.form("predict_form"):
         st.markdown("**Predict first:** what shape comes out of this layer?")
         st.code(torch_code(spec, shape).rsplit("\n", 1)[0], language="python", wrap_lines=True)
-        cols = st.columns(3)
-        guess = tuple(col.number_input(label, min_value=0, max_value=100_000, step=1, value=None, placeholder="?",
-                                       key=f"w_guess_{label}") for col, label in zip(cols, ("C_out", "H_out", "W_out")))
+        labels = ["C_out", *(f"{sym}_out" for _, sym, _ in AXES[spec.dims])]
+        cols = st.columns(len(labels))
+        guess = tuple(col.number_input(label, min_value=0, max_value=1_000_000, step=1, value=None, placeholder="?",
+                                       key=f"w_guess_{label}") for col, label in zip(cols, labels))
         checked = st.form_submit_button("Check my answer", type="primary")
     if checked and None in guess:
-        st.warning("Type all three numbers — C_out, H_out and W_out — then check.", icon=":material/edit:")
+        st.warning(f"Type all {len(labels)} numbers — {', '.join(labels)} — then check.", icon=":material/edit:")
     elif checked:
         st.session_state["checked_for"] = (config, guess)
     revealed = st.session_state.get("checked_for", (None,))[0] == config
@@ -139,14 +141,19 @@ elif revealed:
         cols[4].metric("Receptive field", fmt(cost.receptive_field), help="input cells one output cell sees")
 
 if revealed and not present:
-    png, caption = padded_grid_png(spec, config.height, config.width)  # cached on the geometry alone
-    left, right = st.columns([3, 2], gap="large")
+    png, caption = layer_grid_png(spec, config.input_size)  # cached on the geometry alone
+    blocks, blocks_caption = layer_blocks_png(spec.in_channels, spec.out_channels, spec.groups, spec.kernel_nd,
+                                              config.input_size, explanation.output_shape[2:], spec.transposed)
+    left, right = st.columns([1, 1], gap="large")
     left.image(png, caption=caption)
-    with right:
+    with left:
         st.markdown("**The grid the kernel slides over.** Blue cells are the input, grey the padding, orange the first "
-                    "window; red rows/columns are never covered by any window.")
+                    "window; red cells are never covered by any window.")
         for step in explanation.dims:
             if step.note:
                 st.markdown(f"- {step.note}")
+    right.image(blocks, caption=blocks_caption)
+    right.markdown("**The tensors as blocks.** Each filter spans every input channel of its group and makes one "
+                   "output slice: the input volume becomes a volume with one slice per filter.")
 
 share_box(layer_share_query(config))

@@ -83,11 +83,13 @@ def test_bad_values_fall_back_with_notices_that_name_them():
     assert config.kernel_size == DEFAULT.kernel_size and "kernel='banana'" in text
     assert config.stride == DEFAULT.stride and "stride=-3" in text
     assert config.out_channels == PARAM["out_channels"].hi and "filters=99999" in text and "using 512" in text
-    assert config.padding == DEFAULT.padding and "padding='1x2x3'" in text
+    assert config.padding == DEFAULT.padding and "padding=1x2x3 has 3 values but the input is 2-D" in text
     assert config.bias is True and "bias='maybe'" in text
     assert config.padding_mode == "zeros" and "padding_mode='mirror'" in text
     assert (config.height, config.width) == (32, 32) and "input='3x32x' is not like 3x32x32" in text
-    assert parse_query({"input": "20x24"})[0].input_shape() == (1, 3, 20, 24)  # H×W keeps the channels
+    # The input's rank sets the dimension (issue 13): C×L is 1-D, C×H×W 2-D, C×D×H×W 3-D.
+    assert parse_query({"input": "20x24"})[0].input_shape() == (1, 20, 24)
+    assert parse_query({"input": "3x8x20x24"})[0].input_shape() == (1, 3, 8, 20, 24)
     assert "ignored unknown setting 'wat'" in text
     assert config.dilation == (3, 3) and "dilation was given more than once" in text
     assert "groups= is 500 characters long" in text

@@ -3,8 +3,9 @@
 The configuration lives in one place, `st.session_state["config"]` (a LabConfig). `app.py` calls
 `layer_controls()` on every run of a page that uses it; pages read `current_config()` and render.
 Each row of `PARAMETERS` becomes its control: an int a slider (groups: the counts torch accepts),
-a pair one slider or a height/width pair, a choice a select box, a bool a toggle; rows that are
-not always in a link sit under "Advanced". No arithmetic here.
+a size one slider or one per dimension (1-D input length: a number box, the range is wide), a choice
+a select box, a bool a toggle; rows that are not always in a link sit under "Advanced". A dimension
+control on top (1-D, 2-D, 3-D) converts the layer and sets which size controls are drawn. No arithmetic here.
 """
 
 from __future__ import annotations
@@ -12,32 +13,40 @@ from __future__ import annotations
 import streamlit as st
 
 from conv_lab.core.options import Option
-from conv_lab.core.params import PARAMETERS, group_counts
-from conv_lab.core.state import CONFIG_KEYS, LabConfig, parse_query, to_query
+from conv_lab.core.params import AXES, DIMS, PARAMETERS, group_counts
+from conv_lab.core.state import CONFIG_KEYS, LabConfig, parse_query, sized, to_query
 from ui.navigation import PAGE_OPTION_KEYS
 from ui.url_sync import controls_moved, url_options, write_url_options
 
-PAIRS = tuple(p.name for p in PARAMETERS if p.kind == "pair")
-PADDING_KIND = "w_padding_kind"  # the radio beside a pair row with words (padding: number, same, valid)
+SIZED = tuple(p.name for p in PARAMETERS if p.kind == "sizes")
+PADDING_KIND = "w_padding_kind"  # the radio beside a sized row with words (padding: number, same, valid, causal)
+DIMS_KEY = "w_dims"
+DIM_LABELS = {1: "1-D", 2: "2-D", 3: "3-D"}
 
 
 def _config_values(config: LabConfig) -> dict:
-    """The config by table name (input_size as a pair)."""
+    """The config by table name (input_size as its sizes)."""
     return {p.name: (config.input_size if p.name == "input_size" else getattr(config, p.name)) for p in PARAMETERS}
+
+
+def _axis_keys(name: str, dims: int) -> list[str]:
+    """Widget keys of a sized row's per-dimension sliders (w_kernel_size_h, …); 1-D has only the one slider."""
+    return [f"w_{name}_{sym.lower()}" for _, sym, _ in AXES[dims]] if dims > 1 else []
 
 
 def _widget_values(config: LabConfig) -> dict:
     """Session-state values of every control for `config` (keys are the widget keys)."""
-    values = {"w_non_square": config.non_square}
+    values = {"w_non_square": config.non_square, DIMS_KEY: DIM_LABELS[config.dims]}
     for p, value in zip(PARAMETERS, _config_values(config).values()):
-        if p.kind != "pair":
+        if p.kind != "sizes":
             values[f"w_{p.name}"] = value
             continue
         if p.words:
             values[PADDING_KIND] = value if isinstance(value, str) else "number"
             value = p.default if isinstance(value, str) else value
-        h, w = (value, value) if isinstance(value, int) else value
-        values[f"w_{p.name}"], values[f"w_{p.name}_h"], values[f"w_{p.name}_w"] = h, h, w
+        value = sized(value, config.dims)
+        values[f"w_{p.name}"] = value[0]
+        values.update(zip(_axis_keys(p.name, config.dims), value))
     return values
 
 
@@ -85,25 +94,29 @@ def write_url(config: LabConfig) -> None:
     write_url_options("layer", to_query(config))
 
 
-def _pair_slider(container, p: Option, non_square: bool, disabled: bool = False) -> tuple[int, int]:
-    if not non_square:
-        v = container.slider(p.label, p.lo, p.hi, key=f"w_{p.name}", help=p.help, disabled=disabled)
-        return v, v
-    left, right = container.columns(2)
-    h = left.slider(f"{p.label} — height", p.lo, p.hi, key=f"w_{p.name}_h", help=p.help, disabled=disabled)
-    w = right.slider(f"{p.label} — width", p.lo, p.hi, key=f"w_{p.name}_w", help=p.help, disabled=disabled)
-    return h, w
+def _sizes_control(container, p: Option, dims: int, non_square: bool, disabled: bool = False) -> tuple[int, ...]:
+    """One slider for every dimension, or one per dimension (a number box for the long 1-D input)."""
+    hi = p.his[dims - 1] if p.his else p.hi
+    if dims == 1 and p.name == "input_size":
+        return (container.number_input("Input length (L)", p.lo, hi, key=f"w_{p.name}", step=1, help=p.help),)
+    if not non_square or dims == 1:
+        v = container.slider(p.label, p.lo, hi, key=f"w_{p.name}", help=p.help, disabled=disabled)
+        return (v,) * dims
+    columns = container.columns(dims)
+    return tuple(col.slider(f"{p.label} — {axis}", p.lo, hi, key=key, help=p.help, disabled=disabled)
+                 for col, key, (axis, _, _) in zip(columns, _axis_keys(p.name, dims), AXES[dims]))
 
 
-def _control(container, p: Option, values: dict, non_square: bool):
+def _control(container, p: Option, values: dict, non_square: bool, dims: int):
     """Draw the control of one table row; return its value (values: the rows drawn before it, by name)."""
     key = f"w_{p.name}"
-    if p.kind == "pair":
+    if p.kind == "sizes":
         if p.words:  # a number or one of the words: the radio is drawn with the advanced rows
             kind = st.session_state.get(PADDING_KIND, "number")
-            pair = _pair_slider(container, p, non_square, disabled=kind != "number")
-            return pair if kind == "number" else kind
-        return _pair_slider(container, p, non_square, disabled=p.name == "output_padding" and not values["transposed"])
+            sizes = _sizes_control(container, p, dims, non_square, disabled=kind != "number")
+            return sizes if kind == "number" else kind
+        return _sizes_control(container, p, dims, non_square,
+                              disabled=p.name == "output_padding" and not values["transposed"])
     if p.name == "groups":  # only the counts torch accepts for these channels
         options = sorted(set(group_counts(values["in_channels"], values["out_channels"])) | {st.session_state.get(key, 1)})
         return container.selectbox(p.label, options, key=key, help=p.help)
@@ -114,33 +127,46 @@ def _control(container, p: Option, values: dict, non_square: bool):
     return container.toggle(p.label, key=key, help=p.help)
 
 
+def _switch_dims() -> None:
+    """The dimension control moved: the same layer in the new dimension, every control moved to it."""
+    chosen = [n for n, label in DIM_LABELS.items() if label == st.session_state.get(DIMS_KEY)]
+    config = current_config()  # a click on the chosen segment unselects it: keep the dimension
+    apply_config(config.with_dims(chosen[0]) if chosen else config)
+
+
 def layer_controls(container=None) -> LabConfig:
     """Draw the layer controls (sidebar by default) from the parameter table; return the configuration they show."""
     container = container or st.sidebar
     config = load_config_from_url()
     container.header("Layer")
-    non_square = container.toggle("Non-square sizes", key="w_non_square", help="separate height and width")
+    container.segmented_control("Dimensions", [DIM_LABELS[n] for n in DIMS], key=DIMS_KEY, on_change=_switch_dims,
+                                help="Conv1d (sequences, audio), Conv2d (images) or Conv3d (video, volumes)")
+    dims = config.dims
+    non_square = container.toggle("Non-square sizes", key="w_non_square", help="a different size per dimension",
+                                  disabled=dims == 1)
     values: dict = {}
     for p in (p for p in PARAMETERS if p.always):
-        values[p.name] = _control(container, p, values, non_square)
+        values[p.name] = _control(container, p, values, non_square, dims)
     advanced = [p for p in PARAMETERS if not p.always]
     worded = [p for p in PARAMETERS if p.words]  # one radio key: a second worded row would need its own
     now, defaults = _config_values(config), _config_values(LabConfig())
     at_defaults = all(now[p.name] == defaults[p.name] for p in advanced)
     with container.expander("Advanced", expanded=not at_defaults or st.session_state.get(PADDING_KIND) != "number"):
-        for p in worded:  # the kind of a worded row (padding: a number, 'same' or 'valid'); its slider is above
-            st.radio(f"{p.label} kind", ["number", *p.words], key=PADDING_KIND, horizontal=True, help=p.help)
+        for p in worded:  # the kind of a worded row (padding: a number, 'same', 'valid', 'causal' in 1-D); slider above
+            words = [w for w in p.words if w != "causal" or dims == 1 or st.session_state.get(PADDING_KIND) == w]
+            st.radio(f"{p.label} kind", ["number", *words], key=PADDING_KIND, horizontal=True, help=p.help)
         for p in advanced:
-            values[p.name] = _control(st, p, values, non_square)
-    values["height"], values["width"] = values.pop("input_size")
+            values[p.name] = _control(st, p, values, non_square, dims)
+    size = values.pop("input_size")
+    values.update(dims=dims, depth=size[0] if dims == 3 else 1, height=size[-2] if dims > 1 else 1, width=size[-1])
     new = LabConfig(**values)
     if new != config:
         st.session_state["config"] = new
         st.session_state["notices"] = []
     # Keep the controls hidden this run (square vs height/width) in step, for when the toggle flips.
     shown = _widget_values(new)
-    for name in PAIRS:
-        for key in ([f"w_{name}"] if non_square else [f"w_{name}_h", f"w_{name}_w"]):
+    for name in SIZED:
+        for key in ([f"w_{name}"] if non_square else _axis_keys(name, dims)):
             st.session_state[key] = shown[key]
     write_url(new)
     return new

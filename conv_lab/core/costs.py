@@ -27,8 +27,8 @@ class LayerCost:
     macs: int
     input_bytes: int
     output_bytes: int
-    effective_kernel: tuple[int, int]
-    receptive_field: tuple[int, int]
+    effective_kernel: tuple[int, ...]  # per spatial dimension
+    receptive_field: tuple[int, ...]
 
     @property
     def params(self) -> int:
@@ -36,23 +36,23 @@ class LayerCost:
         return self.weight_params + self.bias_params
 
 
-def receptive_field(spec: LayerSpec) -> tuple[int, int]:
-    """Input cells (height, width) that one output cell depends on, for this layer alone.
+def receptive_field(spec: LayerSpec) -> tuple[int, ...]:
+    """Input cells per spatial dimension that one output cell depends on, for this layer alone.
 
-    >>> receptive_field(ConvSpec(1, 1, 3, dilation=2))
-    (5, 5)
+    >>> receptive_field(ConvSpec(1, 1, 3, dilation=2)), receptive_field(ConvSpec(1, 1, 3, dilation=4, dims=1))
+    ((5, 5), (9,))
     """
     if not spec.transposed:
-        return spec.effective_kernel_hw
+        return spec.effective_kernel_nd
     spans = []
-    for k, s, d in zip(spec.kernel_hw, spec.stride_hw, spec.dilation_hw):
+    for k, s, d in zip(spec.kernel_nd, spec.stride_nd, spec.dilation_nd):
         best = 1
         for r in range(s):  # output positions repeat their tap pattern with period s
             taps = [t for t in range(k) if (r - t * d) % s == 0]
             if taps:
                 best = max(best, (max(taps) - min(taps)) * d // s + 1)
         spans.append(best)
-    return spans[0], spans[1]
+    return tuple(spans)
 
 
 def layer_cost(spec: LayerSpec, input_shape: tuple[int, ...]) -> LayerCost:
@@ -63,15 +63,16 @@ def layer_cost(spec: LayerSpec, input_shape: tuple[int, ...]) -> LayerCost:
     """
     out = output_shape(spec, input_shape)
     shape = tuple(input_shape)
-    kh, kw = spec.kernel_hw
-    weight = spec.in_channels * (spec.out_channels // spec.groups) * kh * kw
-    batch = shape[0] if len(shape) == 4 else 1
-    if spec.transposed:  # every input cell scatters a (C_out/g)×kh×kw block
-        macs = batch * spec.in_channels * shape[-2] * shape[-1] * (spec.out_channels // spec.groups) * kh * kw
+    taps = math.prod(spec.kernel_nd)
+    weight = spec.in_channels * (spec.out_channels // spec.groups) * taps
+    batch = shape[0] if len(shape) == spec.dims + 2 else 1
+    n = spec.dims
+    if spec.transposed:  # every input cell scatters a (C_out/g)×k… block
+        macs = batch * spec.in_channels * math.prod(shape[-n:]) * (spec.out_channels // spec.groups) * taps
     else:
-        macs = batch * spec.out_channels * out[-2] * out[-1] * (spec.in_channels // spec.groups) * kh * kw
+        macs = batch * spec.out_channels * math.prod(out[-n:]) * (spec.in_channels // spec.groups) * taps
     return LayerCost(weight, spec.out_channels if spec.bias else 0, macs,
-                     4 * math.prod(shape), 4 * math.prod(out), spec.effective_kernel_hw, receptive_field(spec))
+                     4 * math.prod(shape), 4 * math.prod(out), spec.effective_kernel_nd, receptive_field(spec))
 
 
 def conv_path(spec: LayerSpec) -> str:
@@ -93,9 +94,10 @@ def padded_elements(spec: LayerSpec, input_shape: tuple[int, ...]) -> int:
     >>> padded_elements(ConvSpec(3, 8, 3, padding=1), (1, 3, 32, 32))
     3468
     """
-    top, bottom, left, right = (0, 0, 0, 0) if spec.transposed else spec.pads()
-    *lead, h, w = input_shape
-    return math.prod(lead) * (h + top + bottom) * (w + left + right)
+    n = spec.dims
+    pairs = ((0, 0),) * n if spec.transposed else spec.pad_pairs()
+    sizes = input_shape[-n:]
+    return math.prod(input_shape[:-n]) * math.prod(size + b + a for size, (b, a) in zip(sizes, pairs))
 
 
 def estimated_seconds(spec: LayerSpec, input_shape: tuple[int, ...]) -> float:
@@ -125,17 +127,17 @@ def smaller_input_that_fits(spec: LayerSpec, input_shape: tuple[int, ...], extra
     >>> smaller_input_that_fits(ConvSpec(256, 256, 15, groups=256, padding=7), (1, 256, 150, 150))
     (1, 256, 37, 37)
     """
-    *lead, h, w = input_shape
-    for _ in range(12):
-        h, w = max(1, h // 2), max(1, w // 2)
-        shape = (*lead, h, w)
+    lead, sizes = tuple(input_shape[:-spec.dims]), tuple(input_shape[-spec.dims:])
+    for _ in range(17):
+        sizes = tuple(max(1, v // 2) for v in sizes)
+        shape = (*lead, *sizes)
         try:
             output_shape(spec, shape)
             if not _over_caps(spec, shape, extra):
                 return shape
         except ConvConfigError:
             return None
-        if h == w == 1:
+        if set(sizes) == {1}:
             return None
     return None
 
@@ -183,7 +185,7 @@ def work_check(spec: LayerSpec, input_shape: tuple[int, ...], extra: Extra | Non
     why = _over_caps(spec, tuple(input_shape), extra)
     if why:
         smaller = smaller_input_that_fits(spec, tuple(input_shape), extra)
-        fit = f"; e.g. input {'×'.join(map(str, smaller[-3:]))} fits" if smaller else ""
+        fit = f"; e.g. input {'×'.join(map(str, smaller[-spec.dims - 1:]))} fits" if smaller else ""
         filters = None if smaller or "tensor" in why else fewer_filters_that_fit(spec, tuple(input_shape), extra)
         fit += f"; e.g. {filters} filters fit" if filters else ""
         padded = (padded_elements(spec, tuple(input_shape)) > limits.MAX_TENSOR_ELEMENTS

@@ -18,7 +18,7 @@ from conv_lab import limits
 QueryValue = Union[str, list, tuple, None]
 TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off")
-KINDS = ("int", "pair", "bool", "choice", "float", "text", "cell")
+KINDS = ("int", "pair", "sizes", "bool", "choice", "float", "text", "cell")
 _WHOLE = re.compile(r"^\s*[+-]?\d{1,12}\s*$")
 _NUMBER = re.compile(r"^\s*\d{1,6}(\.\d{1,6})?\s*$")
 _SEPARATORS = re.compile(r"[x×,*]")
@@ -43,6 +43,7 @@ class Option:
     words: tuple = ()  # pair: words allowed besides numbers (padding: same, valid)
     field: str = ""  # attribute of the settings object it fills; default: the key
     always: bool = False  # written to share links even at its default
+    his: tuple = ()  # sizes: the upper end by dimension (1-D, 2-D, 3-D); the input's count of values sets it
 
     @property
     def name(self) -> str:
@@ -132,6 +133,15 @@ def parse_value(option: Option, raw: str, notices: list[str], hi: float | None =
         if len(wholes) != 2 or None in wholes:
             return _bad(option, raw, "a size like 3 or 3x5" + "".join(f" or '{w}'" for w in option.words), notices)
         return tuple(int(clamp(option, raw, v, notices, hi)) for v in wholes)
+    if option.kind == "sizes":  # 1 to 3 values: one per spatial dimension, or one for all of them
+        if text.lower() in option.words:
+            return text.lower()
+        wholes = [parse_whole(p) for p in _SEPARATORS.split(text.lower())]
+        if not 1 <= len(wholes) <= 3 or None in wholes:
+            return _bad(option, raw, "a size like 3, 3x5 or 3x3x5" + "".join(f" or '{w}'" for w in option.words),
+                        notices)
+        top = hi if hi is not None or not option.his else option.his[len(wholes) - 1]
+        return tuple(int(clamp(option, raw, v, notices, top)) for v in wholes)
     if option.kind == "bool":
         flag = parse_bool(text)
         return _bad(option, raw, "1 or 0", notices) if flag is None else flag
@@ -199,9 +209,11 @@ def _share(rows: list[Option], raw: str, notices: list[str]) -> list[tuple[Optio
     if len(rows) == 1:
         return [(rows[0], raw)]
     parts, found = _SEPARATORS.split(raw.strip().lower()), []
-    for option in reversed(rows):
+    for i, option in enumerate(reversed(rows)):
         take = 2 if option.kind == "pair" else 1
-        if len(parts) < take:
+        if option.kind == "sizes":  # all the parts the rows before it leave (input=CxL, CxHxW or CxDxHxW)
+            take = len(parts) - sum(2 if r.kind == "pair" else 1 for r in rows[:len(rows) - 1 - i])
+        if take < 1 or len(parts) < take:
             break
         found.append((option, "x".join(parts[-take:])))
         parts = parts[:-take]
@@ -225,6 +237,8 @@ def to_text(option: Option, value: Any, full: bool = False) -> str:
         return str(value[0]) if value[0] == value[1] and not full else f"{value[0]}x{value[1]}"
     if option.kind == "pair" and isinstance(value, int) and full:
         return f"{value}x{value}"
+    if option.kind == "sizes" and isinstance(value, tuple):  # one number when every dimension agrees
+        return str(value[0]) if len(set(value)) == 1 and not full else "x".join(map(str, value))
     if option.kind == "cell":
         return f"{value[0]},{value[1]}"
     if option.kind == "float":

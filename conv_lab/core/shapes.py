@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 from conv_lab import limits
 from conv_lab.core.errors import ConvConfigError
-from conv_lab.core.params import LayerSpec, Pair, check_range, fmt, is_int
+from conv_lab.core.params import AXES, LayerSpec, Sizes, check_range, fmt, is_int
 
-AXES = (("height", "H", "row"), ("width", "W", "column"))
+PAD_SIDES = {"L": ("left", "right"), "D": ("front", "back"), "H": ("top", "bottom"), "W": ("left", "right")}
 
 
 def conv_out(i: int, k: int, s: int = 1, pad_before: int = 0, pad_after: int = 0, d: int = 1) -> int:
@@ -37,8 +37,8 @@ def transposed_out(i: int, k: int, s: int = 1, p: int = 0, d: int = 1, output_pa
 class DimStep:
     """The formula for one spatial dimension with the user's numbers substituted."""
 
-    axis: str  # "height" or "width"
-    symbol: str  # "H" or "W"
+    axis: str  # "length", "depth", "height" or "width"
+    symbol: str  # "L", "D", "H" or "W"
     size_in: int
     kernel: int
     stride: int
@@ -60,7 +60,7 @@ class DimStep:
 
 @dataclass(frozen=True)
 class Explanation:
-    """Both dimensions plus the channel count, as text and LaTeX lines."""
+    """Every spatial dimension plus the channel count, as text and LaTeX lines."""
 
     dims: tuple[DimStep, ...]
     channels_text: str
@@ -77,16 +77,15 @@ def _pad_terms(pb: int, pa: int, sym: str) -> tuple[str, str, str]:
     """(plain, latex, numbers) for the padding term: 2p when symmetric, p_top + p_bottom when not."""
     if pb == pa:
         return "2p", "2p", f"2·{pb}"
-    first, second = ("top", "bottom") if sym == "H" else ("left", "right")
+    first, second = PAD_SIDES[sym]
     return (f"p_{first} + p_{second}", f"p_{{{first}}} + p_{{{second}}}", f"{pb} + {pa}")
 
 
 def _dim_step(spec: LayerSpec, axis: int, size_in: int) -> DimStep:
-    name, sym, cell = AXES[axis]
-    k, s, d = spec.kernel_hw[axis], spec.stride_hw[axis], spec.dilation_hw[axis]
-    pads = spec.pads()
-    pb, pa = pads[2 * axis], pads[2 * axis + 1]
-    op = spec.output_padding_hw[axis]
+    name, sym, cell = AXES[spec.dims][axis]
+    k, s, d = spec.kernel_nd[axis], spec.stride_nd[axis], spec.dilation_nd[axis]
+    pb, pa = spec.pad_pairs()[axis]
+    op = spec.output_padding_nd[axis]
     eff = d * (k - 1) + 1
     if spec.transposed:
         out = transposed_out(size_in, k, s, pb, d, op)
@@ -118,9 +117,12 @@ def _dim_step(spec: LayerSpec, axis: int, size_in: int) -> DimStep:
     uncovered = max(0, padded - ((out - 1) * s + eff)) if out >= 1 else 0
     uncovered_input = max(0, uncovered - pa)
     note = ""
+    if spec.padding == "causal":
+        note = (f"causal: {pb} = d·(k−1) zeros on the left only, so output {sym} position t sees inputs t−{pb}…t "
+                "and never the future")
     if uncovered:
         plural = f"{uncovered} padded {cell}s" if uncovered > 1 else f"padded {cell}"
-        note = f"stride {s} leaves the last {plural} in {name} unused"
+        note = (note + "; " if note else "") + f"stride {s} leaves the last {plural} in {name} unused"
         if uncovered_input:
             note += (f" — {uncovered_input} of them real input {cell}{'s' if uncovered_input > 1 else ''}"
                      " that the layer never sees")
@@ -140,9 +142,9 @@ def _raise_if_empty(spec: LayerSpec, steps: tuple[DimStep, ...]) -> None:
                               f"use padding ≤ {max_pad}, a larger kernel or a larger stride")
     eff = tuple(st.effective_kernel for st in steps)
     padded = tuple(st.padded for st in steps)
-    dilated = spec.dilation_hw != (1, 1)
-    spans = f" dilated by {fmt(spec.dilation_hw)} spans {fmt(eff)} and" if dilated else ""
-    what = f"the {fmt(spec.kernel_hw)} kernel" + spans
+    dilated = any(d != 1 for d in spec.dilation_nd)
+    spans = f" dilated by {fmt(spec.dilation_nd)} spans {fmt(eff)} and" if dilated else ""
+    what = f"the {fmt(spec.kernel_nd)} kernel" + spans
     fixes = []
     if not isinstance(spec.padding, str):
         need = max(math.ceil((st.effective_kernel - st.size_in) / 2) for st in bad)
@@ -150,7 +152,7 @@ def _raise_if_empty(spec: LayerSpec, steps: tuple[DimStep, ...]) -> None:
     elif spec.padding == "valid":
         fixes.append("use padding='same'")
     kmax = [(st.padded - 1) // st.dilation + 1 for st in steps]
-    fixes.append(f"use a kernel ≤ {fmt(tuple(kmax)) if kmax[0] != kmax[1] else kmax[0]}")
+    fixes.append(f"use a kernel ≤ {fmt(tuple(kmax)) if len(set(kmax)) > 1 else kmax[0]}")
     if dilated:
         fixes.append("use a smaller dilation")
     raise ConvConfigError("kernel_size", f"{what} is larger than the {fmt(padded)} padded input", " or ".join(fixes))
@@ -163,14 +165,15 @@ def explain(spec: LayerSpec, input_shape: tuple[int, ...]) -> Explanation:
     H_out = ⌊(H_in + 2p − d·(k−1) − 1) / s⌋ + 1 = ⌊(32 + 2·0 − 1·(3−1) − 1) / 1⌋ + 1 = ⌊29⌋ + 1 = 29 + 1 = 30
     """
     shape = check_input(spec, input_shape)
-    steps = tuple(_dim_step(spec, axis, shape[-2 + axis]) for axis in (0, 1))
+    steps = tuple(_dim_step(spec, axis, size) for axis, size in enumerate(shape[-spec.dims:]))
     _raise_if_empty(spec, steps)
     for st in steps:
-        if st.size_out > limits.MAX_OUTPUT_SPATIAL:
+        cap = limits.MAX_OUTPUT_SPATIAL_BY_DIMS[spec.dims]
+        if st.size_out > cap:
             raise ConvConfigError("stride" if spec.transposed else "input_size",
                                   f"the output would be {st.size_out} cells in {st.axis}, above Conv Lab's cap of "
-                                  f"{limits.MAX_OUTPUT_SPATIAL}", "use a smaller input, stride or kernel")
-    out = (*shape[:-3], spec.out_channels, steps[0].size_out, steps[1].size_out)
+                                  f"{cap}", "use a smaller input, stride or kernel")
+    out = (*shape[:-spec.dims - 1], spec.out_channels, *(st.size_out for st in steps))
     c_text = f"C_out = out_channels = {spec.out_channels} (one output map per filter)"
     c_latex = rf"C_{{out}} = \mathrm{{out\_channels}} = {spec.out_channels}"
     return Explanation(steps, c_text, c_latex, out)
@@ -200,13 +203,13 @@ def pool_out(size: int, k: int, s: int, p: int, d: int = 1, ceil_mode: bool = Fa
     return out
 
 
-def check_pool_padding(kernel_size: Pair, padding: Pair) -> None:
+def check_pool_padding(kernel_size: Sizes, padding: Sizes) -> None:
     """torch's pooling padding rule: at most half the (undilated) kernel; raise ConvConfigError otherwise.
 
     >>> check_pool_padding((3, 3), (1, 1))
     """
-    half = (kernel_size[0] // 2, kernel_size[1] // 2)
-    if padding[0] > half[0] or padding[1] > half[1]:
+    half = tuple(k // 2 for k in kernel_size)
+    if any(p > h for p, h in zip(padding, half)):
         raise ConvConfigError("padding", f"pooling padding {fmt(padding)} is more than half the {fmt(kernel_size)} "
                               "window (torch allows at most kernel_size // 2)", f"use padding ≤ {fmt(half)}")
 
@@ -237,50 +240,54 @@ def solve_padding_stride(size_in: int, size_out: int, kernel_size: int, dilation
     return sorted(found, key=lambda ps: (ps[1], ps[0]))
 
 
-def uncovered_cells(spec: LayerSpec, input_shape: tuple[int, ...]) -> tuple[int, int]:
-    """Trailing rows and columns of the padded input no window covers.
+def uncovered_cells(spec: LayerSpec, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+    """Trailing cells of the padded input no window covers, per spatial dimension.
 
     >>> uncovered_cells(ConvSpec(3, 8, 3, stride=2, padding=1), (3, 6, 6))
     (1, 1)
     """
-    dims = explain(spec, input_shape).dims
-    return dims[0].uncovered, dims[1].uncovered
+    return tuple(step.uncovered for step in explain(spec, input_shape).dims)
 
 
 def check_input(spec: LayerSpec, input_shape: tuple[int, ...]) -> tuple[int, ...]:
-    """Validate an input shape for `spec`; return it as a tuple of ints.
+    """Validate an input shape for `spec` (rank dims+1 or dims+2); return it as a tuple of ints.
 
     >>> from conv_lab import ConvSpec
-    >>> check_input(ConvSpec(3, 8, 3), (3, 32, 32))
-    (3, 32, 32)
+    >>> check_input(ConvSpec(3, 8, 3), (3, 32, 32)), check_input(ConvSpec(1, 8, 3, dims=1), (1, 1, 100))
+    ((3, 32, 32), (1, 1, 100))
     """
     shape = tuple(input_shape) if isinstance(input_shape, (tuple, list)) else input_shape
-    if not isinstance(shape, tuple) or len(shape) not in (3, 4) or not all(is_int(v) for v in shape):
-        raise ConvConfigError("input_shape", f"expected (N, C, H, W) or (C, H, W) of whole numbers, got {input_shape!r}",
-                              "use e.g. (1, 3, 32, 32)")
+    n, axes = spec.dims, AXES[spec.dims]
+    letters = ", ".join(sym for _, sym, _ in axes)
+    example = {1: "(1, 1, 100)", 2: "(1, 3, 32, 32)", 3: "(1, 3, 16, 32, 32)"}[n]
+    if not isinstance(shape, tuple) or not all(is_int(v) for v in shape):
+        raise ConvConfigError("input_shape", f"expected (N, C, {letters}) or (C, {letters}) of whole numbers, "
+                              f"got {input_shape!r}", f"use e.g. {example}")
+    if len(shape) not in (n + 1, n + 2):
+        raise ConvConfigError("input_shape", f"{spec.module_name} expects a {n + 2}-D input (N, C, {letters}) or "
+                              f"{n + 1}-D (C, {letters}), but got {len(shape)}-D {tuple(shape)}",
+                              f"use e.g. {example}, or a {len(shape) - 2}-D layer" if 3 <= len(shape) <= 5
+                              else f"use e.g. {example}")
     shape = tuple(int(v) for v in shape)
     if any(v < 1 for v in shape):
-        raise ConvConfigError("input_shape", f"every size must be at least 1, got {shape}", "use e.g. (1, 3, 32, 32)")
-    if len(shape) == 4 and shape[0] > limits.MAX_BATCH:
+        raise ConvConfigError("input_shape", f"every size must be at least 1, got {shape}", f"use e.g. {example}")
+    if len(shape) == n + 2 and shape[0] > limits.MAX_BATCH:
         raise ConvConfigError("input_shape", f"batch {shape[0]} is above Conv Lab's cap of {limits.MAX_BATCH}",
                               f"use a batch ≤ {limits.MAX_BATCH}")
-    c, h, w = shape[-3:]
-    check_range("input_size", (h, w), 1, limits.MAX_SPATIAL, "input size")
+    c, sizes = shape[-n - 1], shape[-n:]
+    # A 2-D view (core.plane) of a 1-D strip keeps the long sequence's cap.
+    check_range("input_size", sizes, 1, limits.MAX_SPATIAL_BY_DIMS[getattr(spec, "source_dims", n)], "input size")
     if c != spec.in_channels:
         raise ConvConfigError("in_channels",
                               f"the input has {c} channels but the layer expects in_channels={spec.in_channels}",
                               f"set in_channels={c} or give the input {spec.in_channels} channels")
-    top, bottom, left, right = spec.pads()
-    if spec.padding_mode == "reflect":
-        for axis, size, pad in (("height", h, max(top, bottom)), ("width", w, max(left, right))):
-            if pad >= size:
-                raise ConvConfigError("padding", f"reflect padding of {pad} needs more than {pad} input cells in {axis} "
-                                      f"to mirror, but the input has {size}",
-                                      f"use padding ≤ {size - 1}, or padding_mode 'replicate' or 'zeros'")
-    if spec.padding_mode == "circular":
-        for axis, size, pad in (("height", h, max(top, bottom)), ("width", w, max(left, right))):
-            if pad > size:
-                raise ConvConfigError("padding",
-                                      f"circular padding of {pad} wraps around the {size}-cell {axis} more than once",
-                                      f"use padding ≤ {size}, or padding_mode 'replicate' or 'zeros'")
+    for (axis, _, _), size, (before, after) in zip(axes, sizes, spec.pad_pairs()):
+        pad = max(before, after)
+        if spec.padding_mode == "reflect" and pad >= size:
+            raise ConvConfigError("padding", f"reflect padding of {pad} needs more than {pad} input cells in {axis} "
+                                  f"to mirror, but the input has {size}",
+                                  f"use padding ≤ {size - 1}, or padding_mode 'replicate' or 'zeros'")
+        if spec.padding_mode == "circular" and pad > size:
+            raise ConvConfigError("padding", f"circular padding of {pad} wraps around the {size}-cell {axis} more than once",
+                                  f"use padding ≤ {size}, or padding_mode 'replicate' or 'zeros'")
     return shape

@@ -14,45 +14,52 @@ from typing import Any, Union
 from conv_lab import limits
 from conv_lab.core.errors import ConvConfigError
 from conv_lab.core.params import (
+    AXES,
+    DIMS,
     PADDING_MODES,
     PADDING_WORDS,
-    IntOrPair,
+    IntOrSizes,
     Pair,
-    as_pair,
+    Sizes,
+    as_sizes,
     check_range,
     fmt,
     group_counts,
     is_int,
+    plane,
 )
 from conv_lab.core.shapes import Explanation, explain, output_shape
 
 
 @dataclass(frozen=True)
 class ConvSpec:
-    """A Conv2d / ConvTranspose2d layer with torch's argument names and defaults.
+    """A Conv1d/2d/3d or ConvTranspose1d/2d/3d layer with torch's argument names and defaults (`dims`: 1, 2 or 3).
 
     >>> ConvSpec(3, 16, 3).output_shape((1, 3, 32, 32))
     (1, 16, 30, 30)
+    >>> ConvSpec(1, 8, 3, dilation=2, padding="causal", dims=1).output_shape((1, 1, 100))
+    (1, 8, 100)
     """
 
     in_channels: int
     out_channels: int
-    kernel_size: IntOrPair
-    stride: IntOrPair = 1
-    padding: Union[IntOrPair, str] = 0
-    dilation: IntOrPair = 1
+    kernel_size: IntOrSizes
+    stride: IntOrSizes = 1
+    padding: Union[IntOrSizes, str] = 0
+    dilation: IntOrSizes = 1
     groups: int = 1
     bias: bool = True
     padding_mode: str = "zeros"
     transposed: bool = False
-    output_padding: IntOrPair = 0
+    output_padding: IntOrSizes = 0
+    dims: int = 2
     _norm: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         # Normalise lists to tuples so specs stay hashable (caches key on them), and numpy integers to int:
         # torch tests `if padding` on them, which is ambiguous for numpy scalars (issue #17).
         for name in ("in_channels", "out_channels", "groups", "kernel_size", "stride", "padding", "dilation",
-                     "output_padding"):
+                     "output_padding", "dims"):
             value = getattr(self, name)
             if isinstance(value, (list, tuple)):
                 value = tuple(int(v) if is_int(v) else v for v in value)
@@ -61,75 +68,128 @@ class ConvSpec:
             object.__setattr__(self, name, value)
         _validate(self)
 
-    # Normalised views -------------------------------------------------------
+    # Normalised views: per spatial dimension (_nd), and the 2-D view the grid pictures draw (_hw) -------
+    @property
+    def kernel_nd(self) -> Sizes:
+        """Kernel size per spatial dimension.
+
+        >>> ConvSpec(1, 1, 3, dims=3).kernel_nd, ConvSpec(1, 1, (3, 5)).kernel_nd
+        ((3, 3, 3), (3, 5))
+        """
+        return as_sizes(self.kernel_size, self.dims, "kernel_size")
+
+    @property
+    def stride_nd(self) -> Sizes:
+        """Stride per spatial dimension.
+
+        >>> ConvSpec(1, 1, 3, stride=4, dims=1).stride_nd
+        (4,)
+        """
+        return as_sizes(self.stride, self.dims, "stride")
+
+    @property
+    def dilation_nd(self) -> Sizes:
+        """Dilation per spatial dimension.
+
+        >>> ConvSpec(1, 1, 3, dilation=(1, 2, 2), dims=3).dilation_nd
+        (1, 2, 2)
+        """
+        return as_sizes(self.dilation, self.dims, "dilation")
+
+    @property
+    def output_padding_nd(self) -> Sizes:
+        """Output padding per spatial dimension; all 0 for a direct convolution.
+
+        >>> ConvSpec(1, 1, 3, stride=2, transposed=True, output_padding=1).output_padding_nd
+        (1, 1)
+        """
+        return as_sizes(self.output_padding, self.dims, "output_padding")
+
+    @property
+    def effective_kernel_nd(self) -> Sizes:
+        """Span of the dilated kernel, d·(k−1)+1 per spatial dimension.
+
+        >>> ConvSpec(1, 1, 3, dilation=2, dims=1).effective_kernel_nd
+        (5,)
+        """
+        return tuple(d * (k - 1) + 1 for k, d in zip(self.kernel_nd, self.dilation_nd))
+
+    def pad_pairs(self) -> tuple[Pair, ...]:
+        """Padding actually applied, (before, after) per dimension; 'same' puts the odd cell last, 'causal' all left.
+
+        >>> ConvSpec(1, 1, 4, padding="same").pad_pairs(), ConvSpec(1, 1, 3, dilation=2, padding="causal", dims=1).pad_pairs()
+        (((1, 2), (1, 2)), ((4, 0),))
+        """
+        if self.padding == "valid":
+            return ((0, 0),) * self.dims
+        if self.padding in ("same", "causal"):
+            totals = [e - 1 for e in self.effective_kernel_nd]
+            return tuple((t, 0) if self.padding == "causal" else (t // 2, t - t // 2) for t in totals)
+        return tuple((p, p) for p in as_sizes(self.padding, self.dims, "padding"))
+
     @property
     def kernel_hw(self) -> Pair:
-        """Kernel as (kh, kw).
+        """Kernel as (kh, kw) in the 2-D view (1-D: a one-row strip; 3-D: the H×W plane).
 
-        >>> ConvSpec(1, 1, 3).kernel_hw
-        (3, 3)
+        >>> ConvSpec(1, 1, 3).kernel_hw, ConvSpec(1, 1, 5, dims=1).kernel_hw
+        ((3, 3), (1, 5))
         """
-        return as_pair(self.kernel_size, "kernel_size")
+        return plane(self.kernel_nd, 1)
 
     @property
     def stride_hw(self) -> Pair:
-        """Stride as (sh, sw).
+        """Stride as (sh, sw) in the 2-D view.
 
         >>> ConvSpec(1, 1, 3, stride=(1, 2)).stride_hw
         (1, 2)
         """
-        return as_pair(self.stride, "stride")
+        return plane(self.stride_nd, 1)
 
     @property
     def dilation_hw(self) -> Pair:
-        """Dilation as (dh, dw).
+        """Dilation as (dh, dw) in the 2-D view.
 
         >>> ConvSpec(1, 1, 3, dilation=2).dilation_hw
         (2, 2)
         """
-        return as_pair(self.dilation, "dilation")
+        return plane(self.dilation_nd, 1)
 
     @property
     def output_padding_hw(self) -> Pair:
-        """Output padding as (oh, ow); always (0, 0) for a direct convolution.
+        """Output padding as (oh, ow) in the 2-D view; always (0, 0) for a direct convolution.
 
         >>> ConvSpec(1, 1, 3, stride=2, transposed=True, output_padding=1).output_padding_hw
         (1, 1)
         """
-        return as_pair(self.output_padding, "output_padding")
+        return plane(self.output_padding_nd, 0)
 
     @property
     def effective_kernel_hw(self) -> Pair:
-        """Span of the dilated kernel, d·(k−1)+1 per dimension.
+        """Span of the dilated kernel, d·(k−1)+1, in the 2-D view.
 
         >>> ConvSpec(1, 1, 3, dilation=2).effective_kernel_hw
         (5, 5)
         """
-        (kh, kw), (dh, dw) = self.kernel_hw, self.dilation_hw
-        return dh * (kh - 1) + 1, dw * (kw - 1) + 1
+        return plane(self.effective_kernel_nd, 1)
 
     def pads(self) -> tuple[int, int, int, int]:
-        """Padding actually applied as (top, bottom, left, right); 'same' puts the odd cell last.
+        """Padding of the 2-D view as (top, bottom, left, right); 'same' puts the odd cell last.
 
-        >>> ConvSpec(1, 1, 4, padding="same").pads()
-        (1, 2, 1, 2)
+        >>> ConvSpec(1, 1, 4, padding="same").pads(), ConvSpec(1, 1, 3, padding="causal", dims=1).pads()
+        ((1, 2, 1, 2), (0, 0, 2, 0))
         """
-        if self.padding == "valid":
-            return 0, 0, 0, 0
-        if self.padding == "same":
-            (th, tw) = (e - 1 for e in self.effective_kernel_hw)
-            return th // 2, th - th // 2, tw // 2, tw - tw // 2
-        ph, pw = as_pair(self.padding, "padding")
-        return ph, ph, pw, pw
+        pairs = self.pad_pairs()
+        (top, bottom), (left, right) = ((0, 0), pairs[0]) if self.dims == 1 else pairs[-2:]
+        return top, bottom, left, right
 
     @property
     def module_name(self) -> str:
-        """'Conv2d' or 'ConvTranspose2d'.
+        """'Conv2d', 'ConvTranspose1d', … as torch names the module.
 
-        >>> ConvSpec(1, 1, 3).module_name
-        'Conv2d'
+        >>> ConvSpec(1, 1, 3).module_name, ConvSpec(1, 1, 3, transposed=True, dims=3).module_name
+        ('Conv2d', 'ConvTranspose3d')
         """
-        return "ConvTranspose2d" if self.transposed else "Conv2d"
+        return f"ConvTranspose{self.dims}d" if self.transposed else f"Conv{self.dims}d"
 
     # The fixed public API, implemented in shapes / torch_run ---------------
     def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -149,7 +209,7 @@ class ConvSpec:
         return explain(self, input_shape)
 
     def to_module(self):
-        """The real torch.nn.Conv2d or torch.nn.ConvTranspose2d.
+        """The real torch.nn.Conv1d/2d/3d or ConvTranspose1d/2d/3d.
 
         >>> type(ConvSpec(3, 8, 3).to_module()).__name__
         'Conv2d'
@@ -171,29 +231,38 @@ class ConvSpec:
             defaults["output_padding"] = 0
         for name, default in defaults.items():
             value = getattr(self, name)
-            if value != default and value != (default, default):
+            if value != default and value != (default,) * self.dims and value != "causal":  # causal: F.pad first
                 kwargs[name] = value
         return kwargs
 
 
 def _validate(spec: ConvSpec) -> None:
     """Every rule that does not depend on the input; raises ConvConfigError."""
+    if not is_int(spec.dims) or spec.dims not in DIMS:
+        raise ConvConfigError("dims", f"a convolution has 1, 2 or 3 spatial dimensions, not {spec.dims!r}",
+                              "use dims=1 (Conv1d), 2 (Conv2d) or 3 (Conv3d)")
     for name, cap in (("in_channels", limits.MAX_CHANNELS), ("out_channels", limits.MAX_FILTERS),
                       ("groups", limits.MAX_CHANNELS)):
         value = getattr(spec, name)
         if not is_int(value):
             raise ConvConfigError(name, f"expected a whole number, got {value!r}", f"use e.g. {name}=3")
         check_range(name, (value, value), 1, cap, "a count of")
-    check_range("kernel_size", as_pair(spec.kernel_size, "kernel_size"), 1, limits.MAX_KERNEL, "kernel size")
-    check_range("stride", as_pair(spec.stride, "stride"), 1, limits.MAX_STRIDE, "stride")
-    check_range("dilation", as_pair(spec.dilation, "dilation"), 1, limits.MAX_DILATION, "dilation")
-    check_range("output_padding", as_pair(spec.output_padding, "output_padding"), 0, limits.MAX_STRIDE, "output_padding")
+    check_range("kernel_size", spec.kernel_nd, 1, limits.MAX_KERNEL_BY_DIMS[spec.dims], "kernel size")
+    check_range("stride", spec.stride_nd, 1, limits.MAX_STRIDE, "stride")
+    check_range("dilation", spec.dilation_nd, 1, limits.MAX_DILATION_BY_DIMS[spec.dims], "dilation")
+    check_range("output_padding", spec.output_padding_nd, 0, limits.MAX_STRIDE, "output_padding")
     if isinstance(spec.padding, str):
         if spec.padding not in PADDING_WORDS:
             raise ConvConfigError("padding", f"'{spec.padding}' is not a padding torch knows",
-                                  "use a whole number, an (h, w) pair, 'same' or 'valid'")
+                                  "use a whole number, one per dimension, 'same' or 'valid'")
+        if spec.padding == "causal" and spec.dims != 1:
+            raise ConvConfigError("padding", f"causal padding is for 1-D sequences, not a {spec.dims}-D layer",
+                                  "use dims=1 (Conv1d), or padding='same'")
+        if spec.padding == "causal" and spec.padding_mode != "zeros":
+            raise ConvConfigError("padding_mode", f"causal padding adds zeros on the left; '{spec.padding_mode}' "
+                                  "would copy input values into the past", "use padding_mode='zeros' with causal padding")
     else:
-        check_range("padding", as_pair(spec.padding, "padding"), 0, limits.MAX_PADDING, "padding")
+        check_range("padding", as_sizes(spec.padding, spec.dims, "padding"), 0, limits.MAX_PADDING, "padding")
     if not isinstance(spec.bias, bool):
         raise ConvConfigError("bias", f"expected True or False, got {spec.bias!r}", "use bias=True or bias=False")
     if not isinstance(spec.transposed, bool):
@@ -210,27 +279,27 @@ def _validate(spec: ConvSpec) -> None:
             raise ConvConfigError("groups",
                                   f"{name}={c} cannot be split into {g} equal groups ({c} is not divisible by {g})",
                                   f"use groups in {options} or make {name} a multiple of {g}")
-    sh, sw = spec.stride_hw
+    strides = spec.stride_nd
     if spec.transposed:
         if spec.padding_mode != "zeros":
             raise ConvConfigError("padding_mode",
-                                  f"ConvTranspose2d only supports 'zeros' padding, not '{spec.padding_mode}'",
+                                  f"{spec.module_name} only supports 'zeros' padding, not '{spec.padding_mode}'",
                                   "use padding_mode='zeros' or a direct (non-transposed) convolution")
         if isinstance(spec.padding, str):
-            raise ConvConfigError("padding", f"ConvTranspose2d takes no padding='{spec.padding}'",
+            raise ConvConfigError("padding", f"{spec.module_name} takes no padding='{spec.padding}'",
                                   "give a number: padding=(k−1)//2 with stride 1 keeps the size")
-        (oh, ow), (dh, dw) = spec.output_padding_hw, spec.dilation_hw
-        for axis, o, s, d in (("height", oh, sh, dh), ("width", ow, sw, dw)):
+        names = [axis for axis, _, _ in AXES[spec.dims]]
+        for axis, o, s, d in zip(names, spec.output_padding_nd, strides, spec.dilation_nd):
             if o >= s and o >= d:
                 raise ConvConfigError("output_padding",
                                       f"output_padding {o} in {axis} must be smaller than the stride ({s}) "
                                       f"or the dilation ({d}); it only picks between output sizes a stride leaves ambiguous",
                                       f"use output_padding ≤ {max(s, d) - 1}")
     else:
-        if spec.output_padding_hw != (0, 0):
+        if any(spec.output_padding_nd):
             raise ConvConfigError("output_padding", "output_padding only exists for transposed convolution",
                                   "set output_padding=0, or transposed=True")
-        if spec.padding == "same" and (sh, sw) != (1, 1):
-            raise ConvConfigError("padding", f"padding='same' is not supported with stride {fmt((sh, sw))} "
+        if spec.padding == "same" and any(s != 1 for s in strides):
+            raise ConvConfigError("padding", f"padding='same' is not supported with stride {fmt(strides)} "
                                   "(torch cannot keep the size while striding)",
                                   "use stride 1, or a number: padding=(k−1)//2 with stride 2 halves the size")

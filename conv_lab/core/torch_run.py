@@ -17,24 +17,46 @@ from conv_lab.core.shapes import check_input, output_shape
 
 
 def build_module(spec: LayerSpec, seed: int | None = None) -> nn.Module:
-    """The real nn.Conv2d / nn.ConvTranspose2d, weights seeded when `seed` is given.
+    """The real nn.Conv1d/2d/3d or nn.ConvTranspose1d/2d/3d, weights seeded when `seed` is given.
 
-    >>> build_module(ConvSpec(3, 8, 3)).weight.shape
-    torch.Size([8, 3, 3, 3])
+    >>> build_module(ConvSpec(3, 8, 3)).weight.shape, build_module(ConvSpec(3, 8, 3, dims=3)).weight.shape
+    (torch.Size([8, 3, 3, 3]), torch.Size([8, 3, 3, 3, 3]))
     """
     if seed is not None:
         torch.manual_seed(seed)
     kwargs = spec.torch_kwargs()
     try:
-        return (nn.ConvTranspose2d if spec.transposed else nn.Conv2d)(**kwargs)
+        return getattr(nn, spec.module_name)(**kwargs)
     except (RuntimeError, ValueError, TypeError) as exc:  # a rule conv_lab missed: still plain words
         raise ConvConfigError("layer", f"torch refused to build {layer_code(spec.module_name, kwargs)}: {exc}",
                               "change the parameter it names") from exc
 
 
+CONV_FUNCTIONS = {nn.Conv1d: F.conv1d, nn.Conv2d: F.conv2d, nn.Conv3d: F.conv3d}
+
+
+def causal_pad(spec: LayerSpec) -> int:
+    """Zeros a causal layer puts on the left of the sequence before its convolution (0 for any other padding).
+
+    >>> causal_pad(ConvSpec(1, 1, 3, dilation=4, padding="causal", dims=1)), causal_pad(ConvSpec(1, 1, 3))
+    (8, 0)
+    """
+    return spec.pad_pairs()[0][0] if spec.padding == "causal" else 0
+
+
+def run_layer(spec: LayerSpec, module: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """The layer's output as the shown code computes it: causal layers pad the left first (`F.pad(x, (p, 0))`).
+
+    >>> spec = ConvSpec(1, 1, 3, padding="causal", dims=1); tuple(run_layer(spec, spec.to_module(), torch.ones(1, 1, 5)).shape)
+    (1, 1, 5)
+    """
+    left = causal_pad(spec)
+    return forward(module, F.pad(x, (left, 0)) if left else x)
+
+
 def forward(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """module(x), except that a Conv2d's zero padding is applied first by F.pad, as torch's own forward does for
-    reflect/replicate/circular padding (the module's own padding numbers; the same output and shape).
+    """module(x), except that a Conv1d/2d/3d's zero padding is applied first by F.pad, as torch's own forward does
+    for reflect/replicate/circular padding (the module's own padding numbers; the same output and shape).
 
     Given the padding itself, oneDNN picks a reference kernel for some layers: 3→8 filters 15×15 with padding 7 on
     3×512×512 took 9.6 s of CPU instead of 0.1 s, far past what `shapes.estimated_seconds` allows (issue 17).
@@ -44,8 +66,9 @@ def forward(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
     True
     """
     pads = getattr(module, "_reversed_padding_repeated_twice", None)
-    if type(module) is nn.Conv2d and module.padding_mode == "zeros" and pads and any(pads):
-        return F.conv2d(F.pad(x, pads), module.weight, module.bias, module.stride, 0, module.dilation, module.groups)
+    conv = CONV_FUNCTIONS.get(type(module))
+    if conv and module.padding_mode == "zeros" and pads and any(pads):
+        return conv(F.pad(x, pads), module.weight, module.bias, module.stride, 0, module.dilation, module.groups)
     return module(x)
 
 
@@ -63,9 +86,13 @@ def torch_code(spec: LayerSpec, input_shape: tuple[int, ...]) -> str:
     kwargs.setdefault("padding", spec.padding)
     order = ["in_channels", "out_channels", "kernel_size", "stride", "padding", "output_padding", "dilation",
              "groups", "bias", "padding_mode"]
+    if spec.padding == "causal":
+        kwargs["padding"] = 0
     layer = layer_code(spec.module_name, {k: kwargs[k] for k in order if k in kwargs})
     dims = ", ".join(str(v) for v in input_shape)
-    return f"layer = {layer}\nx = torch.randn({dims})\ny = layer(x)\nprint(y.shape)"
+    left = causal_pad(spec)
+    pad = f"x = F.pad(x, ({left}, 0))  # causal: d·(k−1) = {left} zeros on the left only\n" if left else ""
+    return f"layer = {layer}\nx = torch.randn({dims})\n{pad}y = layer(x)\nprint(y.shape)"
 
 
 @dataclass(frozen=True)
@@ -98,12 +125,12 @@ class Comparison:
         return self.output.element_size() * self.output.nelement()
 
     @property
-    def effective_kernel(self) -> tuple[int, int]:
+    def effective_kernel(self) -> tuple[int, ...]:
         """d·(k−1)+1 per dimension."""
         return self.cost.effective_kernel
 
     @property
-    def receptive_field(self) -> tuple[int, int]:
+    def receptive_field(self) -> tuple[int, ...]:
         """Input cells one output cell depends on."""
         return self.cost.receptive_field
 
@@ -122,7 +149,7 @@ def compare(spec: LayerSpec, input_shape: tuple[int, ...], seed: int = 0) -> Com
     x = torch.randn(shape, generator=generator)
     try:
         with torch.no_grad():
-            y = forward(module, x)
+            y = run_layer(spec, module, x)
     except (RuntimeError, ValueError) as exc:  # safety net; the property test keeps this unreachable
         raise ConvConfigError("layer", f"torch rejected this configuration: {str(exc).splitlines()[0]}",
                               "change the parameter it names") from exc

@@ -16,18 +16,21 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image, ImageDraw
 
-from conv_lab.core.params import fmt
+from conv_lab.core.params import LayerSpec, Sizes, fmt
+from conv_lab.core.plane import plane_view
 from conv_lab.core.spec import ConvSpec
 from conv_lab.lab.categories import COLOURS, LABELS, MAX_DRAWN_SIDE, grid_categories
 from conv_lab.render.colors import rgb8
 from conv_lab.render.fonts import font
 
 GRID_PIXELS = 420  # side of the drawn grid, like the matplotlib figure's axes
+STRIP_PIXELS = 840  # width of a 1-D strip, which shows at most STRIP_CELLS positions (its start, where the window is)
+STRIP_CELLS = 64
 WINDOW_EDGE = rgb8("#b35900")  # the first window's outline
 _RGB = np.array([rgb8(colour) for colour in COLOURS], dtype=np.uint8)  # (categories, 3): each category's colour
 
 
-def geometry_only(spec: ConvSpec) -> ConvSpec:
+def geometry_only(spec: LayerSpec) -> LayerSpec:
     """The spec with everything that does not change the picture set to 1 (the cache key).
 
     >>> geometry_only(ConvSpec(3, 64, 3, stride=2)) == geometry_only(ConvSpec(8, 16, 3, stride=2))
@@ -36,20 +39,26 @@ def geometry_only(spec: ConvSpec) -> ConvSpec:
     return replace(spec, in_channels=1, out_channels=1, groups=1, bias=True)
 
 
-def grid_caption(spec: ConvSpec, height: int, width: int, full: tuple[int, int], shown: tuple[int, int]) -> str:
+def grid_caption(spec: LayerSpec, height: int, width: int, full: tuple[int, int], shown: tuple[int, int]) -> str:
     """The caption written under the grid.
 
     >>> grid_caption(ConvSpec(1, 1, 3, padding=1), 5, 5, (7, 7), (7, 7))
     'Padded input 7×7 = 5×5 input + padding 1/1 rows, 1/1 columns (zeros); first 3×3 window'
     """
     kind = "zero-inserted and padded input" if spec.transposed else "Padded input"
-    caption = f"{kind} {fmt(full)}" + (f" (top-left {fmt(shown)} shown)" if shown != full else "")
-    if not spec.transposed:
-        top, bottom, left, right = spec.pads()
+    strip = full[0] == 1 and height == 1
+    if strip:  # a 1-D sequence: positions, not rows and columns
+        caption = f"{kind} of {full[1]} positions" + (f" (first {shown[1]} shown)" if shown != full else "")
+    else:
+        caption = f"{kind} {fmt(full)}" + (f" (top-left {fmt(shown)} shown)" if shown != full else "")
+    top, bottom, left, right = spec.pads()
+    if not spec.transposed and strip:
+        caption += f" = {width} input positions + padding {left} left, {right} right ({spec.padding_mode})"
+    elif not spec.transposed:
         caption += f" = {height}×{width} input + padding {top}/{bottom} rows, {left}/{right} columns ({spec.padding_mode})"
     eh, ew = spec.effective_kernel_hw
-    caption += f"; first {fmt(spec.kernel_hw)} window" + (f" dilated to {fmt((eh, ew))}" if (eh, ew) != spec.kernel_hw
-                                                          else "")
+    kernel, spans = (spec.kernel_hw[1:], (ew,)) if strip else (spec.kernel_hw, (eh, ew))
+    caption += f"; first {fmt(kernel)} window" + (f" dilated to {fmt(spans)}" if spans != kernel else "")
     return caption
 
 
@@ -76,12 +85,13 @@ def _palette() -> Image.Image:
     return palette
 
 
-def _render(spec: ConvSpec, height: int, width: int) -> tuple[bytes, str]:
+def _render(spec: LayerSpec, height: int, width: int) -> tuple[bytes, str]:
     grid = grid_categories(spec, height, width)
-    shown = grid[:MAX_DRAWN_SIDE, :MAX_DRAWN_SIDE]
+    strip = grid.shape[0] == 1  # a 1-D layer's sequence
+    shown = grid[:, :STRIP_CELLS] if strip else grid[:MAX_DRAWN_SIDE, :MAX_DRAWN_SIDE]
     rows, cols = shown.shape
-    cell = max(1, GRID_PIXELS // max(rows, cols))
-    pixels = grid_pixels(shown, cell, borders=max(rows, cols) <= 48)
+    cell = max(1, min(48, STRIP_PIXELS // cols)) if strip else max(1, GRID_PIXELS // max(rows, cols))
+    pixels = grid_pixels(shown, cell, borders=max(rows, cols) <= 64)
     text_font, margin, line = font(12), 12, 18
     present = sorted(set(np.unique(shown).tolist()))
     legend_rows = (len(present) + 1) // 2
@@ -110,11 +120,28 @@ def _render(spec: ConvSpec, height: int, width: int) -> tuple[bytes, str]:
 
 
 @lru_cache(maxsize=512)
-def _cached(spec: ConvSpec, height: int, width: int) -> tuple[bytes, str]:
+def _cached(spec: LayerSpec, height: int, width: int) -> tuple[bytes, str]:
     return _render(spec, height, width)
 
 
-def padded_grid_png(spec: ConvSpec, height: int, width: int) -> tuple[bytes, str]:
+def layer_grid_png(spec: LayerSpec, input_size: Sizes) -> tuple[bytes, str]:
+    """The padded-grid picture of a layer in any dimension: a strip for 1-D, one depth slice's plane for 3-D.
+
+    >>> png, caption = layer_grid_png(ConvSpec(1, 1, 3, padding="causal", dims=1), (10,))
+    >>> caption
+    'Padded input of 12 positions = 10 input positions + padding 2 left, 0 right (zeros); first 3 window'
+    """
+    view = plane_view(spec)
+    height, width = (1, input_size[0]) if len(input_size) == 1 else input_size[-2:]
+    png, caption = padded_grid_png(view, height, width)
+    if spec.dims == 3:
+        (front, back), kd = spec.pad_pairs()[0], spec.kernel_nd[0]
+        caption += (f". One of {input_size[0]} depth slices (+ {front}/{back} padded slices in front/behind): the "
+                    f"kernel also spans {kd} slices in depth")
+    return png, caption
+
+
+def padded_grid_png(spec: LayerSpec, height: int, width: int) -> tuple[bytes, str]:
     """PNG of the padded grid with the first window and never-covered cells, plus its caption (cached).
 
     >>> png, caption = padded_grid_png(ConvSpec(1, 1, 3, stride=2, padding=1), 6, 6)

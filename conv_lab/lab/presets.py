@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from conv_lab.core.state import LabConfig
+from conv_lab.core.spec import ConvSpec
+from conv_lab.core.state import LabConfig, config_from_spec
 
 
 @dataclass(frozen=True)
@@ -38,5 +39,16 @@ PRESETS: tuple[Preset, ...] = (
            LabConfig(64, 16, 16, 32, (4, 4), (2, 2), (1, 1), transposed=True)),
     Preset("'same' with an even kernel", "4×4 with padding='same' pads 1 on top/left and 2 on bottom/right",
            LabConfig(3, 32, 32, 8, (4, 4), (1, 1), "same")),
+    # 1-D and 3-D (issue 13): audio and sequences, video and volumes.
+    Preset("WaveNet causal layer (1-D, d=8)", "kernel 2, dilation 8, causal: 8 zeros on the left keep all 1000 steps, "
+           "and no output sees the future", config_from_spec(ConvSpec(32, 32, 2, dilation=8, padding="causal", dims=1), 1000)),
+    Preset("Audio front end (1-D)", "1 s of 16 kHz audio, kernel 80 (5 ms), stride 4: (16000 − 80)/4 + 1 = 3981 frames",
+           config_from_spec(ConvSpec(1, 64, 80, stride=4, dims=1), 16000)),
+    Preset("Depthwise 1-D", "groups = channels on a sequence: each filter slides along one channel (5 weights)",
+           config_from_spec(ConvSpec(64, 64, 5, padding=2, groups=64, dims=1), 256)),
+    Preset("C3D 3×3×3 on a 16-frame clip", "3×3×3 with padding 1 keeps 16×112×112: time is one more dimension",
+           config_from_spec(ConvSpec(3, 64, 3, padding=1, dims=3), 16, 112, 112)),
+    Preset("3-D stride-2 downsampling", "3×3×3, stride 2, padding 1 halves depth, height and width: 16×56×56 → 8×28×28",
+           config_from_spec(ConvSpec(64, 128, 3, stride=2, padding=1, dims=3), 16, 56, 56)),
 )
 PRESET_BY_NAME = {p.name: p for p in PRESETS}

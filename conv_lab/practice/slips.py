@@ -7,6 +7,7 @@ from typing import Sequence
 
 from conv_lab.core.costs import layer_cost
 from conv_lab.core.errors import ConvConfigError
+from conv_lab.core.params import AXES
 from conv_lab.core.shapes import conv_out, explain, transposed_out
 from conv_lab.core.spec import ConvSpec
 
@@ -16,8 +17,8 @@ class Verdict:
     """Right or wrong, per part, with the likely slip and the worked formula."""
 
     correct: bool
-    actual: tuple[int, int, int]
-    guess: tuple[int, int, int]
+    actual: tuple[int, ...]  # (C_out, *sizes)
+    guess: tuple[int, ...]
     messages: tuple[str, ...]
     slips: tuple[str, ...] = ()
 
@@ -35,20 +36,28 @@ class NumberVerdict:
 
 def _slips(spec: ConvSpec, axis: int, size_in: int) -> dict[str, int]:
     """Answers a learner gets by the classic mistakes, for one dimension."""
-    k, s, d = spec.kernel_hw[axis], spec.stride_hw[axis], spec.dilation_hw[axis]
-    pads = spec.pads()
-    pb, pa = pads[2 * axis], pads[2 * axis + 1]
+    k, s, d = spec.kernel_nd[axis], spec.stride_nd[axis], spec.dilation_nd[axis]
+    pb, pa = spec.pad_pairs()[axis]
+    sym = AXES[spec.dims][axis][1]
     if spec.transposed:
-        op = spec.output_padding_hw[axis]
+        op = spec.output_padding_nd[axis]
         return {
             "used the direct-convolution formula (a transposed conv grows the input)":
                 (size_in + pb + pa - d * (k - 1) - 1) // s + 1,
             "forgot output_padding": (size_in - 1) * s - pb - pa + d * (k - 1) + 1,
             "forgot the dilation (d·(k−1) instead of k−1)": (size_in - 1) * s - pb - pa + (k - 1) + op + 1,
             "subtracted the padding once instead of twice": (size_in - 1) * s - pb + d * (k - 1) + op + 1,
-            "multiplied H_in by the stride instead of (H_in − 1)": size_in * s - pb - pa + d * (k - 1) + op + 1,
+            f"multiplied {sym}_in by the stride instead of ({sym}_in − 1)": size_in * s - pb - pa + d * (k - 1) + op + 1,
         }
     num = size_in + pb + pa - d * (k - 1) - 1
+    if spec.padding == "causal":  # the zeros go on the left only: d·(k−1) of them, not twice that
+        return {
+            "forgot the causal padding (d·(k−1) zeros on the left)": (size_in - d * (k - 1) - 1) // s + 1,
+            "padded both sides (causal padding is d·(k−1) on the left only)": (size_in + 2 * pb - d * (k - 1) - 1) // s + 1,
+            "forgot the dilation (the kernel spans d·(k−1)+1 cells)": (size_in + pb - (k - 1) - 1) // s + 1,
+            "forgot the + 1 at the end": num // s,
+            "forgot to divide by the stride": num + 1,
+        }
     return {
         "forgot the padding": (size_in - d * (k - 1) - 1) // s + 1,
         "added the padding once instead of twice (2p)": (size_in + pb - d * (k - 1) - 1) // s + 1,
@@ -61,11 +70,11 @@ def _slips(spec: ConvSpec, axis: int, size_in: int) -> dict[str, int]:
 
 def _size_after(spec: ConvSpec, axis: int, size_in: int) -> int:
     """The correct output size of one dimension (≤ 0 when the layer cannot run)."""
-    k, s, d = spec.kernel_hw[axis], spec.stride_hw[axis], spec.dilation_hw[axis]
-    pads = spec.pads()
+    k, s, d = spec.kernel_nd[axis], spec.stride_nd[axis], spec.dilation_nd[axis]
+    pb, pa = spec.pad_pairs()[axis]
     if spec.transposed:
-        return transposed_out(size_in, k, s, pads[2 * axis], d, spec.output_padding_hw[axis])
-    return conv_out(size_in, k, s, pads[2 * axis], pads[2 * axis + 1], d)
+        return transposed_out(size_in, k, s, pb, d, spec.output_padding_nd[axis])
+    return conv_out(size_in, k, s, pb, pa, d)
 
 
 def _dim_candidates(specs: Sequence[ConvSpec], sizes_in: Sequence[int], axis: int) -> dict[int, str]:
@@ -83,8 +92,8 @@ def _dim_candidates(specs: Sequence[ConvSpec], sizes_in: Sequence[int], axis: in
 
 
 def check_stack_prediction(specs: Sequence[ConvSpec], input_shape: tuple[int, ...],
-                           guess: tuple[int, int, int]) -> Verdict:
-    """Compare a guessed final (C_out, H_out, W_out) of layers applied in order; name the probable slip.
+                           guess: tuple[int, ...]) -> Verdict:
+    """Compare a guessed final (C_out, *sizes) of layers applied in order (one size per dimension); name the slip.
 
     >>> specs = [ConvSpec(3, 8, 3, stride=2, padding=1), ConvSpec(8, 16, 3, stride=2, padding=1)]
     >>> check_stack_prediction(specs, (1, 3, 32, 32), (16, 7, 8)).messages[1]
@@ -93,7 +102,8 @@ def check_stack_prediction(specs: Sequence[ConvSpec], input_shape: tuple[int, ..
     shapes = [tuple(input_shape)]
     for spec in specs:  # raises ConvConfigError when a layer cannot run
         shapes.append(explain(spec, shapes[-1]).output_shape)
-    actual = tuple(shapes[-1][-3:])
+    dims = specs[-1].dims
+    actual = tuple(shapes[-1][-dims - 1:])
     guess = tuple(int(g) for g in guess)
     messages, slips = [], []
     last = specs[-1]
@@ -109,12 +119,12 @@ def check_stack_prediction(specs: Sequence[ConvSpec], input_shape: tuple[int, ..
         slips.append(slip)
     else:
         messages.append(f"C_out = {actual[0]}: right.")
-    for axis, symbol in enumerate(("H", "W")):
+    for axis, (_, symbol, _) in enumerate(AXES[dims]):
         said, real = guess[1 + axis], actual[1 + axis]
         if said == real:
             messages.append(f"{symbol}_out = {real}: right.")
             continue
-        sizes_in = [shape[-2 + axis] for shape in shapes[:-1]]
+        sizes_in = [shape[-dims + axis] for shape in shapes[:-1]]
         slip = _dim_candidates(specs, sizes_in, axis).get(said)
         if slip and slip not in slips:
             slips.append(slip)
@@ -123,17 +133,21 @@ def check_stack_prediction(specs: Sequence[ConvSpec], input_shape: tuple[int, ..
     return Verdict(guess == actual, actual, guess, tuple(messages), tuple(slips))
 
 
-def check_prediction(spec: ConvSpec, input_shape: tuple[int, ...], guess: tuple[int, int, int]) -> Verdict:
-    """Compare a guessed (C_out, H_out, W_out) with the formula; explain any miss.
+def check_prediction(spec: ConvSpec, input_shape: tuple[int, ...], guess: tuple[int, ...]) -> Verdict:
+    """Compare a guessed (C_out, *sizes) with the formula; explain any miss.
 
     >>> check_prediction(ConvSpec(3, 16, 3, padding=1), (1, 3, 32, 32), (16, 30, 30)).messages[1]
     'H_out: you said 30, it is 32 — you probably forgot the padding.'
+    >>> check_prediction(ConvSpec(1, 8, 3, dilation=2, padding="causal", dims=1), (1, 1, 50), (8, 54)).messages[1]
+    'L_out: you said 54, it is 50 — you probably padded both sides (causal padding is d·(k−1) on the left only).'
     """
     return check_stack_prediction([spec], input_shape, guess)
 
 
 def _param_slips(spec: ConvSpec) -> dict[str, int]:
     (kh, kw), c_in, c_out, g = spec.kernel_hw, spec.in_channels, spec.out_channels, spec.groups
+    if spec.dims == 3:  # the kernel volume kd·kh·kw: the depth joins the height here
+        kh *= spec.kernel_nd[0]
     bias = c_out if spec.bias else 0
     slips = {"forgot the bias (one per filter)" if spec.bias else "counted a bias, but bias=False":
              c_in * (c_out // g) * kh * kw + (0 if spec.bias else c_out)}
@@ -167,7 +181,7 @@ def check_keep_padding(spec: ConvSpec, size_in: int, guess: int) -> NumberVerdic
     >>> check_keep_padding(ConvSpec(8, 8, 5, padding=2), 32, 4).slip
     'used the total padding d·(k−1) instead of half of it per side'
     """
-    k, d = spec.kernel_hw[0], spec.dilation_hw[0]
+    k, d = spec.kernel_nd[0], spec.dilation_nd[0]
     actual, guess = d * (k - 1) // 2, int(guess)
     gives = conv_out(size_in, k, 1, guess, guess, d)
     if gives == size_in:
@@ -187,8 +201,8 @@ def check_stride(spec: ConvSpec, size_in: int, target: int, guess: int) -> Numbe
     >>> check_stride(ConvSpec(3, 8, 3, stride=2, padding=1), 64, 32, 3).message
     'stride=3 gives ⌊(64 + 2·1 − 1·(3−1) − 1) / 3⌋ + 1 = 22, not 32; the answer is 2.'
     """
-    k, d, s_true = spec.kernel_hw[0], spec.dilation_hw[0], spec.stride_hw[0]
-    p = spec.pads()[0]
+    k, d, s_true = spec.kernel_nd[0], spec.dilation_nd[0], spec.stride_nd[0]
+    p = spec.pad_pairs()[0][0]
     guess = int(guess)
     if guess < 1:
         return NumberVerdict(False, s_true, guess,
