@@ -117,8 +117,10 @@ class ConvSpec:
     def pad_pairs(self) -> tuple[Pair, ...]:
         """Padding actually applied, (before, after) per dimension; 'same' puts the odd cell last, 'causal' all left.
 
-        >>> ConvSpec(1, 1, 4, padding="same").pad_pairs(), ConvSpec(1, 1, 3, dilation=2, padding="causal", dims=1).pad_pairs()
-        (((1, 2), (1, 2)), ((4, 0),))
+        >>> ConvSpec(1, 1, 4, padding="same").pad_pairs()
+        ((1, 2), (1, 2))
+        >>> ConvSpec(1, 1, 3, dilation=2, padding="causal", dims=1).pad_pairs()
+        ((4, 0),)
         """
         if self.padding == "valid":
             return ((0, 0),) * self.dims

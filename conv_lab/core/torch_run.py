@@ -47,7 +47,8 @@ def causal_pad(spec: LayerSpec) -> int:
 def run_layer(spec: LayerSpec, module: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """The layer's output as the shown code computes it: causal layers pad the left first (`F.pad(x, (p, 0))`).
 
-    >>> spec = ConvSpec(1, 1, 3, padding="causal", dims=1); tuple(run_layer(spec, spec.to_module(), torch.ones(1, 1, 5)).shape)
+    >>> spec = ConvSpec(1, 1, 3, padding="causal", dims=1)
+    >>> tuple(run_layer(spec, spec.to_module(), torch.ones(1, 1, 5)).shape)
     (1, 1, 5)
     """
     left = causal_pad(spec)

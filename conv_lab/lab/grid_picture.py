@@ -18,7 +18,6 @@ from PIL import Image, ImageDraw
 
 from conv_lab.core.params import LayerSpec, Sizes, fmt
 from conv_lab.core.plane import plane_view
-from conv_lab.core.spec import ConvSpec
 from conv_lab.lab.categories import COLOURS, LABELS, MAX_DRAWN_SIDE, grid_categories
 from conv_lab.render.colors import rgb8
 from conv_lab.render.fonts import font

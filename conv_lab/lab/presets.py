@@ -41,7 +41,8 @@ PRESETS: tuple[Preset, ...] = (
            LabConfig(3, 32, 32, 8, (4, 4), (1, 1), "same")),
     # 1-D and 3-D (issue 13): audio and sequences, video and volumes.
     Preset("WaveNet causal layer (1-D, d=8)", "kernel 2, dilation 8, causal: 8 zeros on the left keep all 1000 steps, "
-           "and no output sees the future", config_from_spec(ConvSpec(32, 32, 2, dilation=8, padding="causal", dims=1), 1000)),
+           "and no output sees the future",
+           config_from_spec(ConvSpec(32, 32, 2, dilation=8, padding="causal", dims=1), 1000)),
     Preset("Audio front end (1-D)", "1 s of 16 kHz audio, kernel 80 (5 ms), stride 4: (16000 − 80)/4 + 1 = 3981 frames",
            config_from_spec(ConvSpec(1, 64, 80, stride=4, dims=1), 16000)),
     Preset("Depthwise 1-D", "groups = channels on a sequence: each filter slides along one channel (5 weights)",
