@@ -24,8 +24,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # first: the root conftest.py (doctest namespace) shares the module name
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 from conftest import CHROMIUM, CHROMIUM_ARGS, running_server  # noqa: E402

@@ -49,6 +49,14 @@ with st.container():
     show_notices()
 
 
+def _count(n: int) -> str:
+    """Large counts in a few characters, so the metric is never cut off (the exact number is in the help)."""
+    for unit, size in (("G", 1e9), ("M", 1e6)):
+        if n >= 10 * size:
+            return f"{n / size:,.1f} {unit}"
+    return f"{n:,}"
+
+
 def _memory(n_bytes: int) -> str:
     for unit in ("B", "KiB", "MiB"):
         if n_bytes < 1024 or unit == "MiB":
@@ -135,7 +143,8 @@ elif revealed:
         cost = report.cost
         cols = st.columns(5)
         cols[0].metric("Parameters", f"{report.params:,}", help="summed from the module's own parameters")
-        cols[1].metric("Multiply-accumulates", f"{cost.macs:,}", help="multiply-adds for one input image (batch 1)")
+        cols[1].metric("Multiply-accumulates", _count(cost.macs),
+                       help=f"multiply-adds for one input (batch 1): {cost.macs:,}")
         cols[2].metric("Output memory", _memory(cost.output_bytes), help="float32, batch of 1")
         cols[3].metric("Effective kernel", fmt(cost.effective_kernel), help="d·(k−1)+1")
         cols[4].metric("Receptive field", fmt(cost.receptive_field), help="input cells one output cell sees")

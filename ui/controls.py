@@ -45,7 +45,7 @@ def _widget_values(config: LabConfig) -> dict:
             values[PADDING_KIND] = value if isinstance(value, str) else "number"
             value = p.default if isinstance(value, str) else value
         value = sized(value, config.dims)
-        values[f"w_{p.name}"] = value[0]
+        values[f"w_{p.name}"] = value[1 if p.name == "input_size" and config.dims == 3 else 0]  # H×W of a clip
         values.update(zip(_axis_keys(p.name, config.dims), value))
     return values
 
@@ -99,12 +99,21 @@ def _sizes_control(container, p: Option, dims: int, non_square: bool, disabled: 
     hi = p.his[dims - 1] if p.his else p.hi
     if dims == 1 and p.name == "input_size":
         return (container.number_input("Input length (L)", p.lo, hi, key=f"w_{p.name}", step=1, help=p.help),)
+    if dims == 3 and p.name == "input_size" and not non_square:  # a clip: its frames, then one frame's side
+        depth = container.slider("Input depth (frames)", p.lo, hi, key=f"w_{p.name}_d", help="D: frames or slices")
+        v = container.slider("Input size (H×W)", p.lo, hi, key=f"w_{p.name}", help=p.help)
+        return depth, v, v
     if not non_square or dims == 1:
         v = container.slider(p.label, p.lo, hi, key=f"w_{p.name}", help=p.help, disabled=disabled)
         return (v,) * dims
+    if dims == 2:
+        columns = container.columns(dims)
+        return tuple(col.slider(f"{p.label} — {axis}", p.lo, hi, key=key, help=p.help, disabled=disabled)
+                     for col, key, (axis, _, _) in zip(columns, _axis_keys(p.name, dims), AXES[dims]))
+    container.markdown(f"{p.label} — depth, height, width", help=p.help)  # three columns: short labels
     columns = container.columns(dims)
-    return tuple(col.slider(f"{p.label} — {axis}", p.lo, hi, key=key, help=p.help, disabled=disabled)
-                 for col, key, (axis, _, _) in zip(columns, _axis_keys(p.name, dims), AXES[dims]))
+    return tuple(col.slider(sym, p.lo, hi, key=key, disabled=disabled)
+                 for col, key, (_, sym, _) in zip(columns, _axis_keys(p.name, dims), AXES[dims]))
 
 
 def _control(container, p: Option, values: dict, non_square: bool, dims: int):
@@ -167,7 +176,8 @@ def layer_controls(container=None) -> LabConfig:
     shown = _widget_values(new)
     for name in SIZED:
         for key in ([f"w_{name}"] if non_square else _axis_keys(name, dims)):
-            st.session_state[key] = shown[key]
+            if key != "w_input_size_d":  # drawn in both modes
+                st.session_state[key] = shown[key]
     write_url(new)
     return new
 

@@ -88,12 +88,12 @@ class LabConfig:
 
     @property
     def non_square(self) -> bool:
-        """True when any size differs between dimensions.
+        """True when any size differs between dimensions (a clip's depth has its own control: not counted).
 
-        >>> LabConfig(stride=(1, 2)).non_square
-        True
+        >>> LabConfig(stride=(1, 2)).non_square, LabConfig(dims=3, depth=8, kernel_size=(3, 3, 3)).non_square
+        (True, False)
         """
-        sizes = [self.kernel_size, self.stride, self.dilation, self.output_padding, self.input_size]
+        sizes = [self.kernel_size, self.stride, self.dilation, self.output_padding, self.input_size[-2:]]
         if isinstance(self.padding, tuple):
             sizes.append(self.padding)
         return any(len(set(v)) > 1 for v in sizes)
