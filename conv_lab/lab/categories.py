@@ -42,5 +42,5 @@ def _mark_first_window(spec: ConvSpec, grid: np.ndarray) -> None:
     eh, ew = spec.effective_kernel_hw
     (dh, dw) = spec.dilation_hw
     window = grid[:eh, :ew]
-    window[:, :] = HOLE
+    window[window != PADDING] = HOLE  # a hole over padding stays padding: a causal strip shows its left zeros
     window[::dh, ::dw] = TAP
