@@ -38,6 +38,11 @@ def geometry_only(spec: LayerSpec) -> LayerSpec:
     return replace(spec, in_channels=1, out_channels=1, groups=1, bias=True)
 
 
+def _is_strip(spec: LayerSpec) -> bool:
+    """A 1-D layer's sequence (its 2-D view: one row), drawn as a strip of positions."""
+    return getattr(spec, "source_dims", spec.dims) == 1
+
+
 def grid_caption(spec: LayerSpec, height: int, width: int, full: tuple[int, int], shown: tuple[int, int]) -> str:
     """The caption written under the grid.
 
@@ -45,7 +50,7 @@ def grid_caption(spec: LayerSpec, height: int, width: int, full: tuple[int, int]
     'Padded input 7×7 = 5×5 input + padding 1/1 rows, 1/1 columns (zeros); first 3×3 window'
     """
     kind = "zero-inserted and padded input" if spec.transposed else "Padded input"
-    strip = full[0] == 1 and height == 1
+    strip = _is_strip(spec)
     if strip:  # a 1-D sequence: positions, not rows and columns
         caption = f"{kind} of {full[1]} positions" + (f" (first {shown[1]} shown)" if shown != full else "")
     else:
@@ -86,7 +91,7 @@ def _palette() -> Image.Image:
 
 def _render(spec: LayerSpec, height: int, width: int) -> tuple[bytes, str]:
     grid = grid_categories(spec, height, width)
-    strip = grid.shape[0] == 1  # a 1-D layer's sequence
+    strip = _is_strip(spec)
     shown = grid[:, :STRIP_CELLS] if strip else grid[:MAX_DRAWN_SIDE, :MAX_DRAWN_SIDE]
     rows, cols = shown.shape
     cell = max(1, min(48, STRIP_PIXELS // cols)) if strip else max(1, GRID_PIXELS // max(rows, cols))
