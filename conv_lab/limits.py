@@ -73,6 +73,15 @@ MAX_SKIP_FIX_TRIALS = 300  # re-plans one mismatched skip may try when searching
 # ... and layer formulas those re-plans may evaluate (each ~0.15 ms: 300 re-plans of 63 layers took 2.8 s of CPU;
 # the trials share each layer's result per input shape, so most of them cost a few formulas)
 MAX_SKIP_FIX_STEPS = 1000
+# Debug my model (issue 18): a pasted print(model) text. ResNet-152's printout is ~40 kB with ~500 modules;
+# torchvision's models nest 4-6 levels. The real check runs every module on torch's meta device (~0.3 ms each).
+MAX_DEBUG_TEXT_CHARS = 100_000  # characters of one pasted printout (or one pasted error message)
+MAX_DEBUG_DEPTH = 16  # modules inside modules (and brackets inside brackets) in one printout
+MAX_DEBUG_LAYERS = 512  # modules without children in one printout, collapsed runs ("(0-2): 3 x ReLU()") counted out
+# input sizes the "input too small" fix may try when it looks for the smallest one that works, and layer formulas
+# those tries may evaluate (each ~0.15 ms)
+MAX_DEBUG_SIZE_TRIALS = 200
+MAX_DEBUG_SIZE_STEPS = 3000
 TORCH_THREADS = 1  # intra-op threads per torch op: sessions run in parallel; 2 threads stall under load
 # multiply-accumulates of one practice question (AlexNet conv1 fits; keeps torch checks cheap)
 MAX_PRACTICE_MACS = 150_000_000

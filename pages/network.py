@@ -9,13 +9,15 @@ from conv_lab import limits
 from conv_lab.core.errors import ConvConfigError
 from conv_lab.core.options import option_keys
 from conv_lab.network.codec import NETWORK_OPTIONS, decode_network, decode_skips, encode_network, encode_skips
+from conv_lab.network.debug import debug_model, read_input_shape
 from conv_lab.network.export import export_code
 from conv_lab.network.flow import SKIP_MODES, Skip
 from conv_lab.network.layers import LAYER_KINDS
 from conv_lab.network.plan import parse_rows, plan
 from conv_lab.network.presets import PRESET_BY_NAME, PRESETS, preset_for_link
+from conv_lab.network.torch_errors import explain_torch_error
 from conv_lab.network.torch_run import run_plan
-from conv_lab.network.view import flow_table, skip_verdict
+from conv_lab.network.view import SAMPLE_MODEL, SAMPLE_SHAPE, debug_verdict, flow_table, skip_verdict
 from ui import require_entry, show_config_error, show_notices, url_options, write_url_options
 from ui.share import share_box
 
@@ -36,6 +38,22 @@ def _apply_preset() -> None:
     preset = PRESET_BY_NAME.get(state.get("w_net_preset"))
     if preset:
         _load(preset.input_shape, preset.rows, preset.skips)
+
+
+def _check_paste(sample: bool = False) -> None:
+    """Read the pasted print(model) text (or the sample) and load the stack it follows into the planner."""
+    if sample:
+        state["w_net_paste"], state["w_net_paste_shape"] = SAMPLE_MODEL, SAMPLE_SHAPE
+    state["net_debug"], state["net_debug_error"] = None, None
+    try:
+        report = debug_model(state.get("w_net_paste", ""), read_input_shape(state.get("w_net_paste_shape")))
+    except ConvConfigError as exc:
+        state["net_debug_error"] = exc
+        return
+    state["net_debug"] = report
+    if len(report.input_shape) == 4 and report.rows:
+        _load(report.input_shape, report.rows, [])
+        state["net_names"], state["w_net_preset"] = (list(report.rows), list(report.row_names)), "—"
 
 
 def _controls() -> list[str]:
@@ -70,6 +88,30 @@ chosen = PRESET_BY_NAME.get(state.get("w_net_preset"))
 if chosen:
     st.caption(f"**{chosen.name}** — {chosen.teaches}")
 show_notices(state.get("net_notices", []))
+
+state.setdefault("w_net_paste_shape", "1, 3, 32, 32")
+with st.expander("Paste your model: what print(model) shows", expanded="net_debug" in state):
+    st.text_area("print(model)", key="w_net_paste", height=220, placeholder="Sequential(\n  (0): Conv2d(3, 16, …)\n…",
+                 help="Conv Lab reads the text (it never runs it) and follows the input shape through it")
+    paste = st.columns([2, 1, 1], vertical_alignment="bottom")
+    paste[0].text_input("Input shape (N, C, H, W)", key="w_net_paste_shape")
+    paste[1].button("Check my model", key="w_net_paste_check", on_click=_check_paste, type="primary")
+    paste[2].button("Try a sample", key="w_net_paste_sample", on_click=_check_paste, args=(True,),
+                    help="a LeNet whose classifier was sized for 28×28 MNIST, fed 32×32")
+    if state.get("net_debug_error"):
+        bad = state["net_debug_error"]
+        st.error(f"**This cannot be checked — {bad.param}**: {bad.why}.  \n**Fix:** {bad.fix}", icon=":material/block:")
+    if state.get("net_debug"):
+        level, text = debug_verdict(state["net_debug"])
+        getattr(st, level)(text)
+        st.caption("  \n".join(state["net_debug"].notes))
+with st.expander("Explain a torch error"):
+    pasted_error = st.text_area("RuntimeError", key="w_net_torch_error", height=100,
+                                placeholder="RuntimeError: mat1 and mat2 shapes cannot be multiplied (1x2304 and 1024x10)")
+    if (pasted_error or "").strip():
+        explained = explain_torch_error(pasted_error, state.get("net_debug"))
+        st.info(explained or "This is not one of the shape errors Conv Lab knows (mat1 and mat2, channels, kernel "
+                "size, pooling output, cat and add sizes, BatchNorm, LayerNorm).", icon=":material/lightbulb:")
 
 version = state["net_version"]
 st.subheader("Layers")
@@ -133,7 +175,9 @@ if run.failed != result.broken:
 elif run.failed and not result.rows[run.failed - 1].over_cap:
     st.caption(f"torch fails at layer {run.failed} too: `{run.error}`")
 
-table = pd.DataFrame(flow_table(result, run)).set_index("#") if result.rows else pd.DataFrame()
+names = state.get("net_names", ([], []))
+table = pd.DataFrame(flow_table(result, run, names[1] if names[0] == rows else None)).set_index("#") \
+    if result.rows else pd.DataFrame()
 
 
 def _row_style(row):
