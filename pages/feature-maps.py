@@ -6,6 +6,7 @@ import streamlit as st
 
 from conv_lab import limits
 from conv_lab.core.errors import ConvConfigError
+from conv_lab.core.torch_run import causal_pad
 from conv_lab.features.banks import sees_text
 from conv_lab.features.figures import enlarged_image, image_format, input_image, maps_grid_image
 from conv_lab.features.images import ImageError, read_upload, sample_picture
@@ -19,6 +20,7 @@ from conv_lab.features.runs import (
     parse_options,
     run_feature_maps,
 )
+from conv_lab.features.signals import MAX_LINES, MAX_MAPS_3D, clip_png, run_sample, signal_png
 from ui import current_config, require_entry, show_config_error, show_notices, url_options, write_url_options
 
 require_entry()
@@ -29,6 +31,30 @@ st.caption(f"Why do {config.in_channels} input channels and {config.out_channels
            "maps? The layer from the sidebar runs on a real picture: each filter makes one output map, drawn with its "
            "kernel beside it.")
 show_notices()
+
+if config.dims != 2:  # pictures (samples and uploads) are 2-D: a 1-D layer gets a chirp, a 3-D layer a short clip
+    what = "a generated chirp with noise" if config.dims == 1 else "a generated clip: a square moving over the frames"
+    st.caption(f"A {config.dims}-D layer runs on {what} instead of a picture; uploads are 2-D pictures, so the upload "
+               "control is shown for 2-D layers only.")
+    try:
+        spec = config.spec()
+        sample = run_sample(spec, config.input_size)
+    except ConvConfigError as exc:
+        show_config_error(exc)
+        st.stop()
+    sizes = "×".join(str(v) for v in sample.torch_size[2:])
+    st.subheader(f"Output `{sample.torch_size}`")
+    st.markdown(f"input `{tuple(sample.x.shape)}` → `{spec.module_name}` with **{spec.out_channels} filters** → "
+                f"**{spec.out_channels} output channels** of {sizes}. Torch's seeded initial weights, bias 0"
+                + (f"; causal: `F.pad(x, ({causal_pad(spec)}, 0))` first, so position t sees only t and before."
+                   if spec.padding == "causal" else "."))
+    if config.dims == 1:
+        st.image(signal_png(sample), caption="The chirp's frequency rises left to right: each output channel is one "
+                 f"filter's response along the sequence (the first {min(spec.out_channels, MAX_LINES)} channels).")
+    else:
+        st.image(clip_png(sample), caption="Depth slices (frames) of the input and of the first "
+                 f"{min(spec.out_channels, MAX_MAPS_3D)} output channels (red above 0, blue below).")
+    st.stop()
 
 # Page options (the FEATURE_OPTIONS table): the URL seeds the widgets (first visit, a link, back button); the
 # widgets write the URL.

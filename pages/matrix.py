@@ -21,12 +21,14 @@ from conv_lab.matrix.text import (
     MATRIX_OPTIONS,
     MatrixOptions,
     ambiguity,
+    dims_notice,
     matrix_controls,
     matrix_story,
     padding_story,
     parse_matrix_options,
     smaller_config,
     too_large_text,
+    why_output_padding,
 )
 from ui import (
     apply_config,
@@ -48,6 +50,12 @@ st.title("Convolution as a matrix")
 st.caption("A convolution is a multiplication by one big, mostly-zero matrix C built from the kernel; its transposed "
            "convolution is a multiplication by Cᵀ. Libraries compute it as im2col (unfold) times the filter matrix.")
 show_notices()
+if notice := dims_notice(config.dims):  # a 3-D layer: C is not drawn; offer its 2-D plane or a 1-D layer
+    st.info(notice, icon=":material/view_in_ar:")
+    with st.container(horizontal=True):
+        for n in (2, 1):
+            st.button(f"Show it as a {n}-D layer", on_click=apply_config, args=(config.with_dims(n),), key=f"w_mx_{n}d")
+    st.stop()
 try:
     spec = config.spec()
     geom = geometry(spec, config.height, config.width)
@@ -63,7 +71,7 @@ def _offer_smaller(message: str) -> None:
                    icon=":material/straighten:")
         return
     st.warning(message, icon=":material/straighten:")
-    st.button(f"Use a smaller input: {smaller.in_channels}×{smaller.height}×{smaller.width}, "
+    st.button(f"Use a smaller input: {fmt((smaller.in_channels, *smaller.input_size))}, "
               f"{smaller.out_channels} filters", on_click=apply_config, args=(smaller,), key="w_mx_smaller",
               type="primary")
 
@@ -88,11 +96,11 @@ if stale:
     for key in stale:
         st.session_state[widgets[key]] = getattr(from_url, key)
 
-d = geom.direct
-(ho, wo), transposed = geom.out_hw, spec.transposed
+d, n, one = geom.direct, geom.dims, geom.dims == 1
+transposed, grid, out = spec.transposed, fmt(geom.sizes(geom.grid_hw)), fmt(geom.sizes(geom.out_hw))
 row = st.container(horizontal=True)
 shown = {key: row.selectbox(control.label, control.values, key=widgets[key], help=control.help,
-                            format_func=(lambda c: f"({c[0]}, {c[1]})") if key == "cell" else str)
+                            format_func=(lambda c: f"{c[1]}" if one else f"({c[0]}, {c[1]})") if key == "cell" else str)
          for key, control in controls.items() if key != "blocks"}
 if "blocks" in controls:
     shown["blocks"] = row.toggle(controls["blocks"].label, key=widgets["blocks"], help=controls["blocks"].help)
@@ -116,7 +124,7 @@ st.image(window_picture(choice),
 st.image(matrix_picture(choice))
 nonzero, entries = bundle.nonzero(padded), bundle.tap_ids(padded).size
 st.caption(f"{nonzero:,} of {entries:,} entries are non-zero ({100 * nonzero / entries:.1f} %). Along a row the "
-           f"weights repeat shifted by the stride {fmt(d.stride_hw)}: the diagonal bands.")
+           f"weights repeat shifted by the stride {fmt(geom.sizes(d.stride_hw))}: the diagonal bands.")
 if story := padding_story(geom, padded):
     st.info(story)
 
@@ -128,7 +136,8 @@ if not block_text:
     st.caption(f"Then + bias b = {', '.join(f'{b:g}' for b in example.bias)} (one per filter) gives the layer's "
                "output." if spec.bias else "No bias: C·x is the layer's output.")
 left, right = st.columns(2)
-left.markdown(f"**C·x + b reshaped** to {fmt(example.y_module.shape[-2:])} (filter {filt if not transposed else 0})")
+shown_out = fmt(geom.sizes(example.y_module.shape[-2:]))
+left.markdown(f"**C·x + b reshaped** to {shown_out} (filter {filt if not transposed else 0})")
 left.dataframe(example.y_matrix[0 if transposed else filt], hide_index=False)
 right.markdown(f"**The real `nn.{spec.module_name}`** output")
 right.dataframe(example.y_module[0 if transposed else filt], hide_index=False)
@@ -140,20 +149,18 @@ st.header("Transposed: Cᵀ")
 st.image(pair_picture(choice))
 if transposed:
     st.markdown(f"Your layer multiplies by **Cᵀ** (right). Going the other way, **C** takes a tensor shaped like "
-                f"the layer's output ({fmt(geom.grid_hw)}) back to its input's shape ({fmt(geom.out_hw)}): that is "
-                "`conv2d` with the same weight tensor." + (f" ({check.note}.)" if check.note else ""))
+                f"the layer's output ({grid}) back to its input's shape ({out}): that is "
+                f"`conv{n}d` with the same weight tensor." + (f" ({check.note}.)" if check.note else ""))
 else:
-    st.markdown(f"A row of C is a column of Cᵀ. Cᵀ takes a tensor shaped like the output ({fmt((ho, wo))}) back to "
-                f"the input's shape ({fmt(geom.grid_hw)}): that is exactly `conv_transpose2d` with the same kernel, "
-                f"stride and padding, and output_padding={fmt(check.output_padding)}."
+    st.markdown(f"A row of C is a column of Cᵀ. Cᵀ takes a tensor shaped like the output ({out}) back to "
+                f"the input's shape ({grid}): that is exactly `conv_transpose{n}d` with the same kernel, "
+                f"stride and padding, and output_padding={fmt(geom.sizes(check.output_padding))}."
                 + (f" ({check.note}.)" if check.note else ""))
 st.code(check.code, language="python")
 ok = check.max_error < 1e-9
 (st.success if ok else st.error)(f"{'Equal' if ok else 'DIFFERENT'}: largest difference {check.max_error:g}.")
-st.markdown("**Why output_padding exists.** The stride's floor maps several input sizes onto one output size, so "
-            "going back is ambiguous. For example, kernel 3, stride 2, padding 1 takes **both 5×5 and 6×6 to 3×3**; "
-            "`conv_transpose2d` returns 5×5 with output_padding=0 and 6×6 with output_padding=1. For this layer:")
-for axis, size in zip(ambiguity(geom), geom.grid_hw):
+st.markdown(why_output_padding(geom.dims))
+for axis, size in zip(ambiguity(geom), geom.sizes(geom.grid_hw)):
     st.markdown(f"- {axis.text}" + (f" — your output_padding picks **{size}**" if transposed else ""))
 
 st.header("im2col: how the library computes it")

@@ -52,7 +52,7 @@ def _check() -> None:  # the form's callback: read the answer, grade it, count i
     settings = st.session_state["pr_settings"]
     question, token, state = question_at(settings.seed, settings.level, settings.number), _token(settings), st.session_state
     if question.asks == "shape":
-        given = Answer(shape=tuple(state.get(f"w_pr_{label}_{token}") for label in ("C_out", "H_out", "W_out")),
+        given = Answer(shape=tuple(state.get(f"w_pr_{label}_{token}") for label in question.shape_labels),
                        fails=bool(state.get(f"w_pr_fails_{token}")))
     else:
         given = Answer(number=state.get(f"w_pr_number_{token}"))
@@ -106,8 +106,8 @@ st.code(question.code, language="python")
 
 with st.form(f"pr_form_{token}"):
     if question.asks == "shape":
-        cols = st.columns(3)
-        for col, label in zip(cols, ("C_out", "H_out", "W_out")):
+        cols = st.columns(len(question.shape_labels))  # one box per dimension: L; H, W; or D, H, W
+        for col, label in zip(cols, question.shape_labels):
             col.number_input(label, -100_000, 1_000_000, value=None, step=1, key=f"w_pr_{label}_{token}")
         st.checkbox("PyTorch rejects this (the layer fails)", key=f"w_pr_fails_{token}")
     else:
@@ -154,6 +154,6 @@ share_box(urlencode({"seed": seed, "level": level}), "this set, in the same orde
 
 if settings.teacher:
     st.subheader(f"Teacher view — all answers, seed {seed}, level {level}")
-    rows = [{"question": q.number, "asks for": q.number_label or "C_out, H_out, W_out", "input → layers": q.summary,
+    rows = [{"question": q.number, "asks for": q.number_label or ", ".join(q.shape_labels), "input → layers": q.summary,
              "answer": q.answer_text} for q in question_set(seed, level)]
     st.table(rows, hide_index=True)

@@ -190,3 +190,33 @@ def test_transposed_layer_grows_the_maps():
     no_exception(at)
     assert "torch.Size([1, 4, 48, 48])" in at.subheader[0].value
     assert "ConvTranspose2d" in texts(at)
+
+
+def test_1d_causal_link_plots_the_chirp_through_the_real_conv1d():
+    at = run_app(PAGE, {"input": "2x200", "filters": "4", "kernel": "9", "padding": "causal", "dilation": "2"})
+    no_exception(at)
+    text = texts(at)
+    assert "Output `torch.Size([1, 4, 200])`" in text and "`Conv1d` with **4 filters**" in text
+    assert "causal: `F.pad(x, (16, 0))` first" in text and "generated chirp" in text
+    assert len(at.get("image")) == 1 and not [s for s in at.selectbox if s.key == "w_fm_image"]
+    assert not at.get("file_uploader")
+
+
+def test_3d_link_shows_depth_slices_of_the_clip():
+    at = run_app(PAGE, {"input": "1x6x24x24", "filters": "3", "kernel": "3", "padding": "1"})
+    no_exception(at)
+    text = texts(at)
+    assert "Output `torch.Size([1, 3, 6, 24, 24])`" in text and "Depth slices (frames)" in text
+    assert len(at.get("image")) == 1 and "square moving" in text
+
+
+@pytest.mark.parametrize("query, fragment", [
+    ({"input": "1x3", "kernel": "9"}, "kernel_size"),
+    ({"input": "3x16x64x64", "filters": "64", "kernel": "7"}, "cannot run"),
+    ({"input": "1x2x4x4", "kernel": "3x3x3"}, "kernel_size"),
+    ({"input": "2x50", "kernel": "3", "image": "upload"}, "generated chirp"),
+])
+def test_impossible_or_too_large_1d_3d_links_give_plain_messages(query, fragment):
+    at = run_app(PAGE, query)
+    no_exception(at)
+    assert fragment in texts(at)

@@ -165,3 +165,55 @@ def test_whole_c_too_small_to_read_in_the_product_uses_the_chosen_block():
     assert "The whole C (400×147) would be too small to read here, so this is the block filter 5 × channel 2" in \
         _text(at)
     assert len(at.get("image")) == 5 and len(at.success) == 2
+
+
+def test_1d_causal_link_shows_c_of_the_real_conv1d():
+    at = run_app(PAGE, {"input": "2x8", "filters": "2", "kernel": "3", "dilation": "2", "padding": "causal",
+                        "cell": "0,5"})
+    _ok(at)
+    text = _text(at)
+    assert "Each **row** of C is one output position (16 rows)" in text and "(16 columns)" in text
+    assert "Causal padding puts all 4 zeros on the left" in text and "**The real `nn.Conv1d`** output" in text
+    assert "F.conv_transpose1d(y, layer.weight, padding=0" in text and "F.pad(x, (4, 0)).unsqueeze(2)" in text
+    assert len(at.get("image")) == 5 and [s.value[:6] for s in at.success] == ["Equal:", "Equal:"]
+    assert "in length only 8 gives 8: no ambiguity" in text and "in height" not in text
+    cell = _select(at, "Output cell")
+    assert cell.value == (0, 5) and len(cell.options) == 8 and cell.options[:2] == ["0", "1"]
+    cell.set_value((0, 2)).run()
+    _ok(at)
+    assert str(at.query_params["cell"]).strip("[]'") == "0,2"
+
+
+def test_1d_transposed_and_impossible_links():
+    at = run_app(PAGE, {"input": "1x3", "filters": "2", "kernel": "3", "stride": "2", "padding": "1",
+                        "transposed": "1", "output_padding": "1"})
+    _ok(at)
+    text = _text(at)
+    assert "This layer is a ConvTranspose1d: it is Cᵀ" in text and "`Conv1d(2, 1, kernel_size=3" in text
+    assert "F.conv1d(z, layer.weight" in text and "your output_padding picks **6**" in text
+    assert len(at.success) == 2 and not at.error
+    at = run_app(PAGE, {"input": "1x2", "kernel": "5"})  # the kernel does not fit: the rule, not a traceback
+    _ok(at)
+    assert at.error and "kernel_size" in at.error[0].value and not at.get("image")
+    at = run_app(PAGE, {"input": "1x300", "filters": "4", "kernel": "3"})  # too large: a smaller 1-D input offered
+    _ok(at)
+    (button,) = at.button
+    assert "Use a smaller input: 1×" in button.label and button.label.count("×") == 1
+    button.click().run()
+    _ok(at)
+    assert len(at.get("image")) == 5 and len(at.success) == 2
+
+
+@pytest.mark.parametrize("query", [{"input": "1x4x5x5", "kernel": "3"},
+                                   {"input": "2x3x4x4", "kernel": "1x3x3", "transposed": "1", "cell": "9,9,9"}])
+def test_3d_link_gets_a_plain_notice_and_a_way_to_2d_or_1d(query):
+    at = run_app(PAGE, query)
+    _ok(at)
+    assert at.info and "The matrix view draws 1-D and 2-D layers" in at.info[0].value
+    assert not at.get("image") and not at.error
+    buttons = {b.label: b for b in at.button}
+    assert set(buttons) == {"Show it as a 2-D layer", "Show it as a 1-D layer"}
+    buttons["Show it as a 2-D layer"].click().run()
+    _ok(at)
+    assert len(at.get("image")) == 5 and len(at.success) == 2
+    assert str(at.query_params["input"]).strip("[]'").count("x") == 2

@@ -36,7 +36,7 @@ def token(q):
 def answer_shape(at, q, shape=None, fails=False):
     t = token(q)
     if shape is not None:
-        for label, value in zip(("C_out", "H_out", "W_out"), shape):
+        for label, value in zip(q.shape_labels, shape):
             at.number_input(key=f"w_pr_{label}_{t}").set_value(value)
     if fails:
         at.checkbox(key=f"w_pr_fails_{t}").check()
@@ -179,7 +179,7 @@ def test_the_last_question_offers_the_next_set():
 
 @pytest.mark.parametrize("query, fragment", [
     ({"seed": "banana", "level": "2"}, "seed='banana' is not a whole number"),
-    ({"seed": "42", "level": "99"}, "level=99 must be between 1 and 5"),
+    ({"seed": "42", "level": "99"}, "level=99 must be between 1 and 6"),
     ({"seed": "42", "level": "x"}, "level='x' is not a whole number"),
     ({"seed": "-4", "n": "0"}, "seed=-4 must be between 0"),
     ({"seed": "1", "n": "500"}, f"n=500 must be between 1 and {limits.PRACTICE_SET_SIZE}"),
@@ -197,3 +197,34 @@ def test_the_class_link_opens_the_same_set_from_question_one():
     links = [c.value for c in at.code if "seed=" in c.value]
     assert links and links[-1].endswith("?seed=42&level=2"), links
     assert any("Class link" in m.value for m in at.markdown)
+
+
+def test_a_1d_causal_question_has_one_box_for_the_length_and_names_the_causal_slip():
+    q = find(6, lambda q: q.kind == "shape" and not q.fails and q.layers[0].padding == "causal"
+             and q.layers[0].stride == (1,))
+    at = open_question(q)
+    t = token(q)
+    assert [n.label for n in at.number_input if n.key.endswith(t)] == ["C_out", "L_out"]
+    assert "Enter C_out and L_out" in texts(at) and any("nn.Conv1d(" in c.value for c in at.code)
+    (length,), layer = q.layers[0].input_size, q.layers[0]
+    both_sides = length + layer.dilation[0] * (layer.kernel_size[0] - 1)
+    answer_shape(at, q, (q.answer_shape[0], both_sides))
+    assert "padded both sides (causal padding is d·(k−1) on the left only)" in texts(at)
+    assert metrics(at)["Score"] == "0 / 1"
+
+
+def test_a_3d_question_has_depth_height_and_width_boxes_and_grades_right():
+    q = find(6, lambda q: q.kind == "shape" and not q.fails and q.layers[-1].dims == 3)
+    at = open_question(q)
+    t = token(q)
+    assert [n.label for n in at.number_input if n.key.endswith(t)] == ["C_out", "D_out", "H_out", "W_out"]
+    answer_shape(at, q, q.answer_shape)
+    assert any("Right!" in s.value for s in at.success) and metrics(at)["Score"] == "1 / 1"
+
+
+def test_level_six_teacher_view_lists_every_answer():
+    at = run_app(PAGE, {"seed": "5", "level": "6", "teacher": "1"})
+    assert not at.exception
+    rows = at.table[0].value
+    assert len(rows) == limits.PRACTICE_SET_SIZE
+    assert {"C_out, L_out", "C_out, D_out, H_out, W_out"} & set(rows["asks for"])

@@ -27,18 +27,25 @@ numbers = st.integers(1, limits.PRACTICE_SET_SIZE)
 
 
 def torch_layer(config: LabConfig, **override) -> nn.Module:
-    """The torch module for a LabConfig, built straight from its fields (not through conv_lab)."""
-    kwargs = dict(kernel_size=config.kernel_size, stride=config.stride, padding=config.padding,
+    """The torch module (nn.Conv1d/2d/3d, nn.ConvTranspose…) for a LabConfig, built straight from its fields (not
+    through conv_lab); a causal layer is the conv with padding 0 (`run` pads the left)."""
+    kwargs = dict(kernel_size=config.kernel_size, stride=config.stride,
+                  padding=0 if config.padding == "causal" else config.padding,
                   dilation=config.dilation, groups=config.groups, bias=config.bias)
     kwargs.update(override)
     if config.transposed:
-        return nn.ConvTranspose2d(config.in_channels, config.out_channels, output_padding=config.output_padding, **kwargs)
-    return nn.Conv2d(config.in_channels, config.out_channels, **kwargs)
+        return getattr(nn, f"ConvTranspose{config.dims}d")(config.in_channels, config.out_channels,
+                                                           output_padding=config.output_padding, **kwargs)
+    return getattr(nn, f"Conv{config.dims}d")(config.in_channels, config.out_channels, **kwargs)
 
 
-def run(module: nn.Module, shape: tuple[int, ...]) -> tuple[int, ...]:
+def run(module: nn.Module, shape: tuple[int, ...], causal: bool = False) -> tuple[int, ...]:
+    """The module's output shape on zeros; `causal`: F.pad(x, (d·(k−1), 0)) first."""
+    x = torch.zeros(shape)
+    if causal:
+        x = torch.nn.functional.pad(x, (module.dilation[0] * (module.kernel_size[0] - 1), 0))
     with torch.no_grad():
-        return tuple(module(torch.zeros(shape)).shape)
+        return tuple(module(x).shape)
 
 
 def check_against_torch(q) -> None:
@@ -63,9 +70,9 @@ def check_against_torch(q) -> None:
         last = i == len(q.layers) - 1
         if q.fails and last:
             with pytest.raises((RuntimeError, ValueError)):
-                run(torch_layer(config), shape)
+                run(torch_layer(config), shape, config.padding == "causal")
             return
-        shape = run(torch_layer(config), shape)
+        shape = run(torch_layer(config), shape, config.padding == "causal")
     assert not q.fails, "torch ran a layer the question says fails"
     assert shape == (1, *q.answer_shape)
 
@@ -101,8 +108,8 @@ def test_the_right_answer_is_graded_right_and_a_wrong_one_wrong(seed, level, num
         right, wrong = Answer(fails=True), Answer(shape=(1, 1, 1))
     else:
         right = Answer(shape=q.answer_shape)
-        c, h, w = q.answer_shape
-        wrong = Answer(shape=(c, h + 1, w))
+        c, first, *rest = q.answer_shape
+        wrong = Answer(shape=(c, first + 1, *rest))
     good, bad = check_answer(q, right), check_answer(q, wrong)
     assert good.graded and good.correct
     assert bad.graded and not bad.correct

@@ -97,13 +97,13 @@ def _draw(canvas: Canvas, left: float, top: float, cell: float, taps: np.ndarray
     return grid
 
 
-def grid_labels(hw: tuple[int, int], channels: int = 1, prefix: str = "c") -> list[str]:
-    """'(r,c)' per flattened cell, with a channel (or filter) prefix when there are several.
+def grid_labels(hw: tuple[int, int], channels: int = 1, prefix: str = "c", dims: int = 2) -> list[str]:
+    """'(r,c)' per flattened cell ('(c)' for a 1-D layer's row), with a channel (or filter) prefix when there are several.
 
-    >>> grid_labels((1, 2), 2)
-    ['c0(0,0)', 'c0(0,1)', 'c1(0,0)', 'c1(0,1)']
+    >>> grid_labels((1, 2), 2), grid_labels((1, 2), dims=1)
+    (['c0(0,0)', 'c0(0,1)', 'c1(0,0)', 'c1(0,1)'], ['(0)', '(1)'])
     """
-    return [(f"{prefix}{ch}" if channels > 1 else "") + f"({r},{c})"
+    return [(f"{prefix}{ch}" if channels > 1 else "") + (f"({c})" if dims == 1 else f"({r},{c})")
             for ch in range(channels) for r in range(hw[0]) for c in range(hw[1])]
 
 
@@ -194,10 +194,11 @@ def window_png(geom: MatrixGeometry, out_cell: tuple[int, int], kernel: np.ndarr
     top, _, left, _ = geom.pads
     cell = float(min(44, 560 / max(hp, wp)))
     shapes = ((kh, kw), (hp, wp), (ho, wo))
-    titles = ("kernel", f"{grid_title} {hp}×{wp}", f"{out_title} {ho}×{wo}")
+    one, word = geom.dims == 1, "position" if geom.dims == 1 else "cell"
+    titles = ("kernel", f"{grid_title} {wp if one else f'{hp}×{wp}'}", f"{out_title} {wo if one else f'{ho}×{wo}'}")
     slots = [max(s[1] * cell, text_width(t, 19) + 10) for s, t in zip(shapes, titles)]
-    legend = [(INPUT_BLUE, f"{grid_title.replace('padded ', '')} cell (number: its column of C)"),
-              (PAD_GREY, "padding cell"), (HIGHLIGHT, f"selected {out_title} cell (its row of C)")]
+    legend = [(INPUT_BLUE, f"{grid_title.replace('padded ', '')} {word} (number: its column of C)"),
+              (PAD_GREY, f"padding {word}"), (HIGHLIGHT, f"selected {out_title} {word} (its row of C)")]
     legend_w = sum(28 + text_width(label, LABEL_PX) for _, label in legend) + 80
     width = max(sum(slots) + 2 * 70 + 100, legend_w + 40)
     grid_top = 48

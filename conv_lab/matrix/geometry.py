@@ -6,6 +6,8 @@ Built over the padded grid ("padding columns"), C_pad·pad(x) = y; over the inpu
 C = C_pad·P where P copies input cells into the padded grid (zeros: no copy; reflect,
 replicate, circular: the padding cell's column is added onto the column of the cell it copies).
 A ConvTranspose2d layer is Cᵀ of the matching Conv2d (channels swapped, same kernel tensor).
+A 1-D layer is a one-row grid (its 2-D view, `ConvSpec.kernel_hw`/`pads()`: causal padding is left-only columns);
+a 3-D layer is refused in plain words (the page offers its 2-D plane).
 """
 
 from __future__ import annotations
@@ -27,11 +29,20 @@ ZERO, FOLDED = -1, -2  # tap ids: an empty cell of C, a cell summing several ker
 class MatrixGeometry:
     """Sizes of C for a layer: the direct conv whose matrix it is, its input grid, padding and output grid."""
 
-    layer: ConvSpec  # the configured layer (Conv2d or ConvTranspose2d)
-    direct: ConvSpec  # the Conv2d whose matrix is C (the layer itself, or its matching direct conv)
+    layer: ConvSpec  # the configured layer (Conv1d/2d or ConvTranspose1d/2d)
+    direct: ConvSpec  # the direct conv whose matrix is C (the layer itself, or its matching direct conv)
     grid_hw: Pair  # C's input grid; for a transposed layer this is the layer's OUTPUT size
     out_hw: Pair  # C's output grid; for a transposed layer this is the layer's INPUT size
     pads: tuple[int, int, int, int]  # (top, bottom, left, right)
+
+    @property
+    def dims(self) -> int:
+        """1 or 2: a 1-D layer's grids are one row."""
+        return self.layer.dims
+
+    def sizes(self, hw: Pair) -> tuple[int, ...]:
+        """A grid's size as the layer counts it: (L,) for a 1-D layer, (H, W) otherwise."""
+        return tuple(hw[1:]) if self.dims == 1 else tuple(hw)
 
     @property
     def padded_hw(self) -> Pair:
@@ -69,19 +80,29 @@ class MatrixGeometry:
 
 
 def geometry(spec: ConvSpec, height: int, width: int) -> MatrixGeometry:
-    """Sizes of C for `spec` on a height×width input; raises ConvConfigError for impossible layers.
+    """Sizes of C for `spec` on a height×width input (1-D: height 1, width L); raises ConvConfigError for impossible
+    layers and for 3-D ones.
 
     >>> g = geometry(ConvSpec(1, 1, 3), 4, 4)
     >>> g.rows, g.cols(), g.out_hw
     (4, 16, (2, 2))
+    >>> g = geometry(ConvSpec(1, 1, 3, padding="causal", dims=1), 1, 6)
+    >>> g.rows, g.cols(padded=True), g.out_hw, g.pads
+    (6, 8, (1, 6), (0, 0, 2, 0))
     """
-    shape = check_input(spec, (spec.in_channels, height, width))
-    out = spec.output_shape(shape)[-2:]
+    if spec.dims == 3:
+        raise ConvConfigError("dims", "the matrix view draws 1-D and 2-D layers; a 3-D layer's C (one row per output "
+                              "cell D×H×W, one column per input cell) is too large to read even for tiny inputs",
+                              "switch to 2-D to see C for the layer's H×W plane, or to 1-D")
+    sizes = (width,) if spec.dims == 1 else (height, width)
+    shape = check_input(spec, (spec.in_channels, *sizes))
+    out = spec.output_shape(shape)[1:]
+    grid, out_hw = ((1, width), (1, out[0])) if spec.dims == 1 else ((height, width), tuple(out))
     if not spec.transposed:
-        return MatrixGeometry(spec, spec, (height, width), out, spec.pads())
+        return MatrixGeometry(spec, spec, grid, out_hw, spec.pads())
     direct = ConvSpec(spec.out_channels, spec.in_channels, spec.kernel_size, spec.stride, spec.padding,
-                      spec.dilation, spec.groups, bias=False)
-    return MatrixGeometry(spec, direct, out, (height, width), direct.pads())
+                      spec.dilation, spec.groups, bias=False, dims=spec.dims)
+    return MatrixGeometry(spec, direct, out_hw, grid, direct.pads())
 
 
 def _entries(geom: MatrixGeometry) -> tuple[np.ndarray, ...]:

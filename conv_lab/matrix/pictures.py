@@ -79,11 +79,12 @@ def shown_matrix(choice: MatrixChoice, padded: bool) -> ShownMatrix:
     hw = geom.padded_hw if padded else geom.grid_hw
     if choice.whole:
         return ShownMatrix(taps, values, grey, choice.filter_index * ho * wo + choice.row, (ho * wo, hw[0] * hw[1]),
-                           grid_labels((ho, wo), d.out_channels, "f"), grid_labels(hw, d.in_channels))
+                           grid_labels((ho, wo), d.out_channels, "f", geom.dims),
+                           grid_labels(hw, d.in_channels, dims=geom.dims))
     f, c = choice.filter_index, choice.channel
     grey = None if grey is None else block(grey[None], geom, 0, c, padded)[0]
     return ShownMatrix(block(taps, geom, f, c, padded), block(values, geom, f, c, padded), grey, choice.row, (0, 0),
-                       grid_labels((ho, wo)), grid_labels(hw))
+                       grid_labels((ho, wo), dims=geom.dims), grid_labels(hw, dims=geom.dims))
 
 
 def _n_taps(spec: ConvSpec) -> int:
@@ -113,9 +114,14 @@ def _c_matrix(choice: MatrixChoice) -> bytes:
     return matrix_png(shown.taps, shown.values, _n_taps(choice.spec), title=title, row_labels=shown.row_labels,
                       col_labels=shown.col_labels, grey_cols=shown.grey_cols, rows=[shown.row],
                       row_blocks=shown.blocks[0], col_blocks=shown.blocks[1],
-                      row_axis="layer input cell" if transposed else "output cell",
-                      col_axis=("padded " if choice.padded else "") + ("layer output cell" if transposed else
-                                                                       "input cell"))
+                      row_axis=_word(choice, "layer input cell" if transposed else "output cell"),
+                      col_axis=_word(choice, ("padded " if choice.padded else "") + ("layer output cell" if transposed
+                                                                                     else "input cell")))
+
+
+def _word(choice: MatrixChoice, text: str) -> str:
+    """A 1-D layer's cells are positions."""
+    return text.replace("cell", "position") if choice.spec.dims == 1 else text
 
 
 def _shown_key(choice: MatrixChoice) -> MatrixChoice:

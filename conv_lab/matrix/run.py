@@ -1,6 +1,8 @@
-"""The real modules beside the matrix view: y = C·x, Cᵀ = conv_transpose2d, im2col (unfold) and col2im (fold).
+"""The real modules beside the matrix view: y = C·x, Cᵀ = conv_transpose1d/2d, im2col (unfold) and col2im (fold).
 
 Every result here is set beside the real torch module or functional call, with the largest difference.
+A 1-D layer's tensors are kept as one-row grids (C, 1, L) beside the 2-D ones, but every torch call on them is the
+real 1-D one (nn.Conv1d with its causal F.pad, F.conv1d, F.conv_transpose1d) on the squeezed tensors.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import torch.nn.functional as F
 from conv_lab import limits
 from conv_lab.core.params import filter_channels
 from conv_lab.core.spec import ConvSpec
-from conv_lab.core.torch_run import build_module
+from conv_lab.core.torch_run import build_module, run_layer
 from conv_lab.matrix.geometry import ZERO, MatrixGeometry, conv_matrix, fold_padding, geometry, tap_ids
 
 _TORCH_PAD_MODE = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate", "circular": "circular"}
@@ -28,7 +30,7 @@ class MatrixExample:
     geom: MatrixGeometry
     weight: np.ndarray  # the module's weight (for a transposed layer it is also the direct conv's weight)
     bias: np.ndarray  # one per output channel of the layer (zeros when bias=False)
-    x: np.ndarray  # the layer's input (C, H, W)
+    x: np.ndarray  # the layer's input (C, H, W); a 1-D layer's as (C, 1, L)
     y_module: np.ndarray  # the real module's output
     y_matrix: np.ndarray  # C·x + b (direct) or Cᵀ·x + b (transposed), reshaped
     matrix: np.ndarray  # C over the input cells
@@ -41,8 +43,27 @@ class MatrixExample:
 
 
 def _pad(x: torch.Tensor, geom: MatrixGeometry) -> torch.Tensor:
+    """The padded grid of a (N, C, H, W) tensor; a 1-D layer's row is padded by the 1-D F.pad, as its layer does."""
     top, bottom, left, right = geom.pads
-    return F.pad(x, (left, right, top, bottom), mode=_TORCH_PAD_MODE[geom.direct.padding_mode])
+    mode = _TORCH_PAD_MODE[geom.direct.padding_mode]
+    if geom.dims == 1:
+        return F.pad(x[:, :, 0], (left, right), mode=mode)[:, :, None]
+    return F.pad(x, (left, right, top, bottom), mode=mode)
+
+
+def _functional(geom: MatrixGeometry, transpose: bool, x: torch.Tensor, w: torch.Tensor, **kwargs) -> torch.Tensor:
+    """F.conv2d / F.conv_transpose2d on (N, C, H, W); a 1-D layer runs F.conv1d / F.conv_transpose1d on its row."""
+    if geom.dims == 1:
+        one = {key: value[1:] if isinstance(value, tuple) else value for key, value in kwargs.items()}
+        return (F.conv_transpose1d if transpose else F.conv1d)(x[:, :, 0], w[:, :, 0], **one)[:, :, None]
+    return (F.conv_transpose2d if transpose else F.conv2d)(x, w, **kwargs)
+
+
+def _arg(geom: MatrixGeometry, pair: tuple[int, int]) -> str:
+    """A (h, w) argument as the layer's torch call writes it: one number for 1-D or a square pair."""
+    if geom.dims == 1:
+        return f"{pair[1]}"
+    return f"{pair[0]}" if pair[0] == pair[1] else f"{pair}"
 
 
 @lru_cache(maxsize=limits.MATRIX_CACHED_LAYERS)
@@ -52,11 +73,15 @@ def matrix_example(spec: ConvSpec, height: int, width: int, seed: int = 0, whole
     >>> ex = matrix_example(ConvSpec(1, 1, 3), 4, 4)
     >>> ex.matrix.shape, ex.y_module.shape, ex.max_error
     ((4, 16), (1, 2, 2), 0.0)
+    >>> ex = matrix_example(ConvSpec(1, 2, 3, padding="causal", dims=1), 1, 5)
+    >>> ex.matrix.shape, ex.y_module.shape, ex.max_error
+    ((10, 5), (2, 1, 5), 0.0)
     """
     geom = geometry(spec, height, width)
     module = build_module(spec, seed)
     generator = torch.Generator().manual_seed(seed)
-    x = torch.randn((1, spec.in_channels, height, width), generator=generator)
+    x = torch.randn((1, spec.in_channels, *geom.sizes(geom.out_hw if spec.transposed else geom.grid_hw)),
+                    generator=generator)
     if whole_numbers:  # small whole numbers: every sum is exact in float32 and readable on a slide
         choices = torch.tensor([-2.0, -1.0, 1.0, 2.0])
         with torch.no_grad():
@@ -65,16 +90,18 @@ def matrix_example(spec: ConvSpec, height: int, width: int, seed: int = 0, whole
                 module.bias.copy_(torch.randint(-2, 3, module.bias.shape, generator=generator).float())
         x = torch.randint(0, 6, x.shape, generator=generator).float()
     with torch.no_grad():
-        y = module(x)[0].double().numpy()
+        y = run_layer(spec, module, x)[0].double().numpy()  # causal: F.pad on the left, then the Conv1d
     weight = module.weight.detach().double().numpy()
+    weight = weight.reshape(*weight.shape[:2], *geom.direct.kernel_hw)  # a 1-D kernel as one row
     bias = module.bias.detach().double().numpy() if module.bias is not None else np.zeros(spec.out_channels)
     padded = conv_matrix(geom, weight, padded=True)
     matrix = fold_padding(padded, geom)
-    flat = x[0].double().numpy().ravel()
+    x_grid = x[0].double().numpy().reshape(spec.in_channels, -1, x.shape[-1])
+    y = y.reshape(spec.out_channels, -1, y.shape[-1])
+    flat = x_grid.ravel()
     result = matrix.T @ flat if spec.transposed else matrix @ flat
-    out_hw = y.shape[-2:]
-    y_matrix = result.reshape(spec.out_channels, *out_hw) + bias[:, None, None]
-    return MatrixExample(geom, weight, bias, x[0].double().numpy(), y, y_matrix, matrix, padded)
+    y_matrix = result.reshape(y.shape) + bias[:, None, None]
+    return MatrixExample(geom, weight, bias, x_grid, y, y_matrix, matrix, padded)
 
 
 @dataclass(frozen=True)
@@ -105,51 +132,55 @@ def _output_padding(geom: MatrixGeometry) -> tuple[int, int]:
 
 
 def transpose_check(example: MatrixExample, seed: int = 1) -> TransposeCheck:
-    """Direct layer: Cᵀ·y beside F.conv_transpose2d(y, weight, …, output_padding); transposed layer: C·z beside F.conv2d.
+    """Direct layer: Cᵀ·y beside F.conv_transpose1d/2d(y, weight, …, output_padding); transposed layer: C·z beside
+    F.conv1d/2d.
 
     >>> check = transpose_check(matrix_example(ConvSpec(1, 1, 3, stride=2, padding=1), 6, 6))
     >>> check.output_padding, check.by_torch.shape, check.max_error
     ((1, 1), (1, 6, 6), 0.0)
     """
     geom, w = example.geom, torch.from_numpy(example.weight)
-    d = geom.direct
+    d, n = geom.direct, geom.dims
     generator = torch.Generator().manual_seed(seed)
     top, bottom, left, right = geom.pads
-    kwargs = f"stride={d.stride}, dilation={d.dilation}, groups={d.groups}"
+    kwargs = f"stride={_arg(geom, d.stride_hw)}, dilation={_arg(geom, d.dilation_hw)}, groups={d.groups}"
     if example.geom.layer.transposed:  # the other direction of a transposed layer is the direct conv
         z = torch.randint(-3, 4, (1, d.in_channels, *geom.grid_hw), generator=generator).double()
-        full = F.conv2d(_pad(z, geom), w, stride=d.stride_hw, dilation=d.dilation_hw, groups=d.groups)
+        full = _functional(geom, False, _pad(z, geom), w, stride=d.stride_hw, dilation=d.dilation_hw, groups=d.groups)
         by_torch = full[0, :, :geom.out_hw[0], :geom.out_hw[1]].numpy()
         by_matrix = (example.matrix @ z.numpy().ravel()).reshape(by_torch.shape)
         note = ""
         if full.shape[-2:] != by_torch.shape[-2:]:
-            note = (f"F.conv2d gives {tuple(full.shape[-2:])}: output_padding ≥ stride adds whole windows the layer's "
-                    f"input does not have, so only the first {tuple(by_torch.shape[-2:])} cells are C's rows")
-        code = f"F.conv2d(z, layer.weight, padding={d.padding!r}, {kwargs})"
+            note = (f"F.conv{n}d gives {geom.sizes(tuple(full.shape[-2:]))}: output_padding ≥ stride adds whole windows "
+                    f"the layer's input does not have, so only the first {geom.sizes(tuple(by_torch.shape[-2:]))} "
+                    "cells are C's rows")
+        code = f"F.conv{n}d(z, layer.weight, padding={d.padding!r}, {kwargs})"
         return TransposeCheck(code, z[0].numpy(), by_matrix, by_torch, (0, 0), note)
     y = torch.randint(-3, 4, (1, d.out_channels, *geom.out_hw), generator=generator).double()
     by_matrix = (example.matrix.T @ y.numpy().ravel()).reshape(d.in_channels, *geom.grid_hw)
     symmetric = (top, left) == (bottom, right) and d.padding_mode == "zeros"
     padding = (top, left) if symmetric else (0, 0)
     op = _output_padding(geom)
-    raw = F.conv_transpose2d(y, w, stride=d.stride_hw, padding=padding, output_padding=op, dilation=d.dilation_hw,
-                             groups=d.groups)[0]
-    pad_text = f"{padding[0]}" if padding[0] == padding[1] else f"{padding}"
-    op_text = f"{op[0]}" if op[0] == op[1] else f"{op}"
-    code = f"F.conv_transpose2d(y, layer.weight, padding={pad_text}, output_padding={op_text}, {kwargs})"
+    raw = _functional(geom, True, y, w, stride=d.stride_hw, padding=padding, output_padding=op,
+                      dilation=d.dilation_hw, groups=d.groups)[0]
+    code = (f"F.conv_transpose{n}d(y, layer.weight, padding={_arg(geom, padding)}, output_padding={_arg(geom, op)}, "
+            f"{kwargs})")
     if symmetric:
         by_torch, note = raw.numpy(), ""
     elif d.padding_mode == "zeros":
         by_torch = raw[:, top:top + geom.grid_hw[0], left:left + geom.grid_hw[1]].numpy()
-        note = (f"the padding {geom.pads} is not the same on both sides, which conv_transpose2d cannot take: it runs "
-                "with padding=0 over the padded grid and the padding rows/columns are cut off")
-        code += f"[..., {top}:{top + geom.grid_hw[0]}, {left}:{left + geom.grid_hw[1]}]"
+        sides = "causal padding puts every zero on the left" if d.padding == "causal" else (
+            f"the padding {geom.pads if n == 2 else (left, right)} is not the same on both sides")
+        note = (f"{sides}, which conv_transpose{n}d cannot take: it runs with padding=0 over the padded grid and the "
+                "padding " + ("positions are" if n == 1 else "rows/columns are") + " cut off")
+        code += (f"[..., {left}:{left + geom.grid_hw[1]}]" if n == 1 else
+                 f"[..., {top}:{top + geom.grid_hw[0]}, {left}:{left + geom.grid_hw[1]}]")
     else:
         folded = fold_padding(raw.numpy().ravel(), geom)
         by_torch = folded.reshape(by_matrix.shape)
         note = (f"with {d.padding_mode} padding the padding cells are copies of input cells, so Cᵀ = Pᵀ·C_padᵀ: "
-                "conv_transpose2d runs over the padded grid (padding=0), then each padding cell's value is added back "
-                "onto the input cell it copied")
+                f"conv_transpose{n}d runs over the padded grid (padding=0), then each padding cell's value is added "
+                "back onto the input cell it copied")
         code += "  # then fold the padding cells back: Pᵀ·(…)"
     return TransposeCheck(code, y[0].numpy(), by_matrix, by_torch, op, note)
 
@@ -189,21 +220,26 @@ def filter_matrix(geom: MatrixGeometry, weight: np.ndarray) -> np.ndarray:
 
 def im2col(example: MatrixExample) -> Im2col:
     """unfold → patch matrix, filter matrix · patches (+ bias) = the module's output; col2im for a transposed layer.
+    A 1-D layer is unfolded as a one-row image (kernel (1, k)): that is how torch itself lowers conv1d.
 
     >>> example = matrix_example(ConvSpec(1, 1, 3), 4, 4); result = im2col(example)
     >>> result.patches.shape, result.patches_bytes, float(np.abs(result.product - example.y_module).max())
     ((9, 4), 144, 0.0)
     """
     geom = example.geom
-    d = geom.direct
+    d, one = geom.direct, geom.dims == 1
     filters = filter_matrix(geom, example.weight)
     x = torch.from_numpy(example.x)[None]
+    k, dil, s = (f"{d.kernel_hw}", f"{d.dilation_hw}", f"{d.stride_hw}") if one else (
+        f"{d.kernel_size}", f"{d.dilation}", f"{d.stride}")
+    out_sizes = ", ".join(str(v) for v in geom.sizes(geom.out_hw))
     if not geom.layer.transposed:
         patches = F.unfold(_pad(x, geom), d.kernel_hw, dilation=d.dilation_hw, stride=d.stride_hw)[0].numpy()
         product = (filters @ patches).reshape(d.out_channels, *geom.out_hw) + example.bias[:, None, None]
-        code = (f"cols = F.unfold(F.pad(x, {_pad_tuple(geom)}), kernel_size={d.kernel_size}, dilation={d.dilation}, "
-                f"stride={d.stride})\ny = (layer.weight.view({d.out_channels}, -1) @ cols).view(1, {d.out_channels}, "
-                f"{geom.out_hw[0]}, {geom.out_hw[1]}) + layer.bias.view(1, -1, 1, 1)")
+        padded = f"F.pad(x, {_pad_tuple(geom)})" + (".unsqueeze(2)" if one else "")
+        code = (f"cols = F.unfold({padded}, kernel_size={k}, dilation={dil}, stride={s})\n"
+                f"y = (layer.weight.view({d.out_channels}, -1) @ cols).view(1, {d.out_channels}, {out_sizes}) + "
+                f"layer.bias.view(1, -1, {'1' if one else '1, 1'})")
         return Im2col(patches, filters, product, 4 * x.numel(), 4 * patches.size, _grouped(code, d))
     # Transposed: x is the direct conv's output; scatter each cell's kernel-weighted copy, then fold (col2im).
     hp, wp = geom.padded_hw
@@ -216,16 +252,17 @@ def im2col(example: MatrixExample) -> Im2col:
     top, _, left, _ = geom.pads
     (h, w) = geom.grid_hw
     product = folded[0, :, top:top + h, left:left + w].numpy() + example.bias[:, None, None]
+    crop = f"[..., 0, {left}:{left + w}]" if one else f"[..., {top}:{top + h}, {left}:{left + w}]"
     code = (f"cols = layer.weight.view({d.out_channels}, -1).T @ x.view({d.out_channels}, -1)\n"
-            f"y = F.fold(cols, output_size={(hp, wp)}, kernel_size={d.kernel_size}, dilation={d.dilation}, "
-            f"stride={d.stride})[..., {top}:{top + h}, {left}:{left + w}] + bias")
+            f"y = F.fold(cols, output_size={(hp, wp)}, kernel_size={k}, dilation={dil}, stride={s}){crop} + bias")
     return Im2col(cols, filters, product, 4 * x.numel(), 4 * cols.size, _grouped(code, d))
 
 
 def _pad_tuple(geom: MatrixGeometry) -> str:
     top, bottom, left, right = geom.pads
     mode = geom.direct.padding_mode
-    return f"({left}, {right}, {top}, {bottom})" + ("" if mode == "zeros" else f", mode='{_TORCH_PAD_MODE[mode]}'")
+    sides = f"({left}, {right})" if geom.dims == 1 else f"({left}, {right}, {top}, {bottom})"
+    return sides + ("" if mode == "zeros" else f", mode='{_TORCH_PAD_MODE[mode]}'")
 
 
 def _grouped(code: str, direct: ConvSpec) -> str:

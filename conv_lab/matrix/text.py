@@ -62,15 +62,16 @@ def same_output_sizes(size_out: int, k: int, s: int, pad_before: int, pad_after:
     return SameOutputSizes(axis, size_out, sizes)
 
 
-def ambiguity(geom: MatrixGeometry) -> tuple[SameOutputSizes, SameOutputSizes]:
-    """Per axis, the grid sizes C's direct conv maps onto its output size.
+def ambiguity(geom: MatrixGeometry) -> tuple[SameOutputSizes, ...]:
+    """Per axis (a 1-D layer: its length only), the grid sizes C's direct conv maps onto its output size.
 
     >>> ambiguity(geometry(ConvSpec(1, 1, 3, stride=2, padding=1), 5, 5))[0].sizes
     (5, 6)
     """
     d, top_bottom = geom.direct, (geom.pads[:2], geom.pads[2:])
+    axes = ((1, "length"),) if geom.dims == 1 else ((0, "height"), (1, "width"))
     return tuple(same_output_sizes(geom.out_hw[a], d.kernel_hw[a], d.stride_hw[a], *top_bottom[a],
-                                   d.dilation_hw[a], axis) for a, axis in enumerate(("height", "width")))
+                                   d.dilation_hw[a], axis) for a, axis in axes)
 
 
 @lru_cache(maxsize=64)
@@ -93,6 +94,33 @@ def smaller_config(config: LabConfig, padded: bool = True) -> LabConfig | None:
             if geom.fits(padded) and min(geom.out_hw) >= 1:
                 return smaller
     return None
+
+
+def dims_notice(dims: int) -> str:
+    """Why a layer's C is not drawn for its number of dimensions (empty for 1-D and 2-D layers).
+
+    >>> dims_notice(2), dims_notice(3)[:42]
+    ('', 'The matrix view draws 1-D and 2-D layers. ')
+    """
+    if dims in (1, 2):
+        return ""
+    return ("The matrix view draws 1-D and 2-D layers. A 3-D layer's C has one row per output cell (D×H×W of them, "
+            "per filter) and one column per input cell, so even a 4×4×4 input gives a matrix too large to read; "
+            "the idea is the same: every depth slice adds a band of kernel weights. Show the layer as a 2-D layer "
+            "(its H×W plane, same kernel and stride) or as a 1-D layer to see C.")
+
+
+def why_output_padding(dims: int) -> str:
+    """The classic example of the stride's ambiguity, in the layer's own dimensions (markdown).
+
+    >>> "**both 5 and 6 to 3**; `conv_transpose1d` returns 5" in why_output_padding(1)
+    True
+    """
+    five, six, three = ("5", "6", "3") if dims == 1 else ("5×5", "6×6", "3×3")
+    return ("**Why output_padding exists.** The stride's floor maps several input sizes onto one output size, so "
+            f"going back is ambiguous. For example, kernel 3, stride 2, padding 1 takes **both {five} and {six} to "
+            f"{three}**; `conv_transpose{dims}d` returns {five} with output_padding=0 and {six} with output_padding=1. "
+            "For this layer:")
 
 
 def too_large_text(geom: MatrixGeometry, padded: bool) -> str:
@@ -206,7 +234,8 @@ def matrix_story(geom: MatrixGeometry, padded: bool = False) -> str:
     >>> matrix_story(geometry(ConvSpec(1, 1, 3, padding=1), 3, 3), padded=True)[47:138]
     'each **column** one cell of the padded input (25 columns: 9 input cells + 16 padding cells)'
     """
-    d, (h, w), (ho, wo) = geom.direct, geom.grid_hw, geom.out_hw
+    d, (ho, wo) = geom.direct, geom.out_hw
+    grid, out = fmt(geom.sizes(geom.grid_hw)), fmt(geom.sizes(geom.out_hw))
     k = d.kernel_hw[0] * d.kernel_hw[1]
     n_pad = geom.cols(padded=True) - geom.cols()
     columns = (f"one cell of the padded input ({geom.cols(True)} columns: {geom.cols()} input cells + {n_pad} "
@@ -219,30 +248,43 @@ def matrix_story(geom: MatrixGeometry, padded: bool = False) -> str:
                  f"{d.out_channels}×{d.in_channels} blocks, each {ho * wo}×{block_cols}: block (f, c) holds "
                  "filter f's kernel for channel c")
         text += (f"; with groups={d.groups} the blocks outside a filter's group are all zero." if d.groups > 1 else ".")
+    if d.padding == "causal":
+        text += (f" Causal padding puts all {geom.pads[2]} zeros on the left, so output position t only reads inputs "
+                 "t−d·(k−1) … t: no row of C reaches a later column than its own (with stride 1), nothing from the "
+                 "future.")
     if geom.layer.transposed:
         lay = geom.layer
-        text = (f"**This layer is a ConvTranspose2d: it is Cᵀ.** C belongs to the matching direct "
-                f"`Conv2d({d.in_channels}, {d.out_channels}, kernel_size={d.kernel_size}, stride={d.stride}, "
-                f"padding={d.padding}, dilation={d.dilation}, groups={d.groups})`, which takes a {fmt((h, w))} grid "
-                f"down to {fmt((ho, wo))}; the transposed layer uses the same weight tensor and goes back up: "
-                f"**y = Cᵀ·x** (+ bias), from your {fmt((ho, wo))} input to the {fmt((h, w))} output. "
+        text = (f"**This layer is a {lay.module_name}: it is Cᵀ.** C belongs to the matching direct "
+                f"`{d.module_name}({d.in_channels}, {d.out_channels}, kernel_size={d.kernel_size}, stride={d.stride}, "
+                f"padding={d.padding}, dilation={d.dilation}, groups={d.groups})`, which takes a {grid} grid "
+                f"down to {out}; the transposed layer uses the same weight tensor and goes back up: "
+                f"**y = Cᵀ·x** (+ bias), from your {out} input to the {grid} output. "
                 "Each input cell is a row of C, a column of Cᵀ: it spreads its value, times the kernel, over one "
                 "window of the output.\n\n" + text.replace("one output cell", "one cell of the layer's input")
                 .replace("each **column** one input cell", "each **column** one cell of the layer's output")
                 .replace("padded input (", "padded layer output (").replace(" input cells + ", " layer output cells + ")
                 .replace("zeros elsewhere: **y = C·x** (+ bias)", "zeros elsewhere"))
         if lay.output_padding_hw != (0, 0):
+            added = (f"{lay.output_padding_hw[1]} positions at the end" if geom.dims == 1 else
+                     f"{fmt(lay.output_padding_hw)} rows/columns at the bottom/right")
             text += (f"\n\noutput_padding={lay.output_padding} picks the larger of the output sizes the stride "
-                     f"makes ambiguous: it adds {fmt(lay.output_padding_hw)} rows/columns at the bottom/right.")
-    return text
+                     f"makes ambiguous: it adds {added}.")
+    return text.replace("cell", "position") if geom.dims == 1 else text
 
 
 def padding_story(geom: MatrixGeometry, padded: bool) -> str:
-    """How padding shows up in C for this padding mode (markdown; empty when there is no padding).
+    """How padding shows up in C for this padding mode (markdown; empty when there is no padding; 1-D: positions).
 
     >>> padding_story(geometry(ConvSpec(1, 1, 3, padding=1), 4, 4), True)[:40]
     'Grey columns are the 20 padding cells. W'
     """
+    text = _padding_story(geom, padded)
+    if geom.dims == 1:  # the toggle keeps its name
+        text = text.replace("cell", "position").replace("*Padding positions as columns*", "*Padding cells as columns*")
+    return text
+
+
+def _padding_story(geom: MatrixGeometry, padded: bool) -> str:
     if not any(geom.pads):
         return ""
     mode = geom.direct.padding_mode

@@ -9,6 +9,7 @@ from typing import Mapping, Optional, Union
 
 from conv_lab import limits
 from conv_lab.core.options import Option, options_query, parse_options
+from conv_lab.core.params import AXES
 from conv_lab.core.shapes import conv_out, explain
 from conv_lab.core.state import LabConfig
 from conv_lab.practice.questions import LEVELS, Question, config_code
@@ -19,7 +20,7 @@ from conv_lab.practice.slips import check_keep_padding, check_params, check_stac
 class Answer:
     """What a learner entered: a shape (blanks as None), one number, or 'this layer fails'."""
 
-    shape: Optional[tuple[Optional[int], Optional[int], Optional[int]]] = None
+    shape: Optional[tuple[Optional[int], ...]] = None  # (C_out, *one size per dimension)
     number: Optional[int] = None
     fails: bool = False
 
@@ -54,23 +55,28 @@ def _worked_layers(layers: tuple[LabConfig, ...]) -> list[Worked]:
 
 
 def _failure_latex(config: LabConfig) -> tuple[str, ...]:
-    """For a kernel that does not fit: the formula giving a size below 1."""
+    """For a kernel that does not fit: the formula giving a size below 1 (the first dimension where it does)."""
     if config.transposed or isinstance(config.padding, str):
         return ()
-    k, s, p, d, h = config.kernel_size[0], config.stride[0], config.padding[0], config.dilation[0], config.height
-    out = conv_out(h, k, s, p, p, d)
-    if out >= 1:
-        return ()
-    num = h + 2 * p - d * (k - 1) - 1
-    return (rf"H_{{out}} = \left\lfloor \frac{{{h} + 2\cdot {p} - {d}\cdot({k}-1) - 1}}{{{s}}} \right\rfloor + 1"
-            rf" = \left\lfloor \frac{{{num}}}{{{s}}} \right\rfloor + 1 = {out} < 1",)
+    axes = [0] if config.dims == 2 else range(config.dims)  # 2-D: the height, as always
+    for axis in axes:
+        k, s, p, d = (getattr(config, name)[axis] for name in ("kernel_size", "stride", "padding", "dilation"))
+        size, symbol = config.input_size[axis], AXES[config.dims][axis][1]
+        out = conv_out(size, k, s, p, p, d)
+        if out < 1:
+            num = size + 2 * p - d * (k - 1) - 1
+            return (rf"{symbol}_{{out}} = \left\lfloor \frac{{{size} + 2\cdot {p} - {d}\cdot({k}-1) - 1}}{{{s}}} "
+                    rf"\right\rfloor + 1 = \left\lfloor \frac{{{num}}}{{{s}}} \right\rfloor + 1 = {out} < 1",)
+    return ()
 
 
 def _params_latex(config: LabConfig, actual: int) -> str:
-    (kh, kw), c_in, c_out, g = config.kernel_size, config.in_channels, config.out_channels, config.groups
+    c_in, c_out, g = config.in_channels, config.out_channels, config.groups
     bias = rf"{c_out}" if config.bias else r"0\ (\mathrm{bias{=}False})"
-    return (rf"\mathrm{{params}} = C_{{in}}\cdot\frac{{C_{{out}}}}{{g}}\cdot k_h k_w + \mathrm{{bias}}"
-            rf" = {c_in}\cdot\frac{{{c_out}}}{{{g}}}\cdot {kh}\cdot {kw} + {bias} = {actual:,}".replace(",", "{,}"))
+    taps = " ".join(f"k_{symbol.lower()}" for _, symbol, _ in AXES[config.dims]).replace("k_l", "k")
+    kernel = r"\cdot ".join(str(k) for k in config.kernel_size)
+    return (rf"\mathrm{{params}} = C_{{in}}\cdot\frac{{C_{{out}}}}{{g}}\cdot {taps} + \mathrm{{bias}}"
+            rf" = {c_in}\cdot\frac{{{c_out}}}{{{g}}}\cdot {kernel} + {bias} = {actual:,}".replace(",", "{,}"))
 
 
 def _check_shape(q: Question, answer: Answer) -> Feedback:
@@ -126,7 +132,9 @@ def check_answer(question: Question, answer: Answer) -> Feedback:
             return Feedback(False, False, (f"Enter the {question.number_label.lower()} first.",))
         return _check_number(question, answer.number)
     if not answer.fails and (answer.shape is None or any(v is None for v in answer.shape)):
-        return Feedback(False, False, ("Enter C_out, H_out and W_out — or tick “PyTorch rejects this”.",))
+        labels = question.shape_labels
+        return Feedback(False, False, (f"Enter {', '.join(labels[:-1])} and {labels[-1]} — or tick “PyTorch rejects "
+                                       "this”.",))
     return _check_shape(question, answer)
 
 
@@ -205,7 +213,7 @@ def parse_settings(params: Mapping[str, Union[str, list, tuple, None]], fallback
     """Read seed/level/n/teacher from query params (the table, read by `core.options`); never raises.
 
     >>> parse_settings({"seed": "42", "level": "9"}, 7)
-    (PracticeSettings(seed=42, level=5, number=1, teacher=False), ['level=9 must be between 1 and 5; using 5'])
+    (PracticeSettings(seed=42, level=6, number=1, teacher=False), ['level=9 must be between 1 and 6; using 6'])
     """
     notices: list[str] = []
     values = parse_options(PRACTICE_OPTIONS, params, notices)
