@@ -21,6 +21,7 @@ PAGES = [
     ("pages/sweep.py", "Kernel sweep", "sweep", True),
     ("pages/feature-maps.py", "Feature maps", "feature-maps", True),
     ("pages/matrix.py", "As a matrix", "matrix", True),
+    ("pages/gradients.py", "Backward pass", "gradients", True),
     ("pages/network.py", "Network planner", "network", False),
     ("pages/practice.py", "Practice", "practice", False),
 ]

@@ -152,7 +152,7 @@ class SweepAnimation:
         (g0, g1), (c0, c1) = self.grid_rows, self.grid_cols
         full = (g1 - g0, c1 - c0) == s.grid.shape[1:]
         fig.text(24 / WIDTH, 1 - 26 / HEIGHT, self.title, fontsize=15, weight="bold", va="center", color=COVERAGE)
-        what = {"conv": "padded input", "max": "padded input (−∞ padding)", "avg": "padded input (zero padding)"}[s.op]
+        what = {"conv": s.labels.grid, "max": "padded input (−∞ padding)", "avg": "padded input (zero padding)"}[s.op]
         if full:
             stacked = f" (of {len(s.channels)} stacked)" if len(s.channels) > 1 else ""
             channel = f", channel {s.channels[self.front]}{stacked}"
@@ -163,7 +163,7 @@ class SweepAnimation:
         fig.text(grid_box[0] / WIDTH, 1 - 56 / HEIGHT, caption, fontsize=12, va="center", color=COVERAGE)
         ho, wo = s.out_shape
         out_part = "" if r.size == ho * wo else f": rows {r.rows[0]}–{r.rows[1] - 1}, cols {r.cols[0]}–{r.cols[1] - 1}"
-        fig.text(out_box[0] / WIDTH, 1 - 56 / HEIGHT, f"output {ho}×{wo}{out_part}", fontsize=12, va="center",
+        fig.text(out_box[0] / WIDTH, 1 - 56 / HEIGHT, f"{s.labels.output} {ho}×{wo}{out_part}", fontsize=12, va="center",
                  color=COVERAGE)
         if s.op == "conv":
             kernel = s.kernel[self.front]
@@ -174,8 +174,9 @@ class SweepAnimation:
             add_cells(shapes, xs, ys, np.full((kh, kw), palette().flat[KERNEL_FILL], np.uint8))
             kernel_ink = ink_spots(label_coverage(labels, xs, ys))
             flipped = " (flipped)" if s.flipped else ""
-            fig.text(kbox[0] / WIDTH, 1 - (KERNEL_BOX[1] - 16) / HEIGHT, f"weights, channel {s.channels[self.front]}"
-                     f"{flipped}", fontsize=12, va="center", color=COVERAGE)
+            fig.text(kbox[0] / WIDTH, 1 - (KERNEL_BOX[1] - 16) / HEIGHT,
+                     f"{s.labels.kernel}, channel {s.channels[self.front]}{flipped}", fontsize=12, va="center",
+                     color=COVERAGE)
         else:
             kernel_ink, k = None, s.kernel_hw
             fig.text(KERNEL_BOX[0] / WIDTH, 1 - (KERNEL_BOX[1] + 20) / HEIGHT,
@@ -363,14 +364,16 @@ def describe(request: SweepRequest) -> str:
 
 @lru_cache(maxsize=16)
 def sweep_animation(request: SweepRequest, region: Region | None = None, front: int = 0) -> SweepAnimation:
-    """The (cached) animation of a request's region; the whole sweep when it fits the frame budget.
+    """The (cached) animation of a request's region (a SweepRequest, or any hashable request with `build()`, `title()`
+    and `values`); the whole sweep when it fits the frame budget.
 
     >>> len(sweep_animation(SweepRequest(LabConfig(1, 5, 5, 1, padding=(1, 1)))))
     26
     """
-    sweep = build_sweep(request)
+    custom = hasattr(request, "build")  # a request that builds its own sweep (sweep.backward's BackwardRequest)
+    sweep = request.build() if custom else build_sweep(request)
     region = region or region_for(sweep, 0, 0)
-    return SweepAnimation(sweep, region, request.values, front, describe(request))
+    return SweepAnimation(sweep, region, request.values, front, request.title() if custom else describe(request))
 
 
 def write_sweep_gif(config: LabConfig, path: Union[str, Path], op: str = "conv", filter_index: int = 0,

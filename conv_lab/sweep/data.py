@@ -267,7 +267,8 @@ def step_lines(sweep: Sweep, index: int, kind: str, max_channels: int = 3, max_t
         return [f"output ({row}, {col}) = sum of the window / {div} cells counted",
                 f"({' + '.join(shown)}) / {div}", f"result: {fmt_number(step.channel_sums[0], kind)} / {div} = "
                 f"{step.value:.2f}".replace("-", "−")]
-    lines = [f"output ({row}, {col}) = Σ input × weight" + (" + bias" if sweep.has_bias else "")]
+    words = sweep.labels
+    lines = [f"{words.output} ({row}, {col}) = Σ {words.product}" + (" + bias" if sweep.has_bias else "")]
     cells = step.products.shape[1] * step.products.shape[2]
     window = sweep.window(row, col)
     for n, ch in enumerate(sweep.channels[:max_channels]):

@@ -40,6 +40,16 @@ class SweepStep:
     value: float  # what the real module outputs at out_pos
 
 
+@dataclass(frozen=True)
+class SweepLabels:
+    """The words a sweep's pictures and arithmetic use (the backward sweeps of /gradients rename them)."""
+
+    grid: str = "padded input"
+    kernel: str = "weights"
+    output: str = "output"
+    product: str = "input × weight"
+
+
 class Sweep(Sequence):
     """Every window position of one filter (or one pooled channel), built lazily, row-major.
 
@@ -61,6 +71,7 @@ class Sweep(Sequence):
         self.stride, self.dilation, self.out_shape = stride, dilation, out_shape
         self.channels = channels  # input channel numbers of the grid's rows
         self.flipped = False  # True for a transposed conv's kernel (shown flipped over the zero-inserted grid)
+        self.labels = SweepLabels()
 
     @property
     def kernel_hw(self) -> tuple[int, int]:
