@@ -6,9 +6,10 @@ import streamlit as st
 
 from conv_lab.core.errors import ConvConfigError
 from conv_lab.core.params import AXES, fmt
+from conv_lab.core.shapes import formula_steps
 from conv_lab.core.torch_run import RunReport, run_report, torch_code
 from conv_lab.lab.blocks import layer_blocks_png
-from conv_lab.lab.grid_picture import layer_grid_png
+from conv_lab.lab.grid_picture import layer_grid_png, overhang_png
 from conv_lab.lab.presets import PRESET_BY_NAME, PRESETS
 from conv_lab.practice.slips import check_prediction
 from ui import apply_config, current_config, page_flag, require_entry, show_config_error, show_notices
@@ -64,12 +65,31 @@ def _memory(n_bytes: int) -> str:
         n_bytes /= 1024
 
 
+def _impossible() -> None:
+    """Keep the teaching moment of an impossible layer: the formula coming out ≤ 0, the kernel sticking out."""
+    try:
+        spec = config.spec()
+        steps = formula_steps(spec, shape)
+    except ConvConfigError:
+        return
+    if all(step.size_out >= 1 for step in steps):
+        return
+    left, right = st.columns([1, 1], gap="large")
+    with left:
+        st.subheader("Formula")
+        for step in steps:
+            st.latex(step.latex)
+    if not spec.transposed:
+        right.image(*overhang_png(spec, config.input_size))
+
+
 shape = config.input_shape()
 try:
     spec = config.spec()
     explanation = spec.explain(shape)
 except ConvConfigError as exc:
     show_config_error(exc)
+    _impossible()
     share_box(layer_share_query(config))
     st.stop()
 

@@ -93,3 +93,17 @@ def test_1d_and_3d_presets_give_torch_sizes(preset):
     config = preset.config
     assert shown_size(at) == f"torch.Size({list(config.spec().output_shape(config.input_shape()))})"
     assert at.query_params["input"].count("x") == config.dims
+
+
+@pytest.mark.parametrize("query, sizes", [
+    ({"input": "3x5x5", "kernel": "7"}, ("-1", "-1")),
+    ({"input": "1x4", "kernel": "9"}, ("-4",)),
+])
+def test_an_impossible_layer_keeps_the_formula_and_shows_the_kernel_sticking_out(query, sizes):
+    at = run_app(query=query)
+    assert_clean(at)
+    assert any("cannot run" in e.value for e in at.error)
+    latex = [block.value for block in at.latex]
+    assert len(latex) == len(sizes) and all(f"= {size}\\end{{aligned}}" in latex[i] for i, size in enumerate(sizes)), latex
+    captions = [image.proto.imgs[0].caption for image in at.get("image")]
+    assert any("kernel spans" in caption for caption in captions), captions

@@ -158,6 +158,16 @@ def _raise_if_empty(spec: LayerSpec, steps: tuple[DimStep, ...]) -> None:
     raise ConvConfigError("kernel_size", f"{what} is larger than the {fmt(padded)} padded input", " or ".join(fixes))
 
 
+def formula_steps(spec: LayerSpec, input_shape: tuple[int, ...]) -> tuple[DimStep, ...]:
+    """The formula per dimension even when it comes out ≤ 0 (the page shows an impossible layer's arithmetic).
+
+    >>> [step.size_out for step in formula_steps(ConvSpec(1, 1, 7), (1, 5, 9))]
+    [-1, 3]
+    """
+    shape = check_input(spec, input_shape)
+    return tuple(_dim_step(spec, axis, size) for axis, size in enumerate(shape[-spec.dims:]))
+
+
 def explain(spec: LayerSpec, input_shape: tuple[int, ...]) -> Explanation:
     """Work the formula out per spatial dimension with the numbers substituted.
 
@@ -165,7 +175,7 @@ def explain(spec: LayerSpec, input_shape: tuple[int, ...]) -> Explanation:
     H_out = ⌊(H_in + 2p − d·(k−1) − 1) / s⌋ + 1 = ⌊(32 + 2·0 − 1·(3−1) − 1) / 1⌋ + 1 = ⌊29⌋ + 1 = 29 + 1 = 30
     """
     shape = check_input(spec, input_shape)
-    steps = tuple(_dim_step(spec, axis, size) for axis, size in enumerate(shape[-spec.dims:]))
+    steps = formula_steps(spec, shape)
     _raise_if_empty(spec, steps)
     for st in steps:
         cap = limits.MAX_OUTPUT_SPATIAL_BY_DIMS[spec.dims]

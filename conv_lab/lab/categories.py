@@ -14,9 +14,11 @@ from conv_lab.core.spec import ConvSpec
 
 MAX_DRAWN_SIDE = 384  # larger grids show their top-left corner (where the first window is)
 TAP, HOLE, UNCOVERED = INSERTED + 1, INSERTED + 2, INSERTED + 3  # after the grid's own kinds (core.grid)
-COLOURS = ["#cfe3f7", "#d5d5d5", "#ffffff", "#f39c12", "#fbe3c0", "#e74c3c"]
+OUTSIDE, BEYOND = UNCOVERED + 1, UNCOVERED + 2  # an impossible layer's kernel sticking out of the grid
+COLOURS = ["#cfe3f7", "#d5d5d5", "#ffffff", "#f39c12", "#fbe3c0", "#e74c3c", "#8e2a1f", "#f4f4f4"]
 LABELS = ["input cell", "padding", "zero inserted (transposed)", "first window: kernel tap",
-          "first window: dilation hole", "never covered by any window"]
+          "first window: dilation hole", "never covered by any window", "kernel tap with no input under it",
+          "beyond the padded input"]
 
 
 def grid_categories(spec: ConvSpec, height: int, width: int) -> np.ndarray:
@@ -44,3 +46,23 @@ def _mark_first_window(spec: ConvSpec, grid: np.ndarray) -> None:
     window = grid[:eh, :ew]
     window[window != PADDING] = HOLE  # a hole over padding stays padding: a causal strip shows its left zeros
     window[::dh, ::dw] = TAP
+
+
+def overhang_categories(spec: ConvSpec, height: int, width: int) -> np.ndarray:
+    """The padded grid with a too-large first window drawn where it would lie, sticking out past the grid.
+
+    >>> overhang_categories(ConvSpec(1, 1, 3), 2, 2)[:, 2].tolist()  # 6: a tap with no input under it
+    [6, 6, 6]
+    """
+    kinds = grid_kinds(spec, height, width)
+    (eh, ew), (dh, dw) = spec.effective_kernel_hw, spec.dilation_hw
+    grid = np.full((max(eh, kinds.shape[0]), max(ew, kinds.shape[1])), BEYOND, np.uint8)
+    grid[:kinds.shape[0], :kinds.shape[1]] = kinds
+    window = grid[:eh, :ew]
+    inside = window != BEYOND
+    window[inside & (window != PADDING)] = HOLE
+    taps = np.zeros_like(inside)
+    taps[::dh, ::dw] = True
+    window[taps & inside] = TAP
+    window[taps & ~inside] = OUTSIDE
+    return grid

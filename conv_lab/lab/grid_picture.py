@@ -16,9 +16,10 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image, ImageDraw
 
+from conv_lab.core.grid import grid_kinds
 from conv_lab.core.params import LayerSpec, Sizes, fmt
 from conv_lab.core.plane import plane_view
-from conv_lab.lab.categories import COLOURS, LABELS, MAX_DRAWN_SIDE, grid_categories
+from conv_lab.lab.categories import COLOURS, LABELS, MAX_DRAWN_SIDE, OUTSIDE, grid_categories, overhang_categories
 from conv_lab.render.colors import rgb8
 from conv_lab.render.fonts import font
 
@@ -91,6 +92,11 @@ def _palette() -> Image.Image:
 
 def _render(spec: LayerSpec, height: int, width: int) -> tuple[bytes, str]:
     grid = grid_categories(spec, height, width)
+    return _draw(spec, grid, lambda full, shown: grid_caption(spec, height, width, full, shown))
+
+
+def _draw(spec: LayerSpec, grid: np.ndarray, caption_of, title: str = "") -> tuple[bytes, str]:
+    """The category grid in pixels with its legend; `caption_of(full shape, shown shape)` writes the caption."""
     strip = _is_strip(spec)
     shown = grid[:, :STRIP_CELLS] if strip else grid[:MAX_DRAWN_SIDE, :MAX_DRAWN_SIDE]
     rows, cols = shown.shape
@@ -109,8 +115,8 @@ def _render(spec: LayerSpec, height: int, width: int) -> tuple[bytes, str]:
     eh, ew = spec.effective_kernel_hw
     draw.rectangle([left, top, left + min(ew, cols) * cell - 1, top + min(eh, rows) * cell - 1], outline=WINDOW_EDGE,
                    width=max(1, min(3, cell // 3)))
-    caption = grid_caption(spec, height, width, grid.shape, shown.shape)
-    title = caption.split(" = ")[0].split(";")[0]
+    caption = caption_of(grid.shape, shown.shape)
+    title = title or caption.split(" = ")[0].split(";")[0]
     draw.text((canvas_w // 2, 4), title, fill="black", font=text_font, anchor="ma")
     y0 = top + pixels.shape[0] + 12
     for i, category in enumerate(present):
@@ -126,6 +132,27 @@ def _render(spec: LayerSpec, height: int, width: int) -> tuple[bytes, str]:
 @lru_cache(maxsize=512)
 def _cached(spec: LayerSpec, height: int, width: int) -> tuple[bytes, str]:
     return _render(spec, height, width)
+
+
+@lru_cache(maxsize=128)
+def overhang_png(spec: LayerSpec, input_size: Sizes) -> tuple[bytes, str]:
+    """An impossible layer's picture: the padded input and the first window sticking out past it.
+
+    >>> png, caption = overhang_png(ConvSpec(1, 1, 5, dims=1), (3,))
+    >>> caption
+    'The 5 kernel spans 5 cells but the padded input has only 3: 2 taps have no input under them'
+    """
+    view = plane_view(spec)
+    height, width = (1, input_size[0]) if len(input_size) == 1 else input_size[-2:]
+    grid = overhang_categories(view, height, width)
+    kinds = grid_kinds(view, height, width)
+    outside = int((grid == OUTSIDE).sum())
+    kernel = view.kernel_hw[1:] if _is_strip(view) else view.kernel_hw
+    spans = view.effective_kernel_hw[1:] if _is_strip(view) else view.effective_kernel_hw
+    padded = kinds.shape[1:] if _is_strip(view) else kinds.shape
+    caption = (f"The {fmt(kernel)} kernel spans {fmt(spans)} cells but the padded input has only {fmt(padded)}: "
+               f"{outside} tap{'s' * (outside != 1)} have no input under them")
+    return _draw(view, grid, lambda full, shown: caption, "The first window sticks out of the padded input")
 
 
 def layer_grid_png(spec: LayerSpec, input_size: Sizes) -> tuple[bytes, str]:
