@@ -134,10 +134,11 @@ if block_text := product_text(choice):
 st.image(product_picture(choice))
 if not block_text:
     st.caption(f"Then + bias b = {', '.join(f'{b:g}' for b in example.bias)} (one per filter) gives the layer's "
-               "output." if spec.bias else "No bias: C·x is the layer's output.")
+               "output." if spec.bias else f"No bias: {'Cᵀ·x' if transposed else 'C·x'} is the layer's output.")
 left, right = st.columns(2)
 shown_out = fmt(geom.sizes(example.y_module.shape[-2:]))
-left.markdown(f"**C·x + b reshaped** to {shown_out} (filter {filt if not transposed else 0})")
+product = "Cᵀ·x + b" if transposed else "C·x + b"  # the heading's product, not always C·x
+left.markdown(f"**{product} reshaped** to {shown_out} (filter {filt if not transposed else 0})")
 left.dataframe(example.y_matrix[0 if transposed else filt], hide_index=False)
 right.markdown(f"**The real `nn.{spec.module_name}`** output")
 right.dataframe(example.y_module[0 if transposed else filt], hide_index=False)

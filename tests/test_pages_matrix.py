@@ -128,6 +128,7 @@ def test_transposed_layer_is_explained_as_c_transpose():
     text = _text(at)
     assert "This layer is a ConvTranspose2d: it is Cᵀ" in text
     assert "y = Cᵀ·x, worked out" in text and "F.conv2d(z, layer.weight" in text
+    assert "**Cᵀ·x + b reshaped**" in text and "**C·x + b reshaped**" not in text  # labelled as its heading
     assert "your output_padding picks **6**" in text
     assert "F.fold" in text
     assert len(at.success) == 2 and not at.error
