@@ -85,13 +85,17 @@ def write_url(config: LabConfig) -> None:
     write_url_options("layer", to_query(config))
 
 
+# Every slider passes value=lo, the default Streamlit picks anyway for value=None: with value=None it first copies the
+# whole session state to tell a single slider from a range (issue 17: ~4 % of the server's CPU under classroom load).
+# The controls' values always come from session state; .streamlit/config.toml silences the one-time log line
+# "created with a default value but also had its value set via the Session State API".
 def _pair_slider(container, p: Option, non_square: bool, disabled: bool = False) -> tuple[int, int]:
     if not non_square:
-        v = container.slider(p.label, p.lo, p.hi, key=f"w_{p.name}", help=p.help, disabled=disabled)
+        v = container.slider(p.label, p.lo, p.hi, p.lo, key=f"w_{p.name}", help=p.help, disabled=disabled)
         return v, v
     left, right = container.columns(2)
-    h = left.slider(f"{p.label} — height", p.lo, p.hi, key=f"w_{p.name}_h", help=p.help, disabled=disabled)
-    w = right.slider(f"{p.label} — width", p.lo, p.hi, key=f"w_{p.name}_w", help=p.help, disabled=disabled)
+    h = left.slider(f"{p.label} — height", p.lo, p.hi, p.lo, key=f"w_{p.name}_h", help=p.help, disabled=disabled)
+    w = right.slider(f"{p.label} — width", p.lo, p.hi, p.lo, key=f"w_{p.name}_w", help=p.help, disabled=disabled)
     return h, w
 
 
@@ -108,7 +112,7 @@ def _control(container, p: Option, values: dict, non_square: bool):
         options = sorted(set(group_counts(values["in_channels"], values["out_channels"])) | {st.session_state.get(key, 1)})
         return container.selectbox(p.label, options, key=key, help=p.help)
     if p.kind == "int":
-        return container.slider(p.label, p.lo, p.hi, key=key, help=p.help)
+        return container.slider(p.label, p.lo, p.hi, p.lo, key=key, help=p.help)
     if p.kind == "choice":
         return container.selectbox(p.label, p.choices, key=key, help=p.help)
     return container.toggle(p.label, key=key, help=p.help)
