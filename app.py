@@ -8,7 +8,9 @@ import torch
 
 from conv_lab import limits
 from conv_lab.blas import limit_blas_threads
+from conv_lab.render.slots import script_slot
 from ui import layer_controls
+from ui.navigation import navigation_pages
 
 st.set_page_config(page_title="Conv Lab — how a conv layer's parameters decide its output", page_icon="🧮",
                    layout="wide")
@@ -48,9 +50,13 @@ def _freeze_loaded_objects(modules_loaded: int) -> int:
 
 _freeze_loaded_objects(len(sys.modules))
 
-pages = [st.Page(path, title=title, url_path=url or None, default=not url) for path, title, url, _ in PAGES]
-current = st.navigation(pages)
-if any(url == current.url_path and uses for _, _, url, uses in PAGES):
-    layer_controls()
-st.session_state["_entry_ran"] = True  # pages check this: see ui.navigation.require_entry
-current.run()
+# At most limits.CONCURRENT_SCRIPT_RUNS page scripts run at once; the others queue here without holding the
+# interpreter lock (conv_lab.render.slots; issue 17: with 110 students ~50 script threads took turns on the lock in
+# 5 ms slices, and the event loop that sends their pages waited behind all of them).
+with script_slot():
+    # Copies of st.Page objects built once per process (ui.navigation.navigation_pages).
+    current = st.navigation(navigation_pages([(path, title, url) for path, title, url, _ in PAGES]))
+    if any(url == current.url_path and uses for _, _, url, uses in PAGES):
+        layer_controls()
+    st.session_state["_entry_ran"] = True  # pages check this: see ui.navigation.require_entry
+    current.run()

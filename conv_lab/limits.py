@@ -88,6 +88,9 @@ MAX_PRACTICE_MACS = 150_000_000
 # /matrix: layers whose C, tap ids and torch checks stay cached (≤ ~20 MB each at MAX_MATRIX_ENTRIES)
 MATRIX_CACHED_LAYERS = 16
 MATRIX_CACHED_PICTURES = 128  # /matrix: PNGs kept per picture kind (5 kinds, typically 10–80 KB each)
+# Page scripts running at once per server (conv_lab.render.slots, app.py): more threads than this only take turns on
+# the interpreter lock (issue 17: with 110 Shape Lab students ~50 script threads were runnable at once).
+CONCURRENT_SCRIPT_RUNS = 3
 MAX_CONCURRENT_RENDERS = 2  # heavy renders (sweep animation, matrices) running at once per server; the rest queue
 RENDER_PROCESSES = 1  # worker processes for renders moved off the server's interpreter (render_pool, in_process=False)
 RENDER_POOL_RETRY_SECONDS = 30  # after the render worker pool fails, sweeps render in the server this long, then retry it
@@ -97,3 +100,13 @@ RENDER_POOL_RETRY_SECONDS = 30  # after the render worker pool fails, sweeps ren
 MAX_CONCURRENT_DECODES = 2  # upload decodes running at once per server; the rest queue
 DECODE_WAIT_SECONDS = 60.0  # a queued upload gives up with a "server busy" message after this
 MAX_DECODE_BYTES = 64 * 1024 * 1024  # Pillow's buffer for one decode (pixels × bytes per pixel of the file's mode)
+# Cache budgets in bytes (issue 17 item 5). The entry caps of the caches alone let a few large entries grow a
+# process for the rest of a lesson; conv_lab.byte_cache drops the least recently used entries past these estimates
+# (conv_lab.byte_cache.approx_nbytes). Each process (the server, the render worker) holds its own caches.
+SWEEP_CACHE_BYTES = 64 * 2**20  # build_sweep: grids and kernels (25 KB for 3×32×32; 8 MB at MAX_SWEEP_GRID_CELLS)
+ANIMATION_CACHE_BYTES = 64 * 2**20  # sweep_animation, in the render worker: ~5 MB of layers each, +~6 MB with its GIF
+PLAYER_CACHE_BYTES = 16 * 2**20  # finished sweep players in the server (~0.3 MB each)
+GIF_CACHE_BYTES = 32 * 2**20  # finished sweep GIFs in the server (up to ~6 MB each)
+DECODE_CACHE_BYTES = 48 * 2**20  # decoded uploads, counting the upload's own bytes held by the cache key
+MATRIX_CACHE_BYTES = 96 * 2**20  # matrix_example / matrix_bundle each: C and its copies, up to ~20 MB per layer
+MATRIX_PICTURE_CACHE_BYTES = 16 * 2**20  # each kind of /matrix PNG (10–80 KB each)

@@ -161,13 +161,15 @@ elif revealed:
         _formula("")
     if report:
         cost = report.cost
-        cols = st.columns(5)
-        cols[0].metric("Parameters", f"{report.params:,}", help="summed from the module's own parameters")
-        cols[1].metric("Multiply-accumulates", _count(cost.macs),
-                       help=f"multiply-adds for one input (batch 1): {cost.macs:,}")
-        cols[2].metric("Output memory", _memory(cost.output_bytes), help="float32, batch of 1")
-        cols[3].metric("Effective kernel", fmt(cost.effective_kernel), help="d·(k−1)+1")
-        cols[4].metric("Receptive field", fmt(cost.receptive_field), help="input cells one output cell sees")
+        # One horizontal row: the five metrics side by side as st.columns(5) drew them, in one block instead of six
+        # (every block is a message and a container per rerun; issue 17).
+        with st.container(horizontal=True):
+            st.metric("Parameters", f"{report.params:,}", help="summed from the module's own parameters")
+            st.metric("Multiply-accumulates", _count(cost.macs),
+                      help=f"multiply-adds for one input (batch 1): {cost.macs:,}")
+            st.metric("Output memory", _memory(cost.output_bytes), help="float32, batch of 1")
+            st.metric("Effective kernel", fmt(cost.effective_kernel), help="d·(k−1)+1")
+            st.metric("Receptive field", fmt(cost.receptive_field), help="input cells one output cell sees")
 
 if revealed and not present:
     png, caption = layer_grid_png(spec, config.input_size)  # cached on the geometry alone

@@ -94,25 +94,29 @@ def write_url(config: LabConfig) -> None:
     write_url_options("layer", to_query(config))
 
 
+# Every slider passes value=lo, the default Streamlit picks anyway for value=None: with value=None it first copies the
+# whole session state to tell a single slider from a range (issue 17: ~4 % of the server's CPU under classroom load).
+# The controls' values always come from session state; .streamlit/config.toml silences the one-time log line
+# "created with a default value but also had its value set via the Session State API".
 def _sizes_control(container, p: Option, dims: int, non_square: bool, disabled: bool = False) -> tuple[int, ...]:
     """One slider for every dimension, or one per dimension (a number box for the long 1-D input)."""
     hi = p.his[dims - 1] if p.his else p.hi
     if dims == 1 and p.name == "input_size":
-        return (container.number_input("Input length (L)", p.lo, hi, key=f"w_{p.name}", step=1, help=p.help),)
+        return (container.number_input("Input length (L)", p.lo, hi, p.lo, key=f"w_{p.name}", step=1, help=p.help),)
     if dims == 3 and p.name == "input_size" and not non_square:  # a clip: its frames, then one frame's side
-        depth = container.slider("Input depth (frames)", p.lo, hi, key=f"w_{p.name}_d", help="D: frames or slices")
-        v = container.slider("Input size (H×W)", p.lo, hi, key=f"w_{p.name}", help=p.help)
+        depth = container.slider("Input depth (frames)", p.lo, hi, p.lo, key=f"w_{p.name}_d", help="D: frames or slices")
+        v = container.slider("Input size (H×W)", p.lo, hi, p.lo, key=f"w_{p.name}", help=p.help)
         return depth, v, v
     if not non_square or dims == 1:
-        v = container.slider(p.label, p.lo, hi, key=f"w_{p.name}", help=p.help, disabled=disabled)
+        v = container.slider(p.label, p.lo, hi, p.lo, key=f"w_{p.name}", help=p.help, disabled=disabled)
         return (v,) * dims
     if dims == 2:
         columns = container.columns(dims)
-        return tuple(col.slider(f"{p.label} — {axis}", p.lo, hi, key=key, help=p.help, disabled=disabled)
+        return tuple(col.slider(f"{p.label} — {axis}", p.lo, hi, p.lo, key=key, help=p.help, disabled=disabled)
                      for col, key, (axis, _, _) in zip(columns, _axis_keys(p.name, dims), AXES[dims]))
     container.markdown(f"{p.label} — depth, height, width", help=p.help)  # three columns: short labels
     columns = container.columns(dims)
-    return tuple(col.slider(sym, p.lo, hi, key=key, disabled=disabled)
+    return tuple(col.slider(sym, p.lo, hi, p.lo, key=key, disabled=disabled)
                  for col, key, (_, sym, _) in zip(columns, _axis_keys(p.name, dims), AXES[dims]))
 
 
@@ -130,7 +134,7 @@ def _control(container, p: Option, values: dict, non_square: bool, dims: int):
         options = sorted(set(group_counts(values["in_channels"], values["out_channels"])) | {st.session_state.get(key, 1)})
         return container.selectbox(p.label, options, key=key, help=p.help)
     if p.kind == "int":
-        return container.slider(p.label, p.lo, p.hi, key=key, help=p.help)
+        return container.slider(p.label, p.lo, p.hi, p.lo, key=key, help=p.help)
     if p.kind == "choice":
         return container.selectbox(p.label, p.choices, key=key, help=p.help)
     return container.toggle(p.label, key=key, help=p.help)

@@ -26,7 +26,9 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from conv_lab import limits
+from conv_lab.byte_cache import byte_lru_cache
 from conv_lab.core.errors import ConvConfigError
+from conv_lab.render.slots import slot_released
 
 T = TypeVar("T")
 FORMATS = ("PNG", "JPEG")  # the only decoders an upload may reach
@@ -77,7 +79,9 @@ class DecodeWorkers:
     def run(self, name: str, fn: Callable[..., T], *args: object) -> T:
         """fn(*args) on a worker; an ImageError naming `name` if it has not finished within `wait` s."""
         future = self._pool.submit(self._counted, fn, *args)
-        if not futures.wait([future], timeout=self.wait).done:
+        with slot_released():  # a queued or running decode: other students' page scripts run meanwhile
+            finished = futures.wait([future], timeout=self.wait).done
+        if not finished:
             future.cancel()  # still queued: never start it; already running: it finishes unseen
             raise ImageError(f"the server is busy decoding other students' pictures, so '{name}' waited "
                              f"{self.wait:.0f} s", "upload the picture again in a moment")
@@ -110,7 +114,7 @@ _OPEN_LOCK = threading.Lock()  # catch_warnings swaps process-wide filters: conc
 # Cached on the bytes: a rerun (any widget change) must not decode again. The keys hold the raw upload
 # (≤ MAX_UPLOAD_BYTES = 5 MB each, so ≤ 40 MB for 8) and the values one ≤ 512² RGB array (≤ 0.75 MB each):
 # small next to one decode, and what keeps reruns free.
-@lru_cache(maxsize=8)
+@byte_lru_cache(limits.DECODE_CACHE_BYTES, maxsize=8, count_key=True)  # the key holds the upload
 def decode_upload(data: bytes, name: str) -> tuple[np.ndarray, str, tuple[int, int], tuple[str, ...]]:
     """Header checks, integrity check, then a bounded decode in a worker: (rgb, format, (w, h), notices).
 

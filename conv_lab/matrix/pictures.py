@@ -9,11 +9,11 @@ five come from one cached `matrix_bundle` per layer. Only PNG bytes are kept, ne
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from functools import lru_cache
 
 import numpy as np
 
 from conv_lab import limits
+from conv_lab.byte_cache import byte_lru_cache
 from conv_lab.core.params import Pair
 from conv_lab.core.spec import ConvSpec
 from conv_lab.matrix.figures import Panel, grid_labels, matrix_png, pair_png, product_cell_px, product_png, window_png
@@ -91,7 +91,7 @@ def _n_taps(spec: ConvSpec) -> int:
     return spec.kernel_hw[0] * spec.kernel_hw[1]
 
 
-@lru_cache(maxsize=limits.MATRIX_CACHED_PICTURES)
+@byte_lru_cache(limits.MATRIX_PICTURE_CACHE_BYTES, maxsize=limits.MATRIX_CACHED_PICTURES)
 def _window(choice: MatrixChoice) -> bytes:
     geom, transposed = choice.geom, choice.spec.transposed
     kernel = kernel_for(geom, choice.bundle.example.weight, choice.filter_index, choice.channel)
@@ -105,7 +105,7 @@ def window_picture(choice: MatrixChoice) -> bytes:
     return _window(choice)
 
 
-@lru_cache(maxsize=limits.MATRIX_CACHED_PICTURES)
+@byte_lru_cache(limits.MATRIX_PICTURE_CACHE_BYTES, maxsize=limits.MATRIX_CACHED_PICTURES)
 def _c_matrix(choice: MatrixChoice) -> bytes:
     shown, transposed = shown_matrix(choice, choice.padded), choice.spec.transposed
     name = "C (the layer is Cᵀ)" if transposed else "C"
@@ -134,7 +134,7 @@ def matrix_picture(choice: MatrixChoice) -> bytes:
     return _c_matrix(_shown_key(choice))
 
 
-@lru_cache(maxsize=limits.MATRIX_CACHED_PICTURES)
+@byte_lru_cache(limits.MATRIX_PICTURE_CACHE_BYTES, maxsize=limits.MATRIX_CACHED_PICTURES)
 def _pair(choice: MatrixChoice) -> bytes:
     shown = shown_matrix(choice, choice.padded)
     return pair_png(shown.taps, shown.values, _n_taps(choice.spec), row_blocks=shown.blocks[0],
@@ -215,7 +215,7 @@ def product_panels(choice: MatrixChoice) -> list[Panel]:
     return panels
 
 
-@lru_cache(maxsize=limits.MATRIX_CACHED_PICTURES)
+@byte_lru_cache(limits.MATRIX_PICTURE_CACHE_BYTES, maxsize=limits.MATRIX_CACHED_PICTURES)
 def _product(choice: MatrixChoice) -> bytes:
     return product_png(product_panels(choice), _n_taps(choice.spec))
 
@@ -249,7 +249,7 @@ def im2col_panels(choice: MatrixChoice) -> list[Panel]:
     return panels
 
 
-@lru_cache(maxsize=limits.MATRIX_CACHED_PICTURES)
+@byte_lru_cache(limits.MATRIX_PICTURE_CACHE_BYTES, maxsize=limits.MATRIX_CACHED_PICTURES)
 def _im2col(choice: MatrixChoice) -> bytes:
     return product_png(im2col_panels(choice), _n_taps(choice.spec))
 

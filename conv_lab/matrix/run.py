@@ -8,13 +8,13 @@ real 1-D one (nn.Conv1d with its causal F.pad, F.conv1d, F.conv_transpose1d) on 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from conv_lab import limits
+from conv_lab.byte_cache import byte_lru_cache
 from conv_lab.core.params import filter_channels
 from conv_lab.core.spec import ConvSpec
 from conv_lab.core.torch_run import build_module, run_layer
@@ -66,7 +66,7 @@ def _arg(geom: MatrixGeometry, pair: tuple[int, int]) -> str:
     return f"{pair[0]}" if pair[0] == pair[1] else f"{pair}"
 
 
-@lru_cache(maxsize=limits.MATRIX_CACHED_LAYERS)
+@byte_lru_cache(limits.MATRIX_CACHE_BYTES, maxsize=limits.MATRIX_CACHED_LAYERS)
 def matrix_example(spec: ConvSpec, height: int, width: int, seed: int = 0, whole_numbers: bool = True) -> MatrixExample:
     """Run the real layer and compute its output as C·x (+ bias); whole-number weights keep it readable.
 
@@ -292,7 +292,7 @@ class MatrixBundle:
         return int(np.count_nonzero(self.tap_ids(padded) != ZERO))
 
 
-@lru_cache(maxsize=limits.MATRIX_CACHED_LAYERS)
+@byte_lru_cache(limits.MATRIX_CACHE_BYTES, maxsize=limits.MATRIX_CACHED_LAYERS)
 def matrix_bundle(spec: ConvSpec, height: int, width: int) -> MatrixBundle:
     """The page's example run, C's tap ids (with and without padding columns), the Cᵀ check and im2col, cached.
 

@@ -34,9 +34,12 @@ import types
 from collections import OrderedDict
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import nullcontext
 from typing import Any, Callable, Hashable, TypeVar
 
 from conv_lab import limits
+from conv_lab.byte_cache import approx_nbytes
+from conv_lab.render.slots import slot_released
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -141,8 +144,12 @@ class _InFlight:
         self.error: BaseException | None = None
 
 
-def shared_render(maxsize: int = 32, in_process: bool = True) -> Callable[[Callable[..., T]], Callable[..., T]]:
+def shared_render(maxsize: int = 32, in_process: bool = True, max_bytes: int | None = None
+                  ) -> Callable[[Callable[..., T]], Callable[..., T]]:
     """Decorator: LRU-cached, single-flight, concurrency-bounded version of a pure render function.
+
+    max_bytes: also keep the cached results' estimated bytes (`byte_cache.approx_nbytes`) within this budget
+    (issue 17 item 5); a result larger than the whole budget is returned but not kept.
 
     >>> calls = []
     >>> @shared_render(maxsize=2)
@@ -156,8 +163,9 @@ def shared_render(maxsize: int = 32, in_process: bool = True) -> Callable[[Calla
     def decorate(render: Callable[..., T]) -> Callable[..., T]:
         lock = threading.Lock()
         done: OrderedDict[Hashable, T] = OrderedDict()
+        sizes: dict[Hashable, int] = {}  # estimated bytes of each result in `done` (with max_bytes)
         running: dict[Hashable, _InFlight] = {}
-        stats = {"hits": 0, "misses": 0, "waits": 0}
+        stats = {"hits": 0, "misses": 0, "waits": 0, "bytes": 0}
 
         @functools.wraps(render)
         def wrapper(*args: Hashable, **kwargs: Hashable) -> T:
@@ -175,12 +183,14 @@ def shared_render(maxsize: int = 32, in_process: bool = True) -> Callable[[Calla
                 else:
                     stats["waits"] += 1
             if not owner:
-                flight.done.wait()
+                with slot_released():  # another session's render: wait without holding a script slot
+                    flight.done.wait()
                 if flight.error is not None:
                     raise flight.error
                 return flight.result
             try:
-                with _RENDER_SLOTS:
+                # A render in the worker process: this thread only waits, so its script slot goes to another run.
+                with (nullcontext() if in_process else slot_released()), _RENDER_SLOTS:
                     if in_process:
                         flight.result = render(*args, **kwargs)
                     else:  # the thread waits without the interpreter lock while a worker renders
@@ -189,18 +199,23 @@ def shared_render(maxsize: int = 32, in_process: bool = True) -> Callable[[Calla
                 flight.error = exc
                 raise
             finally:
+                size = approx_nbytes(flight.result) if max_bytes is not None and flight.error is None else 0
                 with lock:
                     running.pop(key, None)
-                    if flight.error is None:
-                        done[key] = flight.result
-                        while len(done) > maxsize:
-                            done.popitem(last=False)
+                    if flight.error is None and (max_bytes is None or size <= max_bytes):
+                        stats["bytes"] += size - sizes.get(key, 0)
+                        done[key], sizes[key] = flight.result, size
+                        while len(done) > maxsize or (max_bytes is not None and stats["bytes"] > max_bytes):
+                            old, _ = done.popitem(last=False)
+                            stats["bytes"] -= sizes.pop(old, 0)
                 flight.done.set()
             return flight.result
 
         def cache_clear() -> None:
             with lock:
                 done.clear()
+                sizes.clear()
+                stats["bytes"] = 0
 
         wrapper._render = render  # type: ignore[attr-defined]
         wrapper.cache_clear = cache_clear  # type: ignore[attr-defined]

@@ -8,6 +8,7 @@ many channels costs no more than its group. `torch_check` runs the real module o
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Optional
@@ -15,6 +16,7 @@ from typing import Optional
 import numpy as np
 
 from conv_lab import limits
+from conv_lab.byte_cache import byte_lru_cache
 from conv_lab.core.errors import ConvConfigError, WorkCapError
 from conv_lab.core.grid import axis_placement
 from conv_lab.core.params import filter_channels
@@ -116,7 +118,7 @@ def _check_index(request: SweepRequest) -> None:
                               f"pick a {what} between 0 and {request.channels - 1}")
 
 
-@lru_cache(maxsize=64)
+@byte_lru_cache(limits.SWEEP_CACHE_BYTES, maxsize=64)  # entries of 25 KB to 8 MB
 def build_sweep(request: SweepRequest) -> Sweep:
     """The sweep for a request (cached): conv over the followed filter's group, or pooling of one channel.
 
@@ -228,13 +230,16 @@ def torch_check(request: SweepRequest, rows: tuple[int, int], cols: tuple[int, i
     return float(np.abs(real - sweep.values(rows, cols)).max())
 
 
+# Memoised: an animation prints ~10^5 numbers, mostly the same few small whole numbers (issue 17). Equal keys
+# print alike (3 and 3.0, 0.0 and -0.0), so the cache never changes a text.
+@lru_cache(maxsize=8192)
 def fmt_number(value: float, kind: str) -> str:
     """A cell value as printed: whole numbers plain, floats with two decimals, −∞ for max pooling's padding.
 
     >>> fmt_number(-3.0, "int"), fmt_number(0.5, "float"), fmt_number(float("-inf"), "int")
     ('−3', '0.50', '−∞')
     """
-    if np.isinf(value):
+    if math.isinf(value):  # math, not numpy: this runs ~10^5 times per animation (issue 17)
         return "−∞" if value < 0 else "∞"
     text = f"{value:.0f}" if kind == "int" and float(value).is_integer() else f"{value:.2f}"
     if text in ("-0", "-0.00"):
@@ -242,6 +247,14 @@ def fmt_number(value: float, kind: str) -> str:
     return text.replace("-", "−")
 
 
+def _shown(values: np.ndarray, max_terms: int, kind: str) -> list[str]:
+    """All values as printed when at most 2·max_terms, else the first max_terms and '…' (only those formatted)."""
+    flat = values.ravel()
+    count = len(flat) if len(flat) <= 2 * max_terms else max_terms
+    return [fmt_number(v, kind) for v in flat[:count].tolist()] + ([] if count == len(flat) else ["…"])
+
+
+@lru_cache(maxsize=8192)
 def _factor(value: float, kind: str) -> str:
     text = fmt_number(value, kind)
     return f"({text})" if text.startswith("−") else text
@@ -255,14 +268,14 @@ def step_lines(sweep: Sweep, index: int, kind: str, max_channels: int = 3, max_t
     """
     step = sweep[index]
     row, col = step.out_pos
+    # Only the numbers shown are formatted (issue 17: formatting every product of every frame was most of a sweep
+    # animation's CPU); the text is the same.
     if sweep.op == "max":
-        values = [fmt_number(v, kind) for v in step.products.ravel()]
-        shown = values if len(values) <= 2 * max_terms else values[:max_terms] + ["…"]
-        return [f"output ({row}, {col}) = max of the {len(values)} values under the window",
+        shown = _shown(step.products, max_terms, kind)
+        return [f"output ({row}, {col}) = max of the {step.products.size} values under the window",
                 f"max({', '.join(shown)})", f"result: {fmt_number(step.value, kind)}"]
     if sweep.op == "avg":
-        values = [fmt_number(v, kind) for v in step.products.ravel()]
-        shown = values if len(values) <= 2 * max_terms else values[:max_terms] + ["…"]
+        shown = _shown(step.products, max_terms, kind)
         div = int(sweep.divisors((row, row + 1), (col, col + 1))[0, 0])
         return [f"output ({row}, {col}) = sum of the window / {div} cells counted",
                 f"({' + '.join(shown)}) / {div}", f"result: {fmt_number(step.channel_sums[0], kind)} / {div} = "
@@ -272,9 +285,11 @@ def step_lines(sweep: Sweep, index: int, kind: str, max_channels: int = 3, max_t
     cells = step.products.shape[1] * step.products.shape[2]
     window = sweep.window(row, col)
     for n, ch in enumerate(sweep.channels[:max_channels]):
-        terms = [f"{_factor(a, kind)}×{_factor(w, kind)}" for a, w in zip(window[n].ravel(), sweep.kernel[n].ravel())]
-        if len(terms) > max_terms:
-            terms = terms[:max_terms - 1] + [f"… ({cells} products)"]
+        shown = cells if cells <= max_terms else max_terms - 1
+        terms = [f"{_factor(a, kind)}×{_factor(w, kind)}"
+                 for a, w in zip(window[n].ravel()[:shown].tolist(), sweep.kernel[n].ravel()[:shown].tolist())]
+        if cells > max_terms:
+            terms.append(f"… ({cells} products)")
         lines.append(f"ch {ch}: {' + '.join(terms)} = {fmt_number(step.channel_sums[n], kind)}")
     if len(sweep.channels) > max_channels:
         rest = step.channel_sums[max_channels:].sum()

@@ -12,6 +12,7 @@ import logging
 import multiprocessing
 import os
 import pickle
+import sys
 import threading
 import time
 from concurrent.futures import BrokenExecutor
@@ -40,6 +41,11 @@ class SweepPlayer:
 
     def __len__(self) -> int:
         return len(self.page)
+
+    @property
+    def nbytes(self) -> int:
+        """Estimated bytes held (for byte-bounded caches): the page's text and the position tuples."""
+        return sys.getsizeof(self.page.template) + 120 * len(self.positions)
 
     def player_html(self, start: int = 0, fps: float = 4.0) -> str:
         """The player page starting at frame `start` at `fps` steps per second."""
@@ -71,10 +77,11 @@ def _render_gif(request: SweepRequest, region: Optional[Region], front: int) -> 
     return sweep_animation(request, region, front).gif_bytes
 
 
-_player_in_worker = shared_render(maxsize=16, in_process=False)(_render_player)
-_player_here = shared_render(maxsize=16)(_render_player)
-_gif_in_worker = shared_render(maxsize=4, in_process=False)(_render_gif)
-_gif_here = shared_render(maxsize=4)(_render_gif)
+# Bounded in bytes too (issue 17 item 5): a player is ~0.3 MB, a GIF up to ~6 MB.
+_player_in_worker = shared_render(maxsize=16, in_process=False, max_bytes=limits.PLAYER_CACHE_BYTES)(_render_player)
+_player_here = shared_render(maxsize=16, max_bytes=limits.PLAYER_CACHE_BYTES)(_render_player)
+_gif_in_worker = shared_render(maxsize=4, in_process=False, max_bytes=limits.GIF_CACHE_BYTES)(_render_gif)
+_gif_here = shared_render(maxsize=4, max_bytes=limits.GIF_CACHE_BYTES)(_render_gif)
 _POOL_FAILURES = (BrokenExecutor, OSError, RuntimeError, ImportError, NotImplementedError, EOFError,
                   pickle.PicklingError)
 # ok: the last worker render worked. After a failure renders run here until retry_at (time.monotonic()), then the
