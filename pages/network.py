@@ -9,6 +9,7 @@ from conv_lab import limits
 from conv_lab.core.errors import ConvConfigError
 from conv_lab.core.options import option_keys
 from conv_lab.network.codec import NETWORK_OPTIONS, decode_network, decode_skips, encode_network, encode_skips
+from conv_lab.network.dims import DIM_LABELS, convert_rows, dims_of_label, edited_rows, input_fields, resize_input
 from conv_lab.network.export import export_code
 from conv_lab.network.flow import SKIP_MODES, Skip
 from conv_lab.network.layers import LAYER_KINDS
@@ -21,15 +22,35 @@ from ui.share import share_box
 
 require_entry()
 state = st.session_state
-INPUT_KEYS = ("w_net_batch", "w_net_channels", "w_net_height", "w_net_width")
+DIMS_KEY = "w_net_dims"
+
+
+def _input_keys(dims: int) -> list[str]:
+    return [f"w_net_{name}" for name, _, _ in input_fields(dims)]
 
 
 def _load(input_shape, rows, skips, notices=()) -> None:
     """Make a stack the one the tables show (new editor keys, so Streamlit drops the old edits)."""
     state["net_rows"], state["net_skips"], state["net_notices"] = list(rows), list(skips), list(notices)
+    state["net_info"] = []
     state["net_version"] = state.get("net_version", 0) + 1
-    for key, value in zip(INPUT_KEYS, input_shape):
+    state[DIMS_KEY] = DIM_LABELS[len(input_shape) - 2]
+    for key, value in zip(_input_keys(len(input_shape) - 2), input_shape):
         state[key] = int(value)
+
+
+def _switch_dims() -> None:
+    """A new input dimension: the input resized, the stack's 1-D/2-D/3-D layers turned into that dimension."""
+    old = state.get("net_dims", 2)
+    dims = dims_of_label(state.get(DIMS_KEY), old)
+    if state.get(DIMS_KEY) is None:  # the selected segment clicked again: keep it
+        state[DIMS_KEY] = DIM_LABELS[old]
+        return
+    shape = resize_input([state.get(key, 1) for key in _input_keys(old)], dims)
+    edits = state.get(f"w_net_layers_{state.get('net_version', 0)}")
+    rows, notices = convert_rows(edited_rows(state["net_rows"], edits), dims)
+    _load(shape, rows, state["net_skips"])
+    state["net_info"] = notices
 
 
 def _apply_preset() -> None:
@@ -41,7 +62,8 @@ def _apply_preset() -> None:
 def _controls() -> list[str]:
     """What decides the stack (for url_options): the editors' keys change with each loaded stack."""
     version = state.get("net_version", 0)
-    return ["net_rows", "w_net_preset", *INPUT_KEYS, f"w_net_layers_{version}", f"w_net_skips_{version}"]
+    dims = dims_of_label(state.get(DIMS_KEY))
+    return ["net_rows", "w_net_preset", DIMS_KEY, *_input_keys(dims), f"w_net_layers_{version}", f"w_net_skips_{version}"]
 
 
 url = url_options("network", option_keys(NETWORK_OPTIONS), _controls(), keep_when_absent=True)
@@ -60,16 +82,23 @@ st.caption("Stack layers with PyTorch's own argument names and follow the shape 
            "layer's output; the real `nn.Sequential` runs on a zero tensor (on torch's meta device: no memory) beside it. "
            "The first layer that breaks is flagged with the fix; the layers after it are greyed out.")
 
-top = st.columns([3, 1, 1, 1, 1])
+top = st.columns([3, 2], vertical_alignment="bottom")
 top[0].selectbox("Preset", ["—"] + [p.name for p in PRESETS], key="w_net_preset", on_change=_apply_preset,
                  help="Classic stacks, each named for what it teaches")
-caps = (limits.MAX_BATCH, limits.MAX_CHANNELS, limits.MAX_SPATIAL, limits.MAX_SPATIAL)
-input_shape = tuple(int(col.number_input(label, 1, cap, key=key)) for col, label, cap, key in
-                    zip(top[1:], ("Batch N", "Channels C", "Height H", "Width W"), caps, INPUT_KEYS))
+top[1].segmented_control("Input", list(DIM_LABELS.values()), key=DIMS_KEY, on_change=_switch_dims,
+                         help="1-D: sequences and audio (Conv1d); 2-D: images; 3-D: video clips and volumes (Conv3d). "
+                              "Switching turns the stack's layers into that dimension.")
+dims = dims_of_label(state.get(DIMS_KEY), state.get("net_dims", 2))
+state["net_dims"] = dims
+fields = input_fields(dims)
+input_shape = tuple(int(col.number_input(label, 1, cap, key=key)) for col, (_, label, cap), key in
+                    zip(st.columns(5), fields, _input_keys(dims)))
 chosen = PRESET_BY_NAME.get(state.get("w_net_preset"))
 if chosen:
     st.caption(f"**{chosen.name}** — {chosen.teaches}")
 show_notices(state.get("net_notices", []))
+for note in state.get("net_info", []):
+    st.info(note, icon=":material/swap_horiz:")
 
 version = state["net_version"]
 st.subheader("Layers")
@@ -161,5 +190,6 @@ with right:
     share_box(urlencode({"net": net_value, **({"skip": skip_value} if skip_value else {})}, safe="-,"),
               "this stack with every layer and skip", "Share this stack")
     st.caption(f"{len(net_value)} of {limits.MAX_NETWORK_URL_CHARS} characters. Grammar: `C16k3p1` = Conv2d "
-               "out_channels=16, kernel_size=3, padding=1; `R` ReLU; `M2` MaxPool2d 2; `F` Flatten; `L10` Linear 10.")
+               "out_channels=16, kernel_size=3, padding=1; `1C`/`3C` = Conv1d/Conv3d; `pC` padding='causal'; `R` "
+               "ReLU; `3M1x2x2` MaxPool3d (1, 2, 2); `F` Flatten; `L10` Linear 10.")
 st.code(code, language="python")
