@@ -9,29 +9,49 @@ from conv_lab import limits
 from conv_lab.core.errors import ConvConfigError
 from conv_lab.core.options import option_keys
 from conv_lab.network.codec import NETWORK_OPTIONS, decode_network, decode_skips, encode_network, encode_skips
-from conv_lab.network.debug import debug_model, read_input_shape
+from conv_lab.network.dims import DIM_LABELS, convert_rows, dims_of_label, edited_rows, input_fields, resize_input
 from conv_lab.network.export import export_code
 from conv_lab.network.flow import SKIP_MODES, Skip
 from conv_lab.network.layers import LAYER_KINDS
 from conv_lab.network.plan import parse_rows, plan
 from conv_lab.network.presets import PRESET_BY_NAME, PRESETS, preset_for_link
-from conv_lab.network.torch_errors import explain_torch_error
 from conv_lab.network.torch_run import run_plan
-from conv_lab.network.view import SAMPLE_MODEL, SAMPLE_SHAPE, debug_verdict, flow_table, skip_verdict
+from conv_lab.network.view import flow_table, skip_verdict
 from ui import require_entry, show_config_error, show_notices, url_options, write_url_options
+from ui.paste_model import paste_model_boxes
 from ui.share import share_box
 
 require_entry()
 state = st.session_state
-INPUT_KEYS = ("w_net_batch", "w_net_channels", "w_net_height", "w_net_width")
+DIMS_KEY = "w_net_dims"
+
+
+def _input_keys(dims: int) -> list[str]:
+    return [f"w_net_{name}" for name, _, _ in input_fields(dims)]
 
 
 def _load(input_shape, rows, skips, notices=()) -> None:
     """Make a stack the one the tables show (new editor keys, so Streamlit drops the old edits)."""
     state["net_rows"], state["net_skips"], state["net_notices"] = list(rows), list(skips), list(notices)
+    state["net_info"] = []
     state["net_version"] = state.get("net_version", 0) + 1
-    for key, value in zip(INPUT_KEYS, input_shape):
+    state[DIMS_KEY] = DIM_LABELS[len(input_shape) - 2]
+    for key, value in zip(_input_keys(len(input_shape) - 2), input_shape):
         state[key] = int(value)
+
+
+def _switch_dims() -> None:
+    """A new input dimension: the input resized, the stack's 1-D/2-D/3-D layers turned into that dimension."""
+    old = state.get("net_dims", 2)
+    dims = dims_of_label(state.get(DIMS_KEY), old)
+    if state.get(DIMS_KEY) is None:  # the selected segment clicked again: keep it
+        state[DIMS_KEY] = DIM_LABELS[old]
+        return
+    shape = resize_input([state.get(key, 1) for key in _input_keys(old)], dims)
+    edits = state.get(f"w_net_layers_{state.get('net_version', 0)}")
+    rows, notices = convert_rows(edited_rows(state["net_rows"], edits), dims)
+    _load(shape, rows, state["net_skips"])
+    state["net_info"] = notices
 
 
 def _apply_preset() -> None:
@@ -40,26 +60,11 @@ def _apply_preset() -> None:
         _load(preset.input_shape, preset.rows, preset.skips)
 
 
-def _check_paste(sample: bool = False) -> None:
-    """Read the pasted print(model) text (or the sample) and load the stack it follows into the planner."""
-    if sample:
-        state["w_net_paste"], state["w_net_paste_shape"] = SAMPLE_MODEL, SAMPLE_SHAPE
-    state["net_debug"], state["net_debug_error"] = None, None
-    try:
-        report = debug_model(state.get("w_net_paste", ""), read_input_shape(state.get("w_net_paste_shape")))
-    except ConvConfigError as exc:
-        state["net_debug_error"] = exc
-        return
-    state["net_debug"] = report
-    if len(report.input_shape) == 4 and report.rows:
-        _load(report.input_shape, report.rows, [])
-        state["net_names"], state["w_net_preset"] = (list(report.rows), list(report.row_names)), "—"
-
-
 def _controls() -> list[str]:
     """What decides the stack (for url_options): the editors' keys change with each loaded stack."""
     version = state.get("net_version", 0)
-    return ["net_rows", "w_net_preset", *INPUT_KEYS, f"w_net_layers_{version}", f"w_net_skips_{version}"]
+    dims = dims_of_label(state.get(DIMS_KEY))
+    return ["net_rows", "w_net_preset", DIMS_KEY, *_input_keys(dims), f"w_net_layers_{version}", f"w_net_skips_{version}"]
 
 
 url = url_options("network", option_keys(NETWORK_OPTIONS), _controls(), keep_when_absent=True)
@@ -78,40 +83,25 @@ st.caption("Stack layers with PyTorch's own argument names and follow the shape 
            "layer's output; the real `nn.Sequential` runs on a zero tensor (on torch's meta device: no memory) beside it. "
            "The first layer that breaks is flagged with the fix; the layers after it are greyed out.")
 
-top = st.columns([3, 1, 1, 1, 1])
+top = st.columns([3, 2], vertical_alignment="bottom")
 top[0].selectbox("Preset", ["—"] + [p.name for p in PRESETS], key="w_net_preset", on_change=_apply_preset,
                  help="Classic stacks, each named for what it teaches")
-caps = (limits.MAX_BATCH, limits.MAX_CHANNELS, limits.MAX_SPATIAL, limits.MAX_SPATIAL)
-input_shape = tuple(int(col.number_input(label, 1, cap, key=key)) for col, label, cap, key in
-                    zip(top[1:], ("Batch N", "Channels C", "Height H", "Width W"), caps, INPUT_KEYS))
+top[1].segmented_control("Input", list(DIM_LABELS.values()), key=DIMS_KEY, on_change=_switch_dims,
+                         help="1-D: sequences and audio (Conv1d); 2-D: images; 3-D: video clips and volumes (Conv3d). "
+                              "Switching turns the stack's layers into that dimension.")
+dims = dims_of_label(state.get(DIMS_KEY), state.get("net_dims", 2))
+state["net_dims"] = dims
+fields = input_fields(dims)
+input_shape = tuple(int(col.number_input(label, 1, cap, key=key)) for col, (_, label, cap), key in
+                    zip(st.columns(5), fields, _input_keys(dims)))
 chosen = PRESET_BY_NAME.get(state.get("w_net_preset"))
 if chosen:
     st.caption(f"**{chosen.name}** — {chosen.teaches}")
 show_notices(state.get("net_notices", []))
+for note in state.get("net_info", []):
+    st.info(note, icon=":material/swap_horiz:")
 
-state.setdefault("w_net_paste_shape", "1, 3, 32, 32")
-with st.expander("Paste your model: what print(model) shows", expanded="net_debug" in state):
-    st.text_area("print(model)", key="w_net_paste", height=220, placeholder="Sequential(\n  (0): Conv2d(3, 16, …)\n…",
-                 help="Conv Lab reads the text (it never runs it) and follows the input shape through it")
-    paste = st.columns([2, 1, 1], vertical_alignment="bottom")
-    paste[0].text_input("Input shape (N, C, H, W)", key="w_net_paste_shape")
-    paste[1].button("Check my model", key="w_net_paste_check", on_click=_check_paste, type="primary")
-    paste[2].button("Try a sample", key="w_net_paste_sample", on_click=_check_paste, args=(True,),
-                    help="a LeNet whose classifier was sized for 28×28 MNIST, fed 32×32")
-    if state.get("net_debug_error"):
-        bad = state["net_debug_error"]
-        st.error(f"**This cannot be checked — {bad.param}**: {bad.why}.  \n**Fix:** {bad.fix}", icon=":material/block:")
-    if state.get("net_debug"):
-        level, text = debug_verdict(state["net_debug"])
-        getattr(st, level)(text)
-        st.caption("  \n".join(state["net_debug"].notes))
-with st.expander("Explain a torch error"):
-    pasted_error = st.text_area("RuntimeError", key="w_net_torch_error", height=100,
-                                placeholder="RuntimeError: mat1 and mat2 shapes cannot be multiplied (1x2304 and 1024x10)")
-    if (pasted_error or "").strip():
-        explained = explain_torch_error(pasted_error, state.get("net_debug"))
-        st.info(explained or "This is not one of the shape errors Conv Lab knows (mat1 and mat2, channels, kernel "
-                "size, pooling output, cat and add sizes, BatchNorm, LayerNorm).", icon=":material/lightbulb:")
+paste_model_boxes(_load)
 
 version = state["net_version"]
 st.subheader("Layers")
@@ -205,5 +195,6 @@ with right:
     share_box(urlencode({"net": net_value, **({"skip": skip_value} if skip_value else {})}, safe="-,"),
               "this stack with every layer and skip", "Share this stack")
     st.caption(f"{len(net_value)} of {limits.MAX_NETWORK_URL_CHARS} characters. Grammar: `C16k3p1` = Conv2d "
-               "out_channels=16, kernel_size=3, padding=1; `R` ReLU; `M2` MaxPool2d 2; `F` Flatten; `L10` Linear 10.")
+               "out_channels=16, kernel_size=3, padding=1; `1C`/`3C` = Conv1d/Conv3d; `pC` padding='causal'; `R` "
+               "ReLU; `3M1x2x2` MaxPool3d (1, 2, 2); `F` Flatten; `L10` Linear 10.")
 st.code(code, language="python")

@@ -20,7 +20,7 @@ def test_paste_a_model_and_see_the_broken_layer_and_the_fix(browser_page, server
     model = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(16, 32, 3, padding=1),
                           nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(32 * 7 * 7, 10))  # sized for 28×28
     page.get_by_role("textbox", name="print(model)").fill(repr(model))
-    shape = page.get_by_label("Input shape (N, C, H, W)")
+    shape = page.get_by_label("Input shape (N, C, L)")
     shape.fill("1, 3, 32, 32")
     shape.press("Enter")
     _settled(page)

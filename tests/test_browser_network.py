@@ -82,3 +82,26 @@ def test_edit_a_cell_and_see_the_shapes_update(browser_page, server_url):
     assert _metric(page, "Output") == "✗ layer 4"
     assert "not reached" in page.locator("[data-testid='stCode']").last.inner_text()
     page.screenshot(path=str(artifact("network_broken.png")))
+
+
+def test_wavenet_preset_link_opens_with_the_causal_stack(browser_page, server_url):
+    from urllib.parse import urlencode
+
+    from conv_lab.network.codec import encode_network, encode_skips
+    from conv_lab.network.plan import parse_rows
+    from conv_lab.network.presets import PRESET_BY_NAME, WAVENET_NAME
+
+    preset = PRESET_BY_NAME[WAVENET_NAME]
+    query = {"net": encode_network(preset.input_shape, parse_rows(preset.rows)), "skip": encode_skips(preset.skips)}
+    page = browser_page
+    page.goto(f"{server_url}/network?{urlencode(query, safe='-')}")
+    wait_idle(page, 60_000)
+    page.get_by_text("Shape flow").wait_for()
+    assert _metric(page, "Output") == "(1, 256, 16000)"
+    assert page.get_by_text(WAVENET_NAME).count() >= 1  # the link is recognised as the preset
+    assert page.locator("[data-testid='stNumberInput']").filter(has_text="Length L").count() == 1
+    code = page.locator("[data-testid='stCode']").last.inner_text()
+    assert "nn.Sequential(nn.ConstantPad1d((8, 0), 0.0), nn.Conv1d(in_channels=32" in code
+    assert "# 9: (1, 32, 16000) -> (1, 32, 16000), add point 7 -> (1, 32, 16000)" in code
+    assert page.get_by_text("fits").count() >= 4  # the four residual adds
+    page.screenshot(path=str(artifact("network_wavenet.png")), full_page=True)

@@ -3,11 +3,16 @@
     net  = I1x32x32-C6k5-R-A2-C16k5-R-A2-F-L120-R-L84-R-L10
     skip = c9.15x-a4.9
 
-`I` is the input C×H×W (with `n2` for a batch of 2). Each layer is its code
-letter, its main argument right after it (C16 = Conv2d out_channels=16), then
-one lower-case letter per other argument (k kernel_size, s stride, p padding,
-...). Values: 3, 3x5 (pair), 0.5, N1 (= −1), 1/0 (True/False) or an upper-case
-letter for a word (pS = padding='same'). A skip is c (cat) or a (add),
+`I` is the input C×L, C×H×W or C×D×H×W (with `n2` for a batch of 2). Each
+layer is its code letter, with 1 or 3 before it for a 1-D or 3-D layer (1C =
+Conv1d, 3M = MaxPool3d; a bare C is Conv2d, so 2-D links read as they always
+did), its main argument right after it (C16 = out_channels=16), then one
+lower-case letter per other argument (k kernel_size, s stride, p padding, ...).
+Values: 3, 3x5 or 1x2x2 (one per dimension), 0.5, N1 (= −1), 1/0 (True/False)
+or an upper-case letter for a word (pS = padding='same', pC = 'causal'), e.g.
+    net  = I1x16000-1C32k2pC-1C32k2d2pC-R   (1-D, causal)
+    net  = I3x16x112x112-3C64k3p1-R-3M1x2x2 (3-D)
+A skip is c (cat) or a (add),
 from.to, and x for a centre crop. Every value goes through the same checks as
 the table; a bad token becomes a row with a message, never an exception.
 """
@@ -25,15 +30,16 @@ from conv_lab.network.flow import Skip
 from conv_lab.network.layers import KIND_BY_CODE, LAYER_KINDS, Arg, LayerKind, check_value, ordered
 from conv_lab.network.plan import Row
 
-WORD_CODES = {"padding": {"same": "S", "valid": "V"},
+WORD_CODES = {"padding": {"same": "S", "valid": "V", "causal": "C"},
               "padding_mode": {"zeros": "Z", "reflect": "R", "replicate": "P", "circular": "C"},
-              "mode": {"nearest": "N", "bilinear": "B", "bicubic": "C"}}
+              "mode": {"nearest": "N", "linear": "L", "bilinear": "B", "bicubic": "C", "trilinear": "T"}}
 MAX_SKIP_CHARS = 200
-_NUM = r"(?:\d{1,7}x\d{1,7}|N?\d{1,7}(?:\.\d{1,6})?)"
+_NUM = r"(?:\d{1,7}(?:x\d{1,7}){1,2}|N?\d{1,7}(?:\.\d{1,6})?)"
 _VALUE = rf"(?:{_NUM}|[A-Z])"
-_TOKEN = re.compile(rf"^([A-Z])({_NUM})?((?:[a-z]{_VALUE})*)$")
+_TOKEN = re.compile(rf"^([1-3]?[A-Z])({_NUM})?((?:[a-z]{_VALUE})*)$")
 _PAIRS = re.compile(rf"([a-z])({_VALUE})")
-_INPUT = re.compile(r"^I(\d{1,5})x(\d{1,5})x(\d{1,5})(?:n(\d{1,3}))?$")
+_INPUT = re.compile(r"^I(\d{1,5})((?:x\d{1,5}){1,3})(?:n(\d{1,3}))?$")
+_SIZE_NAMES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
 _SKIP = re.compile(r"^([ca])(\d{1,3})\.(\d{1,3})(x?)$")
 
 # The planner's share link: the stack and its skips, each in the compact syntax this module reads.
@@ -49,7 +55,7 @@ def _encode_value(arg: Arg, value: Any) -> str:
     if isinstance(value, str):
         return WORD_CODES[arg.name][value]
     if isinstance(value, tuple):
-        return f"{value[0]}x{value[1]}"
+        return "x".join(str(v) for v in value)
     if isinstance(value, float):
         return repr(value)
     return f"N{-value}" if value < 0 else str(value)
@@ -66,8 +72,7 @@ def _decode_value(arg: Arg, text: str) -> Any:
             raise ValueError(f"{arg.name} takes 1 or 0, not '{text}'")
         return text == "1"
     if "x" in text:
-        h, w = text.split("x")
-        return int(h), int(w)
+        return tuple(int(v) for v in text.split("x"))
     sign, digits = (-1, text[1:]) if text.startswith("N") else (1, text)
     if arg.kind == "float" or "." in digits:
         return sign * float(digits)
@@ -81,7 +86,7 @@ def encode_layer(kind_name: str, values: dict[str, Any]) -> str:
     'C16k3pS'
     """
     kind = LAYER_KINDS[kind_name]
-    token = kind.code
+    token = kind.url_code
     if kind.primary and values.get(kind.primary) is not None:
         token += _encode_value(kind.arg(kind.primary), values[kind.primary])
     for arg in kind.args:
@@ -93,15 +98,21 @@ def encode_layer(kind_name: str, values: dict[str, Any]) -> str:
 def decode_layer(token: str) -> tuple[str, dict[str, Any]]:
     """A token back to (layer name, values); ValueError with plain words when it is not one.
 
-    >>> decode_layer("M3s2p1")
-    ('MaxPool2d', {'kernel_size': 3, 'stride': 2, 'padding': 1})
+    >>> decode_layer("M3s2p1"), decode_layer("3M1x2x2")
+    (('MaxPool2d', {'kernel_size': 3, 'stride': 2, 'padding': 1}), ('MaxPool3d', {'kernel_size': (1, 2, 2)}))
     """
     match = _TOKEN.match(token)
     if not match:
         raise ValueError("not a layer token like C16k3p1")
-    kind: LayerKind | None = KIND_BY_CODE.get(match.group(1))
+    code = match.group(1)[1:] if match.group(1).startswith("2") else match.group(1)  # 2C is C, as it is written
+    kind: LayerKind | None = KIND_BY_CODE.get(code)
     if kind is None:
-        raise ValueError(f"'{match.group(1)}' is not a layer code (use one of {''.join(KIND_BY_CODE)})")
+        letters = "".join(k.code for k in KIND_BY_CODE.values() if k.dims in (0, 2))
+        sized = ", ".join(k.code for k in KIND_BY_CODE.values() if k.dims == 1)
+        if code[1:] in KIND_BY_CODE and KIND_BY_CODE[code[1:]].dims == 0:
+            raise ValueError(f"{KIND_BY_CODE[code[1:]].name} has no 1-D or 3-D form: write '{code[1:]}' without the "
+                             f"{code[0]}")
+        raise ValueError(f"'{code}' is not a layer code (use one of {letters}; 1 or 3 before {sized} for 1-D or 3-D)")
     values: dict[str, Any] = {}
     items = ([(kind.primary, match.group(2))] if match.group(2) else []) if kind.primary else []
     if match.group(2) and not kind.primary:
@@ -120,13 +131,15 @@ def decode_layer(token: str) -> tuple[str, dict[str, Any]]:
 
 
 def encode_network(input_shape: Sequence[int], layers: Sequence[Any]) -> str:
-    """The `net=` value for an input and parsed layers ((name, values); unparseable rows are left out).
+    """The `net=` value for an input (N, C, *sizes) and parsed layers ((name, values); unparseable rows are left out).
 
     >>> encode_network((1, 1, 32, 32), [("Conv2d", {"out_channels": 6, "kernel_size": 5}), ("ReLU", {})])
     'I1x32x32-C6k5-R'
+    >>> encode_network((2, 1, 16000), [("Conv1d", {"out_channels": 8, "kernel_size": 2, "padding": "causal"})])
+    'I1x16000n2-1C8k2pC'
     """
-    n, c, h, w = input_shape
-    parts = [f"I{c}x{h}x{w}" + (f"n{n}" if n != 1 else "")]
+    n, *sizes = input_shape
+    parts = ["I" + "x".join(str(v) for v in sizes) + (f"n{n}" if n != 1 else "")]
     parts += [encode_layer(*layer) for layer in layers if isinstance(layer, tuple)]
     return "-".join(parts)
 
@@ -138,8 +151,10 @@ def decode_network(text: Any, default_input: Sequence[int] = (1, 3, 32, 32)
     >>> shape, rows, notices = decode_network("I1x28x28-C8k3-Z9")
     >>> rows
     [('Conv2d', 'out_channels=8, kernel_size=3'), ('Z9', '')]
-    >>> notices
-    ["net: layer 2 'Z9': 'Z' is not a layer code (use one of CTMAGBRDUFL)"]
+    >>> print(notices[0])
+    net: layer 2 'Z9': 'Z' is not a layer code (use one of CTMAGXBRDUFL; 1 or 3 before C, T, M, A, G, X, B for 1-D or 3-D)
+    >>> decode_network("I2x1000-1C4k3")[:2]
+    ((1, 2, 1000), [('Conv1d', 'out_channels=4, kernel_size=3')])
     """
     text, notices = str(text or ""), []
     if len(text) > limits.MAX_NETWORK_URL_CHARS:
@@ -150,14 +165,18 @@ def decode_network(text: Any, default_input: Sequence[int] = (1, 3, 32, 32)
     if tokens and tokens[0].startswith("I"):
         match = _INPUT.match(tokens.pop(0))
         if not match:
-            notices.append("net: the input token is not like I3x32x32; using the default input")
+            notices.append("net: the input token is not like I3x32x32 (C×H×W), I1x16000 (C×L) or I3x16x112x112 "
+                           "(C×D×H×W); using the default input")
         else:
-            caps = (limits.MAX_BATCH, limits.MAX_CHANNELS, limits.MAX_SPATIAL, limits.MAX_SPATIAL)
-            wanted = [int(match.group(4) or 1), *(int(match.group(i)) for i in (1, 2, 3))]
-            for i, (name, v, cap) in enumerate(zip(("batch", "channels", "height", "width"), wanted, caps)):
-                shape[i] = min(max(v, 1), cap)
-                if shape[i] != v:
-                    notices.append(f"net: input {name} {v} is outside 1..{cap}; using {shape[i]}")
+            sizes = [int(v) for v in match.group(2)[1:].split("x")]
+            dims = len(sizes)
+            caps = (limits.MAX_BATCH, limits.MAX_CHANNELS, *(limits.MAX_SPATIAL_BY_DIMS[dims],) * dims)
+            wanted = [int(match.group(3) or 1), int(match.group(1)), *sizes]
+            shape = []
+            for name, v, cap in zip(("batch", "channels", *_SIZE_NAMES[dims]), wanted, caps):
+                shape.append(min(max(v, 1), cap))
+                if shape[-1] != v:
+                    notices.append(f"net: input {name} {v} is outside 1..{cap}; using {shape[-1]}")
     if len(tokens) > limits.MAX_NETWORK_LAYERS:
         notices.append(f"net: only the first {limits.MAX_NETWORK_LAYERS} of {len(tokens)} layers are used")
         tokens = tokens[:limits.MAX_NETWORK_LAYERS]

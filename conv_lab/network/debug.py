@@ -219,22 +219,22 @@ def read_input_shape(text: Any) -> Shape:
     raw = str(text or "").strip()[:80]
     raw = re.sub(r"^(torch\.)?Size\(\[(.*)\]\)$", r"\2", raw)
     parts = [p for p in re.split(r"[\s,x×*()\[\]]+", raw) if p]
-    if not 2 <= len(parts) <= 4 or not all(re.fullmatch(r"\d{1,7}", p) for p in parts):
+    if not 2 <= len(parts) <= 5 or not all(re.fullmatch(r"\d{1,7}", p) for p in parts):
         raise ConvConfigError("input", f"'{raw[:40]}' is not an input shape", "write it like 1, 3, 32, 32 (N, C, H, W)")
     return check_input(tuple(int(p) for p in parts))
 
 
 def check_input(shape: Sequence[int]) -> Shape:
-    """A valid input: (N, C, H, W) within the planner's caps, or (N, F) / (N, C, L) within Conv Lab's.
+    """A valid input: (N, C, L), (N, C, H, W) or (N, C, D, H, W) within the planner's caps, or (N, F) within Conv Lab's.
 
-    >>> check_input((2, 784))
-    (2, 784)
+    >>> check_input((2, 784)), check_input((1, 1, 16000))
+    ((2, 784), (1, 1, 16000))
     """
     shape = tuple(shape)
-    if len(shape) == 4:
+    if 3 <= len(shape) <= 5:
         return check_input_shape(list(shape))
-    if not 2 <= len(shape) <= 3 or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in shape):
-        raise ConvConfigError("input", f"expected 2 to 4 whole numbers ≥ 1, got {shape!r}", "use e.g. 1, 3, 32, 32")
+    if len(shape) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in shape):
+        raise ConvConfigError("input", f"expected 2 to 5 whole numbers ≥ 1, got {shape!r}", "use e.g. 1, 3, 32, 32")
     if shape[0] > limits.MAX_BATCH or math.prod(shape) > limits.MAX_TENSOR_ELEMENTS:
         raise ConvConfigError("input", f"the input {describe(shape)} is above Conv Lab's caps",
                               f"use a batch ≤ {limits.MAX_BATCH} and at most {limits.MAX_TENSOR_ELEMENTS:,} numbers")

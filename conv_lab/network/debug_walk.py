@@ -10,8 +10,7 @@ a note, because its forward() merges paths the printout does not show.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from conv_lab.core.errors import ConvConfigError
@@ -32,16 +31,14 @@ class Mapping:
 
 _NORM = ("eps", "momentum", "bias", "track_running_stats")
 _SAME = Mapping("ReLU", rule="same", stand_in=True)  # keeps the shape; its printed arguments are not needed
-# One row per torch class. The 1-D and 3-D layers go here, one line each, once the planner has them, e.g.
-#     "Conv1d": Mapping("Conv1d", ("in_channels", "out_channels")),
-#     "BatchNorm3d": Mapping("BatchNorm3d", ("num_features",), ignored=_NORM),
+# One row per torch class (the 1-D and 3-D layers are generated after the table, from their 2-D rows).
 MAPPINGS: dict[str, Mapping] = {
     "Conv2d": Mapping("Conv2d", ("in_channels", "out_channels")),
     "ConvTranspose2d": Mapping("ConvTranspose2d", ("in_channels", "out_channels")),
     "MaxPool2d": Mapping("MaxPool2d", ("kernel_size",), ignored=("return_indices",)),
     "AvgPool2d": Mapping("AvgPool2d", ("kernel_size",), ignored=("divisor_override",)),
     "AdaptiveAvgPool2d": Mapping("AdaptiveAvgPool2d", ("output_size",)),
-    "AdaptiveMaxPool2d": Mapping("AdaptiveAvgPool2d", ("output_size",), ignored=("return_indices",), stand_in=True),
+    "AdaptiveMaxPool2d": Mapping("AdaptiveMaxPool2d", ("output_size",), ignored=("return_indices",)),
     "BatchNorm2d": Mapping("BatchNorm2d", ("num_features",), ignored=_NORM),
     "ReLU": Mapping("ReLU", ignored=("inplace",)),
     "Dropout": Mapping("Dropout", ("p",), ignored=("inplace",)),
@@ -57,9 +54,12 @@ MAPPINGS: dict[str, Mapping] = {
     **{name: _SAME for name in ("GELU", "LeakyReLU", "SiLU", "Sigmoid", "Tanh", "Identity", "ELU", "ReLU6", "Mish",
                                 "Hardswish", "Hardsigmoid", "Hardtanh", "Softplus", "AlphaDropout")},
 }
+# Conv1d, MaxPool3d, BatchNorm1d, …: the planner has every one of them in 1-D and 3-D with the 2-D row's arguments.
+MAPPINGS.update({name.replace("2d", f"{n}d"): replace(mapping, planner=mapping.planner.replace("2d", f"{n}d"))
+                 for name, mapping in list(MAPPINGS.items()) if name.endswith("2d") and name != "Dropout2d"
+                 for n in (1, 3)})
 CONTAINERS = ("Sequential", "ModuleList", "ModuleDict")
 BRANCH_CHILDREN = ("downsample", "shortcut", "skip", "residual", "branch")  # names that mean a second path
-_LATER_DIMS = re.compile(r"^(Conv|ConvTranspose|MaxPool|AvgPool|AdaptiveAvgPool|AdaptiveMaxPool|BatchNorm)[13]d$")
 
 
 @dataclass(frozen=True)
@@ -179,8 +179,7 @@ def _leaf(module: Module, assumed: bool, walk: Walk) -> None:
         return  # an empty container passes the tensor on unchanged (an empty ModuleList is never called)
     mapping = MAPPINGS.get(module.kind)
     if mapping is None:
-        later = " (the planner follows 2-D layers for now)" if _LATER_DIMS.match(module.kind) else ""
-        _stop(walk, module, f"{label(module)} is a module type Conv Lab does not know{later}, so the report stops "
+        _stop(walk, module, f"{label(module)} is a module type Conv Lab does not know, so the report stops "
                             "there rather than guess what it does to the shape")
         return
     if module.unreadable:

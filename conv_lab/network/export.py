@@ -6,14 +6,15 @@ from conv_lab.core.code import layer_code
 from conv_lab.network.layers import LAYER_KINDS
 from conv_lab.network.plan import NetworkPlan, PlanRow
 from conv_lab.network.shapes import describe
+from conv_lab.network.torch_run import causal_left
 
 _SKIP_HELPERS = '''
 
 def centre_crop(skip, like):
-    """Cut the centre of `skip` to the height and width of `like` (as the U-Net paper crops its skips)."""
-    h, w = like.shape[-2:]
-    dh, dw = skip.shape[-2] - h, skip.shape[-1] - w
-    return skip[..., dh // 2: dh // 2 + h, dw // 2: dw // 2 + w]
+    """Cut the centre of `skip` to the spatial sizes of `like` (as the U-Net paper crops its skips)."""
+    for axis in range(2, skip.dim()):
+        skip = skip.narrow(axis, (skip.shape[axis] - like.shape[axis]) // 2, like.shape[axis])
+    return skip
 
 
 class Net(nn.Module):
@@ -33,7 +34,8 @@ class Net(nn.Module):
             for mode, source, target, crop in self.SKIPS:
                 if target == i:
                     skip = points[source]
-                    if crop and skip.dim() == 4 and skip.shape[-2] >= x.shape[-2] and skip.shape[-1] >= x.shape[-1]:
+                    if crop and 3 <= skip.dim() == x.dim() <= 5 and all(
+                            a >= b for a, b in zip(skip.shape[2:], x.shape[2:])):
                         skip = centre_crop(skip, x)
                     x = torch.cat([skip, x], dim=1) if mode == "cat" else x + skip
             points.append(x)
@@ -48,13 +50,18 @@ def _line(row: PlanRow, plan: NetworkPlan) -> str:
         return f"    # {prefix}{row.layer}({row.arguments}),  # {row.index}: not reached (a layer above breaks)"
     if row.kwargs is None:
         return f"    # row {row.index}: {row.layer!r} {row.arguments!r} — {row.message}"
-    code = layer_code(row.kind, row.kwargs) + ","
+    code, causal = layer_code(row.kind, row.kwargs) + ",", ""
+    # padding='causal' as PyTorch users write it: zeros on the left, then the plain conv
+    if row.kwargs.get("padding") == "causal" and row.kwargs.get("padding_mode", "zeros") == "zeros":
+        left = causal_left(row.kwargs)
+        conv = layer_code(row.kind, {k: v for k, v in row.kwargs.items() if k != "padding"})
+        code, causal = f"nn.Sequential(nn.ConstantPad1d(({left}, 0), 0.0), {conv}),", f" (causal: {left} zeros left)"
     if row.status == "broken":
         return f"    {code}  # {row.index}: {describe(row.in_shape)} -> ✗ torch fails here: {row.message}"
     own = describe(merges[0].target_shape) if merges else describe(row.out_shape)
     after = "".join(f", {m.skip.mode} point {m.skip.source}" + (" (cropped)" if m.crop_box else "") +
                     f" -> {describe(m.merged_shape)}" for m in merges)
-    return f"    {code}  # {row.index}: {describe(row.in_shape)} -> {own}{after}"
+    return f"    {code}  # {row.index}: {describe(row.in_shape)} -> {own}{after}{causal}"
 
 
 def export_code(plan: NetworkPlan) -> str:

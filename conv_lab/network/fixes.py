@@ -11,8 +11,9 @@ from typing import Any, Iterator, Sequence
 
 from conv_lab import limits
 from conv_lab.core.errors import ConvConfigError
-from conv_lab.core.params import as_pair
-from conv_lab.network.flow import Skip, SkipReport, follow, merge_shapes
+from conv_lab.core.params import AXES, as_sizes, fmt
+from conv_lab.network.flow import Skip, SkipReport, crop_text, follow, merge_shapes
+from conv_lab.network.layers import LAYER_KINDS
 from conv_lab.network.shapes import Shape, describe
 
 MAX_FIXES = 3
@@ -22,16 +23,22 @@ def _mismatch_text(source: Shape, target: Shape, mode: str) -> str:
     if len(source) != len(target) and mode == "cat":
         return f"the tensors have different ranks: {describe(source)} and {describe(target)}"
     parts = []
-    if len(source) == 4 == len(target):
-        dh, dw = source[2] - target[2], source[3] - target[3]
-        if dh or dw:
-            more = "larger" if dh >= 0 and dw >= 0 else "smaller" if dh <= 0 and dw <= 0 else "different"
-            parts.append(f"the skip is {abs(dh)} rows and {abs(dw)} columns {more} ({source[2]}×{source[3]} vs "
-                         f"{target[2]}×{target[3]})")
+    if 3 <= len(source) == len(target) <= 5:
+        axes = AXES[len(source) - 2]
+        diffs = [a - b for a, b in zip(source[2:], target[2:])]
+        if any(diffs):
+            more = "larger" if min(diffs) >= 0 else "smaller" if max(diffs) <= 0 else "different"
+            words = [f"{abs(d)} {cell}s" for d, (_, _, cell) in zip(diffs, axes)]
+            counts = " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
+            parts.append(f"the skip is {counts} {more} ({fmt(source[2:])} vs {fmt(target[2:])})")
     if mode == "add" and len(source) == len(target) >= 2 and source[1] != target[1] and 1 not in (source[1], target[1]):
         parts.append(f"adding needs equal channels, but they are {source[1]} and {target[1]}")
     detail = "; ".join(parts) or "the shapes differ"
     return f"{describe(source)} does not fit {describe(target)}: {detail}"
+
+
+def _sizes(layer: tuple, name: str, default: int) -> tuple[int, ...]:
+    return as_sizes(layer[1].get(name, default), LAYER_KINDS[layer[0]].dims, name)
 
 
 def _padding_trials(layers: Sequence[Any], lo: int, hi: int) -> Iterator[tuple[str, list]]:
@@ -39,28 +46,40 @@ def _padding_trials(layers: Sequence[Any], lo: int, hi: int) -> Iterator[tuple[s
     keep, changed = list(layers), []
     for j in range(lo, hi):
         layer = layers[j]
-        if isinstance(layer, tuple) and layer[0] == "Conv2d" and not isinstance(layer[1].get("padding", 0), str):
-            k, d = as_pair(layer[1]["kernel_size"], "k"), as_pair(layer[1].get("dilation", 1), "d")
-            s = as_pair(layer[1].get("stride", 1), "s")
+        if isinstance(layer, tuple) and LAYER_KINDS[layer[0]].family == "conv" and \
+                not isinstance(layer[1].get("padding", 0), str):
+            k, d, s = _sizes(layer, "kernel_size", 1), _sizes(layer, "dilation", 1), _sizes(layer, "stride", 1)
             want = tuple(di * (ki - 1) // 2 for ki, di in zip(k, d))
-            if s == (1, 1) and all(di * (ki - 1) % 2 == 0 for ki, di in zip(k, d)) and \
-                    as_pair(layer[1].get("padding", 0), "p") != want:
-                keep[j] = (layer[0], {**layer[1], "padding": want[0] if want[0] == want[1] else want})
+            if set(s) == {1} and all(di * (ki - 1) % 2 == 0 for ki, di in zip(k, d)) and \
+                    _sizes(layer, "padding", 0) != want:
+                keep[j] = (layer[0], {**layer[1], "padding": want[0] if len(set(want)) == 1 else want})
                 changed.append(j + 1)
     if changed:
         pads = sorted({str(keep[j - 1][1]["padding"]) for j in changed})
-        yield (f"keep each size: padding={'/'.join(pads)} on Conv2d layer{'s' if len(changed) > 1 else ''} "
+        names = sorted({keep[j - 1][0] for j in changed})
+        yield (f"keep each size: padding={'/'.join(pads)} on {'/'.join(names)} layer{'s' if len(changed) > 1 else ''} "
                f"{', '.join(map(str, changed))}", keep)
+    causal, turned = list(layers), []
+    for j in range(lo, hi):  # 1-D: causal padding keeps the length too, and sees only the past
+        layer = layers[j]
+        if isinstance(layer, tuple) and layer[0] == "Conv1d" and _sizes(layer, "stride", 1) == (1,) and \
+                layer[1].get("padding", 0) != "causal" and layer[1].get("padding_mode", "zeros") == "zeros":
+            causal[j] = (layer[0], {**layer[1], "padding": "causal"})
+            turned.append(j + 1)
+    if turned:
+        yield (f"keep each length, past only: padding='causal' on Conv1d layer{'s' if len(turned) > 1 else ''} "
+               f"{', '.join(map(str, turned))}", causal)
     for j in range(hi - 1, lo - 1, -1):  # the layers nearest the merge first
         layer = layers[j]
-        if not isinstance(layer, tuple) or layer[0] not in ("Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d"):
+        family = LAYER_KINDS[layer[0]].family if isinstance(layer, tuple) else ""
+        if family not in ("conv", "transposed", "maxpool", "avgpool"):
             continue
         name, values = layer
-        if name == "ConvTranspose2d":
-            s, d = as_pair(values.get("stride", 1), "s"), as_pair(values.get("dilation", 1), "d")
+        if family == "transposed":
+            s, d = _sizes(layer, "stride", 1), _sizes(layer, "dilation", 1)
             for op in range(max(max(s), max(d))):
-                if op < max(s[0], d[0]) and op < max(s[1], d[1]) and op != values.get("output_padding", 0):
-                    yield f"output_padding={op} on layer {j + 1} (ConvTranspose2d)", _with(layers, j, output_padding=op)
+                if all(op < max(si, di) for si, di in zip(s, d)) and op != values.get("output_padding", 0):
+                    yield f"output_padding={op} on layer {j + 1} ({name})", _with(layers, j, output_padding=op)
         current = values.get("padding", 0)
         for p in range(0, 9):
             if p != current:
@@ -86,15 +105,16 @@ def suggest_fixes(input_shape: Shape, layers: Sequence[Any], skips: Sequence[Ski
     skip, source, target = report.skip, report.source_shape, report.target_shape
     why = _mismatch_text(source, target, skip.mode)
     fixes: list[str] = []
-    if not skip.crop and len(source) == 4 == len(target) and source[2] >= target[2] and source[3] >= target[3]:
+    if not skip.crop and 3 <= len(source) == len(target) <= 5 and all(a >= b for a, b in zip(source[2:], target[2:])):
         try:
             _, box = merge_shapes(skip.mode, source, target, crop=True)
-            fixes.append("tick crop: centre-crop the skip by {} top, {} bottom, {} left, {} right".format(*box))
+            fixes.append(f"tick crop: centre-crop the skip by {crop_text(box)}")
         except ConvConfigError:
             pass
     if skip.mode == "add" and len(source) == len(target) >= 2 and source[1] != target[1]:
+        conv = f"Conv{len(source) - 2}d" if 3 <= len(source) <= 5 else "Conv2d"
         fixes.append(f"make the channels equal: out_channels={source[1]} on the last conv before point {skip.target}, "
-                     f"or a 1×1 Conv2d({source[1]}→{target[1]}) on the skip")
+                     f"or a 1×1 {conv}({source[1]}→{target[1]}) on the skip")
     trials, memo = 0, {}  # memo: each layer's formula per input shape, shared by the trials (most repeat)
     for text, changed in _padding_trials(layers, skip.source, skip.target):
         trials += 1

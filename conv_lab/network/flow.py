@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from conv_lab.core.errors import ConvConfigError
+from conv_lab.core.params import AXES
+from conv_lab.core.shapes import PAD_SIDES
 from conv_lab.network.shapes import WHOLE, Shape, Step, describe, layer_step
 
 SKIP_MODES = ("cat", "add")
@@ -46,7 +48,7 @@ class SkipReport:
     source_shape: Shape | None = None
     target_shape: Shape | None = None
     merged_shape: Shape | None = None
-    crop_box: tuple[int, int, int, int] | None = None  # rows/cols cut from the source: top, bottom, left, right
+    crop_box: tuple[int, ...] | None = None  # cells cut from the source, (before, after) per spatial axis
     message: str = ""
     fixes: tuple[str, ...] = ()
 
@@ -68,20 +70,35 @@ class Flow:
     error: ConvConfigError | None = None
 
 
+def crop_text(box: tuple[int, ...]) -> str:
+    """A crop box in words: (before, after) per spatial axis, named as the padding sides are.
+
+    >>> crop_text((1, 1, 2, 2)), crop_text((3, 0))
+    ('1 top, 1 bottom, 2 left, 2 right', '3 left, 0 right')
+    """
+    axes = AXES[len(box) // 2]
+    return ", ".join(f"{box[2 * i + j]} {PAD_SIDES[sym][j]}" for i, (_, sym, _) in enumerate(axes) for j in (0, 1))
+
+
+def _croppable(source: Shape, target: Shape) -> bool:
+    return 3 <= len(source) == len(target) <= 5 and all(a >= b for a, b in zip(source[2:], target[2:]))
+
+
 def merge_shapes(mode: str, source: Shape, target: Shape, crop: bool = False) -> tuple[Shape, tuple | None]:
     """The merged shape of a skip (and the crop applied to the source); ConvConfigError when they do not fit.
 
     >>> merge_shapes("cat", (1, 16, 568, 568), (1, 16, 536, 536), crop=True)
     ((1, 32, 536, 536), (16, 16, 16, 16))
+    >>> merge_shapes("add", (1, 8, 100), (1, 8, 96), crop=True)
+    ((1, 8, 96), (2, 2))
     """
     box = None
     if len(source) != len(target) and mode == "cat":
         raise ConvConfigError("skip", f"the tensors have different ranks: {describe(source)} and {describe(target)}",
                               "take both points before Flatten (or both after it)")
-    if crop and len(source) == 4 == len(target) and source[2] >= target[2] and source[3] >= target[3]:
-        dh, dw = source[2] - target[2], source[3] - target[3]
-        box = (dh // 2, dh - dh // 2, dw // 2, dw - dw // 2)
-        source = (*source[:2], target[2], target[3])
+    if crop and _croppable(source, target):
+        box = tuple(v for a, b in zip(source[2:], target[2:]) for v in ((a - b) // 2, a - b - (a - b) // 2))
+        source = (*source[:2], *target[2:])
     if mode == "cat":
         if len(source) < 2 or any(a != b for i, (a, b) in enumerate(zip(source, target)) if i != 1):
             raise ConvConfigError("skip", f"torch.cat along channels needs equal sizes in every other dimension, but "
@@ -98,11 +115,12 @@ def merge_shapes(mode: str, source: Shape, target: Shape, crop: bool = False) ->
 def rf_after(rf: Any, factor: Any) -> Any:
     """Receptive field (size, jump) per axis after a layer with per-axis (span, step) factors (None = whole input).
 
-    >>> rf_after(((3, 1), (3, 1)), ((2, 2), (2, 2)))
-    ((4, 2), (4, 2))
+    >>> rf_after(((3, 1), (3, 1)), ((2, 2), (2, 2))), rf_after(((2, 1),), ((2, 4),))
+    (((4, 2), (4, 2)), ((3, 4),))
     """
     if rf is WHOLE or factor is WHOLE:
         return WHOLE
+    factor = ((1, 1),) * (len(rf) - len(factor)) + tuple(factor)[-len(rf):]  # aligned on the last axes, as torch is
     return tuple((size + (span - 1) * jump, jump * step) for (size, jump), (span, step) in zip(rf, factor))
 
 
@@ -112,7 +130,7 @@ def merge_rf(a: Any, b: Any) -> Any:
     >>> merge_rf(((5, 1), (5, 1)), ((3, 2), (7, 2)))
     ((5, 1), (7, 1))
     """
-    if a is WHOLE or b is WHOLE:
+    if a is WHOLE or b is WHOLE or len(a) != len(b):
         return WHOLE
     return tuple((max(x[0], y[0]), min(x[1], y[1])) for x, y in zip(a, b))
 
@@ -156,7 +174,7 @@ def follow(input_shape: Shape, layers: Sequence[Any], skips: Sequence[Skip], sto
     >>> flow.broken, flow.merges[0].status, flow.error.param
     (1, 'mismatch', 'skip')
     """
-    flow = Flow({0: input_shape}, {0: ((1, 1), (1, 1))}, [])
+    flow = Flow({0: input_shape}, {0: ((1, 1),) * (len(input_shape) - 2)}, [])
     shape, rf = input_shape, flow.rfs[0]
     for i, layer in enumerate(layers[:stop] if stop else layers, start=1):
         if flow.broken:

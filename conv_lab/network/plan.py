@@ -14,6 +14,7 @@ from typing import Any, Sequence
 from conv_lab import limits
 from conv_lab.core.code import argument_text
 from conv_lab.core.errors import ConvConfigError, WorkCapError
+from conv_lab.core.params import AXES
 from conv_lab.network.fixes import suggest_fixes
 from conv_lab.network.flow import SKIP_MODES, Skip, SkipReport, follow, rf_text
 from conv_lab.network.layers import kind_named, parse_arguments
@@ -76,15 +77,18 @@ class NetworkPlan:
 
 
 def check_input_shape(shape: Sequence[int]) -> Shape:
-    """Validate the planner's (N, C, H, W) input; raise ConvConfigError with the cap when out of range.
+    """Validate the planner's (N, C, L), (N, C, H, W) or (N, C, D, H, W) input; ConvConfigError with the cap if not.
 
-    >>> check_input_shape([1, 3, 224, 224])
-    (1, 3, 224, 224)
+    >>> check_input_shape([1, 3, 224, 224]), check_input_shape((1, 1, 16000))
+    ((1, 3, 224, 224), (1, 1, 16000))
     """
-    if len(shape) != 4 or not all(isinstance(v, int) and not isinstance(v, bool) for v in shape):
-        raise ConvConfigError("input", f"expected (N, C, H, W) whole numbers, got {shape!r}", "use e.g. 1×3×32×32")
-    for name, v, hi in zip(("batch", "channels", "height", "width"), shape,
-                           (limits.MAX_BATCH, limits.MAX_CHANNELS, limits.MAX_SPATIAL, limits.MAX_SPATIAL)):
+    if not 3 <= len(shape) <= 5 or not all(isinstance(v, int) and not isinstance(v, bool) for v in shape):
+        raise ConvConfigError("input", f"expected (N, C, L), (N, C, H, W) or (N, C, D, H, W) whole numbers, got "
+                              f"{shape!r}"[:200], "use e.g. 1×3×32×32")
+    dims = len(shape) - 2
+    names = ("batch", "channels", *(axis for axis, _, _ in AXES[dims]))
+    caps = (limits.MAX_BATCH, limits.MAX_CHANNELS, *(limits.MAX_SPATIAL_BY_DIMS[dims],) * dims)
+    for name, v, hi in zip(names, shape, caps):
         if not 1 <= v <= hi:
             raise ConvConfigError("input", f"input {name} {v} is outside 1..{hi}", f"use an input {name} between 1 and {hi}")
     return tuple(shape)

@@ -11,11 +11,11 @@ from conv_lab.network.plan import Row, parse_rows
 
 @dataclass(frozen=True)
 class NetworkPreset:
-    """A named stack: input shape (N, C, H, W), layer rows and skip connections."""
+    """A named stack: input shape (N, C, L), (N, C, H, W) or (N, C, D, H, W), layer rows and skip connections."""
 
     name: str
     teaches: str
-    input_shape: tuple[int, int, int, int]
+    input_shape: tuple[int, ...]
     rows: tuple[Row, ...]
     skips: tuple[Skip, ...] = ()
 
@@ -25,6 +25,17 @@ def _conv(out: int, k: int, extra: str = "") -> Row:
 
 
 RELU: Row = ("ReLU", "")
+WAVENET_NAME = "WaveNet-style causal dilated stack (1×16000)"
+C3D_NAME = "Small 3-D CNN for video clips (3×16×112×112)"
+
+
+def _causal(out: int, dilation: int) -> Row:
+    return ("Conv1d", f"out_channels={out}, kernel_size=2, padding='causal'" + (f", dilation={dilation}" if dilation > 1
+                                                                               else ""))
+
+
+def _conv3d(out: int) -> Row:
+    return ("Conv3d", f"out_channels={out}, kernel_size=3, padding=1, bias=False")
 LENET = (_conv(6, 5), RELU, ("AvgPool2d", "kernel_size=2"), _conv(16, 5), RELU, ("AvgPool2d", "kernel_size=2"),
          ("Flatten", ""), ("Linear", "out_features=120"), RELU, ("Linear", "out_features=84"), RELU,
          ("Linear", "out_features=10"))
@@ -63,6 +74,22 @@ PRESETS: tuple[NetworkPreset, ...] = (
                                     "output_padding=1"), RELU,
                                    ("ConvTranspose2d", "out_channels=1, kernel_size=3, stride=2, padding=1, "
                                     "output_padding=1"))),
+    NetworkPreset(WAVENET_NAME, "causal padding puts d·(k−1) zeros on the left only, so every layer keeps all 16000 "
+                  "samples and never sees the future; dilations 1, 2, 4, 8 grow the receptive field to 17 samples in five "
+                  "kernel-2 layers, and the residual adds fit because the length never changes", (1, 1, 16000),
+                  (_causal(32, 1),                                  # point 1: 32 channels
+                   _causal(32, 1), RELU, _causal(32, 2), RELU,       # points 3, 5
+                   _causal(32, 4), RELU, _causal(32, 8), RELU,       # points 7, 9
+                   ("Conv1d", "out_channels=256, kernel_size=1")),   # 256 classes per sample (8-bit mu-law)
+                  (Skip("add", 1, 3), Skip("add", 3, 5), Skip("add", 5, 7), Skip("add", 7, 9))),
+    NetworkPreset(C3D_NAME, "3×3×3 convs with padding 1 keep D×H×W; the first MaxPool3d (1, 2, 2) halves only H and W "
+                  "so early layers keep all 16 frames (as C3D does); AdaptiveAvgPool3d(1) leaves 256 numbers for the "
+                  "classifier whatever the clip size", (1, 3, 16, 112, 112),
+                  (_conv3d(32), ("BatchNorm3d", ""), RELU, ("MaxPool3d", "kernel_size=(1, 2, 2)"),  # 32×16×56×56
+                   _conv3d(64), ("BatchNorm3d", ""), RELU, ("MaxPool3d", "kernel_size=2"),           # 64×8×28×28
+                   _conv3d(128), ("BatchNorm3d", ""), RELU, ("MaxPool3d", "kernel_size=2"),          # 128×4×14×14
+                   _conv3d(256), ("BatchNorm3d", ""), RELU,
+                   ("AdaptiveAvgPool3d", "output_size=1"), ("Flatten", ""), ("Linear", "out_features=101"))),
 )
 PRESET_BY_NAME = {p.name: p for p in PRESETS}
 

@@ -22,6 +22,7 @@ from torch import nn
 from conv_lab import limits
 from conv_lab.core.costs import estimated_seconds
 from conv_lab.core.errors import ConvConfigError
+from conv_lab.core.params import as_sizes
 from conv_lab.core.spec import ConvSpec
 from conv_lab.network.flow import Skip
 from conv_lab.network.plan import NetworkPlan
@@ -42,17 +43,35 @@ class TorchRun:
 def build_layer(kind: str, kwargs: dict[str, Any], device: str = "meta") -> nn.Module:
     """The real torch.nn layer, built on `device` (meta: parameters take no memory).
 
+    padding='causal' (Conv1d) is built as PyTorch users write it: nn.ConstantPad1d((d·(k−1), 0), 0.0) before the conv
+    (with another padding_mode it goes to torch as written, which refuses it, as the planner does).
+
     >>> build_layer("Conv2d", {"in_channels": 1, "out_channels": 6, "kernel_size": 5}).weight.shape
     torch.Size([6, 1, 5, 5])
+    >>> build_layer("Conv1d", {"in_channels": 1, "out_channels": 2, "kernel_size": 3, "padding": "causal"})[0]
+    ConstantPad1d(padding=(2, 0), value=0.0)
     """
     with torch.device(device):
+        if kwargs.get("padding") == "causal" and kwargs.get("padding_mode", "zeros") == "zeros":
+            conv = {k: v for k, v in kwargs.items() if k != "padding"}
+            return nn.Sequential(nn.ConstantPad1d((causal_left(kwargs), 0), 0.0), getattr(nn, kind)(**conv))
         return getattr(nn, kind)(**kwargs)
 
 
+def causal_left(kwargs: dict[str, Any]) -> int:
+    """Zeros a causal Conv1d puts on the left: d·(k−1).
+
+    >>> causal_left({"kernel_size": 2, "dilation": 8})
+    8
+    """
+    k, d = (as_sizes(kwargs.get(name, 1), 1, name)[0] for name in ("kernel_size", "dilation"))
+    return d * (k - 1)
+
+
 def _centre_crop(skip: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    h, w = like.shape[-2:]
-    dh, dw = skip.shape[-2] - h, skip.shape[-1] - w
-    return skip[..., dh // 2: dh // 2 + h, dw // 2: dw // 2 + w]
+    for axis in range(2, skip.dim()):
+        skip = skip.narrow(axis, (skip.shape[axis] - like.shape[axis]) // 2, like.shape[axis])
+    return skip
 
 
 def merge(mode: str, skip: torch.Tensor, x: torch.Tensor, crop: bool) -> torch.Tensor:
@@ -61,7 +80,7 @@ def merge(mode: str, skip: torch.Tensor, x: torch.Tensor, crop: bool) -> torch.T
     >>> merge("cat", torch.zeros(1, 2, 6, 6), torch.zeros(1, 3, 4, 4), crop=True).shape
     torch.Size([1, 5, 4, 4])
     """
-    if crop and skip.dim() == 4 == x.dim() and skip.shape[-2] >= x.shape[-2] and skip.shape[-1] >= x.shape[-1]:
+    if crop and 3 <= skip.dim() == x.dim() <= 5 and all(a >= b for a, b in zip(skip.shape[2:], x.shape[2:])):
         skip = _centre_crop(skip, x)
     return torch.cat([skip, x], dim=1) if mode == "cat" else x + skip
 
@@ -70,10 +89,10 @@ def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
 
 
-# Layers whose meta kernel checks less than the CPU one: ConvTranspose2d on meta accepts an output_padding that is
-# not smaller than stride or dilation, and an input whose channels differ from in_channels (the CPU kernel refuses
-# both), so it runs on the CPU when that fits the caps and the request's CPU budget; past the budget, on meta.
-CPU_CHECKED = ("ConvTranspose2d",)
+# Layers whose meta kernel checks less than the CPU one: ConvTranspose1d/2d/3d on meta accept an output_padding that
+# is not smaller than stride or dilation, and an input whose channels differ from in_channels (the CPU kernel refuses
+# both), so they run on the CPU when that fits the caps and the request's CPU budget; past the budget, on meta.
+CPU_CHECKED = ("ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d")
 
 
 def cpu_seconds(kind: str, kwargs: dict[str, Any], x: torch.Tensor) -> float | None:
@@ -90,9 +109,9 @@ def cpu_seconds(kind: str, kwargs: dict[str, Any], x: torch.Tensor) -> float | N
     if max(x.numel(), y.numel()) > limits.MAX_TENSOR_ELEMENTS:
         return None
     try:
-        spec = ConvSpec(**kwargs, transposed=kind == "ConvTranspose2d")
+        spec = ConvSpec(**kwargs, transposed=kind in CPU_CHECKED, dims=int(kind[-2]))
         seconds = estimated_seconds(spec, tuple(x.shape))
-    except (ConvConfigError, TypeError):  # not a conv, or one the formula rejects: bound it by the slowest path
+    except (ConvConfigError, TypeError, ValueError):  # not a conv, or one the formula rejects: bound it by the slowest path
         weights = sum(p.numel() for p in build_layer(kind, kwargs).parameters())
         spatial = max(math.prod(x.shape[2:]), math.prod(y.shape[2:])) * x.shape[0] if x.dim() > 2 else x.shape[0]
         seconds = (weights * spatial * max(limits.NS_PER_MAC.values())
@@ -124,7 +143,7 @@ def _apply(layer: Frozen, x: torch.Tensor, cpu_budget: float) -> tuple[torch.Ten
         seconds = cpu_seconds(kind, kwargs, x)
         if seconds is not None and seconds <= cpu_budget:
             return _run_on_cpu(kind, kwargs, x), "cpu", seconds
-    if kind == "BatchNorm2d" and not (x.dim() == 4 and x.shape[0] * x.shape[2] * x.shape[3] == 1):
+    if kind.startswith("BatchNorm") and not (x.dim() > 1 and x.numel() == x.shape[1]):
         # Eval mode takes half the time on meta and checks the same shapes; training mode adds only the
         # "more than 1 value per channel" check, so it runs in training mode exactly when that could fire.
         module.eval()

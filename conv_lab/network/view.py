@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conv_lab.network.debug import DebugReport
 from conv_lab.network.debug_walk import where
-from conv_lab.network.flow import SkipReport
+from conv_lab.network.flow import SkipReport, crop_text
 from conv_lab.network.plan import NetworkPlan
 from conv_lab.network.shapes import describe
 from conv_lab.network.torch_run import TorchRun
@@ -98,7 +98,7 @@ def skip_verdict(report: SkipReport) -> tuple[str, str]:
     if report.status == "ok":
         crop = ""
         if report.crop_box:
-            crop = " after centre-cropping the skip by {} top, {} bottom, {} left, {} right".format(*report.crop_box)
+            crop = f" after centre-cropping the skip by {crop_text(report.crop_box)}"
         return "success", (f"**{label}** fits{crop}: {describe(report.source_shape)} and {describe(report.target_shape)} "
                            f"→ {describe(report.merged_shape)}")
     if report.status == "mismatch":
