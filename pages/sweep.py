@@ -5,8 +5,9 @@ import streamlit as st
 from conv_lab import limits
 from conv_lab.core.errors import ConvConfigError
 from conv_lab.core.options import option_keys
-from conv_lab.sweep.data import SweepRequest, build_sweep, step_lines, torch_check
-from conv_lab.sweep.options import SWEEP_OPTIONS, SweepOptions, clamp_step, parse_sweep_query
+from conv_lab.sweep.data import SweepRequest, build_sweep, step_lines
+from conv_lab.sweep.options import SWEEP_OPTIONS, SweepOptions, clamp_out_depth, clamp_step, parse_sweep_query
+from conv_lab.sweep.oracle import checkable, module_name, torch_check
 from conv_lab.sweep.service import sweep_player
 from conv_lab.sweep.steps import Region, region_for
 from ui import current_config, require_entry, show_config_error, show_notices, url_options, write_url_options
@@ -17,7 +18,7 @@ config = current_config()
 OPTION_KEYS = option_keys(SWEEP_OPTIONS)
 WIDGETS = {"op": "w_sweep_op", "filter_index": "w_sweep_filter", "channel": "w_sweep_channel", "step": "w_sweep_step",
            "values": "w_sweep_values", "region": "w_sweep_region", "ceil_mode": "w_sweep_ceil",
-           "count_include_pad": "w_sweep_include_pad"}
+           "count_include_pad": "w_sweep_include_pad", "out_depth": "w_sweep_depth"}
 
 # Adopt the URL's options on the first run and on a link or the back button (see pages.common.url_options).
 url_now = url_options("sweep", OPTION_KEYS, WIDGETS.values())
@@ -42,7 +43,7 @@ defaults = SweepOptions()
 op_now = st.session_state.get("w_sweep_op", defaults.op)
 hidden = {"w_sweep_filter": op_now != "conv", "w_sweep_ceil": op_now == "conv", "w_sweep_include_pad": op_now != "avg"}
 for name, key in WIDGETS.items():
-    if key not in ("w_sweep_step", "w_sweep_region"):  # these two: below, once the sweep's size is known
+    if key not in ("w_sweep_step", "w_sweep_region", "w_sweep_depth"):  # these: below, once the sweep's size is known
         _set(key, st.session_state.get(key, getattr(defaults, name)), drawn=not hidden.get(key, False))
 _set("w_sweep_filter", min(st.session_state["w_sweep_filter"], config.out_channels - 1), not hidden["w_sweep_filter"])
 _set("w_sweep_channel", min(st.session_state["w_sweep_channel"], config.in_channels - 1))
@@ -72,9 +73,21 @@ with st.container(horizontal=True):
         st.toggle("count_include_pad", key="w_sweep_include_pad", help="do padding zeros count in the divisor?")
 
 filter_index = st.session_state["w_sweep_filter"] if op == "conv" else st.session_state["w_sweep_channel"]
-request = SweepRequest(config, op, filter_index, values, 0, st.session_state["w_sweep_ceil"],
-                       st.session_state["w_sweep_include_pad"])
+out_depth = st.session_state.get("w_sweep_depth", defaults.out_depth)
 try:
+    if config.dims == 3 and op == "conv":  # a 3-D sweep shows one output depth slice at a time
+        depths = config.spec().output_shape(config.input_shape())[2]
+        depth_notices: list[str] = []
+        _set("w_sweep_depth", clamp_out_depth(int(out_depth), depths, depth_notices), drawn=depths > 1)
+        show_notices(depth_notices)
+        if depths > 1:
+            st.slider("Output depth slice", 0, depths - 1, key="w_sweep_depth", help="the sweep animates one output "
+                      "depth slice: the kernel's depth taps read that many input slices, shown side by side")
+        out_depth = st.session_state["w_sweep_depth"]
+    else:
+        _set("w_sweep_depth", out_depth, drawn=False)
+    request = SweepRequest(config, op, filter_index, values, 0, st.session_state["w_sweep_ceil"],
+                           st.session_state["w_sweep_include_pad"], out_depth if config.dims == 3 else 0)
     sweep = build_sweep(request)
 except ConvConfigError as exc:
     show_config_error(exc)
@@ -87,27 +100,31 @@ _set("w_sweep_step", clamp_step(int(st.session_state.get("w_sweep_step", 1)), to
 show_notices(step_notices)
 whole = region_for(sweep, 0, 0)
 over_budget = whole != Region((0, ho), (0, wo))
+strip = config.dims == 1
+sizes = f"{wo} outputs over a {sweep.grid.shape[2]}-cell strip" if strip else \
+    f"{ho}×{wo} outputs over a {sweep.grid.shape[1]}×{sweep.grid.shape[2]} grid"
 if over_budget:
-    st.warning(f"This sweep has {total:,} window positions ({ho}×{wo} outputs over a {sweep.grid.shape[1]}×"
-               f"{sweep.grid.shape[2]} grid): more than one animation shows (at most {limits.MAX_SWEEP_FRAMES:,} "
-               f"frames and a {limits.MAX_SWEEP_GRID}-cell grid side). The player animates the part holding the "
-               "position you pick below; the slider reaches every position.", icon=":material/content_cut:")
+    st.warning(f"This sweep has {total:,} window positions ({sizes}): more than one animation shows (at most "
+               f"{limits.MAX_SWEEP_FRAMES:,} frames and a {limits.MAX_SWEEP_GRID}-cell grid side). The player animates "
+               "the part holding the position you pick below; the slider reaches every position.",
+               icon=":material/content_cut:")
+if over_budget and not strip:
     st.radio("Animate", ["region", "row"], key="w_sweep_region", horizontal=True,
              format_func={"region": "a block of outputs around the position", "row": "one output row"}.get)
 else:
     _set("w_sweep_region", st.session_state.get("w_sweep_region", defaults.region), drawn=False)
     if total > 1:
-        st.caption(f"{total} window positions → a {ho}×{wo} output.")
+        st.caption(f"{total} window positions → " + (f"{wo} outputs." if strip else f"a {ho}×{wo} output" + (
+            f" (depth slice {out_depth} of 0–{sweep.out_depths - 1})." if config.dims == 3 else ".")))
 
 if total > 1:
     step = st.slider("Output position (step)", 1, total, key="w_sweep_step",
-                     help="row-major: left to right, then the next row. The player starts here.")
+                     help="left to right" + ("" if strip else ", then the next row") + ". The player starts here.")
 else:
     step = 1
 row, col = divmod(step - 1, wo)
 region = region_for(sweep, row, col, st.session_state["w_sweep_region"]) if over_budget else whole
-front = max(0, min(st.session_state["w_sweep_channel"] - sweep.channels[0], len(sweep.channels) - 1)) \
-    if op == "conv" else 0
+front = sweep.front_row(st.session_state["w_sweep_channel"]) if op == "conv" else 0
 if op == "conv" and st.session_state["w_sweep_channel"] not in sweep.channels:
     st.caption(f"Filter {request.filter_index} reads input channels {sweep.channels[0]}–{sweep.channels[-1]} "
                f"(its group); showing channel {sweep.channels[front]} in front.")
@@ -118,17 +135,22 @@ st.download_button("⬇️ Download GIF (for slides)", data=lambda: animation.gi
                    mime="image/gif", help=f"{len(animation)} frames: every position shown, then the never-read cells",
                    key="w_sweep_gif")
 
-st.subheader(f"Step {step} of {total}: output ({row}, {col})")
+st.subheader(f"Step {step} of {total}: output {sweep.position_label(row, col)}")
 st.code("\n".join(step_lines(sweep, step - 1, values, max_channels=16, max_terms=49)), language="text")
 cost = len(sweep.channels) * sweep.kernel.shape[1] * sweep.kernel.shape[2] * total
-if cost <= limits.MAX_MACS // 10:
+cost *= getattr(sweep, "out_depths", 1) if config.transposed else 1  # a transposed 3-D check runs every depth
+if cost <= limits.MAX_MACS // 10 and checkable(request):
     difference = torch_check(request, region.rows, region.cols)
-    module = {"conv": config.spec().module_name if op == "conv" else "", "max": "MaxPool2d", "avg": "AvgPool2d"}[op]
+    module = module_name(request)
     ok = difference < 1e-6
     (st.success if ok else st.error)(f"The real nn.{module} on these values gives {'the same' if ok else 'DIFFERENT'} "
                                      f"{region.size} outputs (largest difference {difference:.2g}).")
+elif not checkable(request):
+    st.caption("The sweep builds only the slices under the kernel's depth taps; the check against the real "
+               f"nn.{module_name(request)} would read this whole clip, which is over Conv Lab's cap: it is skipped.")
 
 chosen = SweepOptions(op, request.filter_index if op == "conv" else 0, st.session_state["w_sweep_channel"], step,
                       values, st.session_state["w_sweep_region"], st.session_state["w_sweep_ceil"],
-                      st.session_state["w_sweep_include_pad"], st.session_state["_sweep_speed"])
+                      st.session_state["w_sweep_include_pad"], st.session_state["_sweep_speed"],
+                      st.session_state["w_sweep_depth"] if config.dims == 3 else 0)
 write_url_options("sweep", chosen.to_query())

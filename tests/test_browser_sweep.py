@@ -126,3 +126,27 @@ def test_quick_step_presses_all_count_and_reach_the_url(browser_page, server_url
     thumb = page.locator("[data-testid='stSlider']").filter(has_text="Output position").locator(
         "[data-testid='stSliderThumbValue']")
     assert thumb.inner_text() == "4"
+
+
+def test_1d_causal_and_3d_links_play_in_the_browser(browser_page, server_url):
+    page = browser_page
+    frame, outside = open_sweep(page, server_url, "input=1x12&filters=1&kernel=3&dilation=2&padding=causal")
+    assert frame.locator("#count").inner_text() == "1 / 13"  # 12 positions, then the never-read cells
+    first = canvas_url(frame)
+    frame.get_by_role("button", name="Step forward").click()
+    assert canvas_url(frame) != first, "stepping the strip did not change the frame"
+    assert page.get_by_text("Step 1 of 12: output 0").is_visible()
+    assert not page.locator("[data-testid='stException']").count()
+    assert "nn.Conv1d" in page.locator("[data-testid='stAlertContentSuccess']").first.inner_text()
+    page.screenshot(path=str(artifact("sweep_1d_causal.png")), full_page=True)
+    frame, more = open_sweep(page, server_url, "input=1x4x5x5&filters=1&kernel=3&padding=1&out_depth=1")
+    assert frame.locator("#count").inner_text() == "1 / 26"
+    frame.get_by_role("button", name="Last step").click()
+    assert frame.locator("#count").inner_text() == "26 / 26"
+    assert page.get_by_text("Step 1 of 25: output (1, 0, 0)").is_visible()
+    assert not page.locator("[data-testid='stException']").count()
+    assert "nn.Conv3d" in page.locator("[data-testid='stAlertContentSuccess']").first.inner_text()
+    frame.get_by_role("button", name="First step").click()
+    frame.get_by_role("button", name="Step forward").click()
+    page.screenshot(path=str(artifact("sweep_3d.png")), full_page=True)
+    assert not outside and not more, f"the page tried to reach the network: {(outside + more)[:3]}"

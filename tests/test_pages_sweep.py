@@ -111,3 +111,69 @@ def test_large_config_animates_a_region_and_reaches_every_position():
     at.radio(key="w_sweep_region").set_value("row").run()
     assert_clean(at)
     assert "rows 111–111" in iframe_html(at) or "output (111, 111)" in texts(at)
+
+
+# ---------------------------------------------------------------- 1-D and 3-D layers
+def query_params(at) -> dict:
+    return {k: (v[0] if isinstance(v, list) else v) for k, v in at.query_params.items()}
+
+
+def test_1d_causal_link_sweeps_a_strip_and_matches_conv1d():
+    at = sweep_app(input="1x12", filters="1", kernel="3", dilation="2", padding="causal")
+    assert_clean(at)
+    assert not at.error, [e.value for e in at.error]
+    assert "12 window positions → 12 outputs." in texts(at)
+    assert 'aria-label="Play"' in iframe_html(at)
+    assert "nn.Conv1d" in " ".join(e.value for e in at.success) and "gives the same" in at.success[0].value
+    assert not any(r.key == "w_sweep_region" for r in at.radio)  # a strip: blocks and rows are the same
+    slider = next(s for s in at.slider if s.label.startswith("Output position"))
+    slider.set_value(4).run()
+    assert_clean(at)
+    assert "output 3 = Σ input × weight" in texts(at) and query_params(at)["step"] == "4"
+    at.radio(key="w_sweep_op").set_value("max").run()  # MaxPool1d has no causal padding: a plain message
+    assert_clean(at)
+    assert at.error and "causal" in at.error[0].value
+
+
+def test_1d_pooling_transposed_and_long_links():
+    at = sweep_app(input="2x11", filters="2", kernel="3", stride="2", padding="1", op="avg", channel="1", step="3")
+    assert_clean(at)
+    assert "nn.AvgPool1d" in at.success[0].value and "output 2 = sum of the window" in texts(at)
+    at = sweep_app(input="2x6", filters="2", kernel="3", stride="2", transposed="1", groups="2", filter="1")
+    assert_clean(at)
+    assert "nn.ConvTranspose1d" in at.success[0].value and "gives the same" in at.success[0].value
+    at = sweep_app(input="1x16000", filters="16", kernel="80", stride="4", step="2000")
+    assert_clean(at)
+    assert "3981 outputs over a 16000-cell strip" in " ".join(w.value for w in at.warning)
+    assert "output 1999 = Σ" in texts(at) and "gives the same" in at.success[0].value
+
+
+def test_3d_link_sweeps_one_output_depth_slice_and_round_trips_it():
+    at = sweep_app(input="1x4x5x5", filters="1", kernel="3", padding="1", out_depth="2", step="7")
+    assert_clean(at)
+    assert not at.error, [e.value for e in at.error]
+    depth = next(s for s in at.slider if s.label.startswith("Output depth"))
+    assert depth.value == 2 and depth.max == 3
+    assert "output (2, 1, 1) = Σ input × weight + bias (over depth and channels)" in texts(at)
+    assert "ch 0 d2:" in texts(at) and "ch 0 d4:" in texts(at)
+    assert "nn.Conv3d" in at.success[0].value and "gives the same" in at.success[0].value
+    depth.set_value(3).run()
+    assert_clean(at)
+    assert query_params(at)["out_depth"] == "3" and "output (3, 1, 1)" in texts(at)
+    at.radio(key="w_sweep_op").set_value("max").run()
+    assert_clean(at)
+    assert at.error and "1-D and 2-D" in at.error[0].value
+
+
+def test_hostile_3d_and_1d_links_show_notices_not_tracebacks():
+    at = sweep_app(input="1x4x5x5", filters="1", kernel="3", padding="1", out_depth="99")
+    assert_clean(at)
+    assert "out_depth=99" in " ".join(w.value for w in at.warning)
+    at = sweep_app(input="2x3x4x4", filters="2", kernel="2", stride="2", transposed="1", groups="2", filter="1",
+                   out_depth="-4")
+    assert_clean(at)
+    assert "nn.ConvTranspose3d" in at.success[0].value
+    for query in (dict(input="1x4x5x5", kernel="9"), dict(input="1x5", kernel="3x3"), dict(input="1x1x2x2x2x2"),
+                  dict(input="1x3", kernel="5", padding="causal", transposed="1")):
+        at = sweep_app(**query)
+        assert_clean(at)

@@ -21,7 +21,8 @@ from conv_lab.matrix.run import matrix_bundle
 from conv_lab.network.flow import follow
 from conv_lab.network.plan import parse_rows, plan
 from conv_lab.network.torch_run import cpu_seconds, run_plan
-from conv_lab.sweep.data import SweepRequest, build_sweep, check_grid_cap, grid_cells, torch_check
+from conv_lab.sweep.data import SweepRequest, build_sweep, check_grid_cap, grid_cells
+from conv_lab.sweep.oracle import torch_check
 
 from conftest import n_examples, run_app
 

@@ -30,6 +30,7 @@ from conv_lab import limits  # noqa: E402
 from conv_lab.byte_cache import byte_lru_cache  # noqa: E402
 from conv_lab.core.grid import INPUT, INSERTED, PADDING  # noqa: E402
 from conv_lab.core.state import LabConfig  # noqa: E402
+from conv_lab.sweep.captions import describe, grid_caption, output_caption, slice_note  # noqa: E402
 from conv_lab.sweep.data import SweepRequest, build_sweep, fmt_number, step_lines  # noqa: E402
 from conv_lab.sweep.drawing import (
     BASE,
@@ -59,19 +60,16 @@ from conv_lab.sweep.drawing import (
     WARM,
     WIDTH,
     add_box,
-    add_cells,
     apply_ink,
-    cell_edges,
-    fit_cells,
     glyph_atlas,
     ink_spots,
-    label_coverage,
     palette,
-    recolour_cells,
+    panel_boxes,
     shape_indices,
     shapes_figure,
     text_coverage,
 )
+from conv_lab.sweep.layout import CellGrid  # noqa: E402
 from conv_lab.sweep.player_page import PlayerPage, player_page  # noqa: E402
 from conv_lab.sweep.steps import OUTSIDE, Region, Sweep, region_for  # noqa: E402
 
@@ -92,6 +90,7 @@ class SweepAnimation:
     def __init__(self, sweep: Sweep, region: Region, values: str = "int", front: int = 0, title: str = ""):
         self.sweep, self.region, self.values, self.title = sweep, region, values, title
         self.front = min(max(front, 0), sweep.grid.shape[0] - 1)
+        self.rows_shown = sweep.panels(self.front)  # grid rows drawn side by side (a 3-D kernel's depth slices)
         ho, wo = sweep.out_shape
         spans = []
         for axis, (lo, hi) in enumerate((region.rows, region.cols)):
@@ -109,38 +108,44 @@ class SweepAnimation:
     # Drawing the layers ------------------------------------------------------------------------
     def _draw_layers(self) -> None:
         s, (g0, g1), (c0, c1) = self.sweep, self.grid_rows, self.grid_cols
-        kinds = s.kinds[g0:g1, c0:c1]
-        labels = [[fmt_number(v, self.values) for v in row] for row in s.grid[self.front, g0:g1, c0:c1]]
         region = self.region
         out_labels = [[fmt_number(v, self.values) for v in row] for row in s.values(region.rows, region.cols)]
         flat = palette().flat
         shapes = shapes_figure()
-        stack = min(2, len(s.channels) - 1)
-        behind = (GRID_BOX[0], GRID_BOX[1] + 10 * stack, GRID_BOX[2] - 10 * stack, GRID_BOX[3] - 10 * stack)
-        gx, gy, gw, gh = fit_cells(behind, g1 - g0, c1 - c0, 80)
-        for k in range(stack, 0, -1):  # the other channels, stacked behind
-            add_box(shapes, gx + 10 * k, gy - 10 * k, gw, gh, STACK_FILL, 2)
+        if len(self.rows_shown) == 1:
+            stack = min(2, len(s.channels) - 1)
+            behind = (GRID_BOX[0], GRID_BOX[1] + 10 * stack, GRID_BOX[2] - 10 * stack, GRID_BOX[3] - 10 * stack)
+            self.grids = [CellGrid(behind, g1 - g0, c1 - c0, 80)]
+            gx, gy, gw, gh = self.grids[0].box
+            for k in range(stack, 0, -1):  # the other channels, stacked behind
+                add_box(shapes, gx + 10 * k, gy - 10 * k, gw, gh, STACK_FILL, 2)
+        else:
+            self.grids = [CellGrid(box, g1 - g0, c1 - c0, 80)
+                          for box in panel_boxes(GRID_BOX, len(self.rows_shown), g1 - g0, c1 - c0, 80)]
         oh, ow = region.rows[1] - region.rows[0], region.cols[1] - region.cols[0]
-        box = fit_cells(OUT_BOX, oh, ow, 70)
-        self.grid_x, self.grid_y = cell_edges(gx, gw, c1 - c0), cell_edges(gy, gh, g1 - g0)
-        self.out_x, self.out_y = cell_edges(box[0], box[2], ow), cell_edges(box[1], box[3], oh)
-        kind_fills = np.array([flat[KIND_COLOURS[k]] for k in range(len(KIND_COLOURS))], np.uint8)[kinds]
-        add_cells(shapes, self.grid_x, self.grid_y, kind_fills)
-        add_cells(shapes, self.out_x, self.out_y, np.full((oh, ow), flat[OUT_EMPTY], np.uint8))
-        texts = self._panels(shapes, (gx, gy, gw, gh), box)
+        self.out = CellGrid(OUT_BOX, oh, ow, 70)
+        self.grid_x, self.grid_y = self.grids[0].xs, self.grids[0].ys
+        self.out_x, self.out_y = self.out.xs, self.out.ys
+        fills = np.array([flat[KIND_COLOURS[k]] for k in range(len(KIND_COLOURS))], np.uint8)
+        for grid, row in zip(self.grids, self.rows_shown):
+            grid.draw(shapes, fills[s.panel_kinds(row)[g0:g1, c0:c1]])
+        self.out.draw(shapes, np.full((oh, ow), flat[OUT_EMPTY], np.uint8))
+        texts = self._panels(shapes, [grid.box for grid in self.grids], self.out.box)
         still = shape_indices(shapes)  # what no frame changes, then the grids' states over it
         for spots in texts:
             apply_ink(still, spots)
-        grid_ink = ink_spots(label_coverage(labels, self.grid_x, self.grid_y))
-        out_ink = ink_spots(label_coverage(out_labels, self.out_x, self.out_y))
+        grid_inks = [grid.ink([[fmt_number(v, self.values) for v in line] for line in s.grid[row, g0:g1, c0:c1]])
+                     for grid, row in zip(self.grids, self.rows_shown)]
+        out_ink = self.out.ink(out_labels)
         self.layers = []
         states = [(None, OUT_EMPTY, False), (TAP, OUT_DONE, True), (HOLE, OUT_NOW, True), (NEVER, OUT_DONE, True)]
         for grid_fill, out_fill, show_out in states:  # BASE, HOT, WARM, MARK
             layer = still.copy()
-            if grid_fill:
-                recolour_cells(layer, self.grid_x, self.grid_y, grid_fill)
-            recolour_cells(layer, self.out_x, self.out_y, out_fill)
-            apply_ink(layer, grid_ink)
+            for grid, grid_ink in zip(self.grids, grid_inks):
+                if grid_fill:
+                    grid.recolour(layer, grid_fill)
+                apply_ink(layer, grid_ink)
+            self.out.recolour(layer, out_fill)
             if show_out:
                 apply_ink(layer, out_ink)
             self.layers.append(layer)
@@ -150,48 +155,50 @@ class SweepAnimation:
         # Frames copy from the other layers only inside the two grids: the player sends just that band of them.
         self.band = (GRID_BOX[1] - 12, GRID_BOX[1] + GRID_BOX[3] + 12, OUT_BOX[0] + OUT_BOX[2] + 12)
 
-    def _panels(self, shapes: Figure, grid_box, out_box) -> list:
+    def _panels(self, shapes: Figure, grid_boxes: list, out_box) -> list:
         """Titles, captions, the kernel and the legend: shapes into `shapes`; returns the texts' ink spots."""
         fig = shapes_figure()  # the texts' own figure: drawn black on white, read as coverage
-        s, r = self.sweep, self.region
-        (g0, g1), (c0, c1) = self.grid_rows, self.grid_cols
-        full = (g1 - g0, c1 - c0) == s.grid.shape[1:]
+        s = self.sweep
         fig.text(24 / WIDTH, 1 - 26 / HEIGHT, self.title, fontsize=15, weight="bold", va="center", color=COVERAGE)
-        what = {"conv": s.labels.grid, "max": "padded input (−∞ padding)", "avg": "padded input (zero padding)"}[s.op]
-        if full:
-            stacked = f" (of {len(s.channels)} stacked)" if len(s.channels) > 1 else ""
-            channel = f", channel {s.channels[self.front]}{stacked}"
-            caption = f"{what} {g1 - g0}×{c1 - c0}{channel}"
-        else:  # a region: keep it short so it never runs into the output's caption
-            channel = f", ch {s.channels[self.front]}" + (f"/{len(s.channels)}" if len(s.channels) > 1 else "")
-            caption = f"rows {g0}–{g1 - 1}, cols {c0}–{c1 - 1} of the {s.grid.shape[1]}×{s.grid.shape[2]} grid{channel}"
-        fig.text(grid_box[0] / WIDTH, 1 - 56 / HEIGHT, caption, fontsize=12, va="center", color=COVERAGE)
-        ho, wo = s.out_shape
-        out_part = "" if r.size == ho * wo else f": rows {r.rows[0]}–{r.rows[1] - 1}, cols {r.cols[0]}–{r.cols[1] - 1}"
-        fig.text(out_box[0] / WIDTH, 1 - 56 / HEIGHT, f"{s.labels.output} {ho}×{wo}{out_part}", fontsize=12, va="center",
+        fig.text(grid_boxes[0][0] / WIDTH, 1 - 56 / HEIGHT, grid_caption(self), fontsize=12, va="center",
                  color=COVERAGE)
+        fig.text(out_box[0] / WIDTH, 1 - 56 / HEIGHT, output_caption(s, self.region), fontsize=12, va="center",
+                 color=COVERAGE)
+        if len(grid_boxes) > 1:  # a 3-D kernel: each panel is one depth slice of the padded input
+            for (x, y, _, _), row in zip(grid_boxes, self.rows_shown):
+                fig.text(x / WIDTH, 1 - (y - 9) / HEIGHT, s.row_label(row).split()[-1] + slice_note(s, row),
+                         fontsize=11, va="center", color=COVERAGE)
+        kernel_inks = []
         if s.op == "conv":
-            kernel = s.kernel[self.front]
-            kh, kw = kernel.shape
-            kbox = fit_cells(KERNEL_BOX, kh, kw, 50)
-            labels = [[fmt_number(v, self.values) for v in row] for row in kernel]
-            xs, ys = cell_edges(kbox[0], kbox[2], kw), cell_edges(kbox[1], kbox[3], kh)
-            add_cells(shapes, xs, ys, np.full((kh, kw), palette().flat[KERNEL_FILL], np.uint8))
-            kernel_ink = ink_spots(label_coverage(labels, xs, ys))
+            rows = self.rows_shown
+            kh, kw = s.kernel_hw
+            wide = (KERNEL_BOX[0], KERNEL_BOX[1], 300, KERNEL_BOX[3])  # a 1-D kernel wraps like its strip
+            kboxes = [wide if s.source_dims == 1 else KERNEL_BOX] if len(rows) == 1 else \
+                panel_boxes((KERNEL_BOX[0], KERNEL_BOX[1] - 16, 300, KERNEL_BOX[3] + 16), len(rows), kh, kw, 50)
+            for box, row in zip(kboxes, rows):
+                grid = CellGrid(box, kh, kw, 50)
+                grid.draw(shapes, np.full((kh, kw), palette().flat[KERNEL_FILL], np.uint8))
+                kernel_inks.append(grid.ink([[fmt_number(v, self.values) for v in line] for line in s.kernel[row]]))
+                if len(rows) > 1:
+                    fig.text(box[0] / WIDTH, 1 - (box[1] - 8) / HEIGHT, s.row_label(row).split()[-1], fontsize=10,
+                             va="center", color=COVERAGE)
             flipped = " (flipped)" if s.flipped else ""
-            fig.text(kbox[0] / WIDTH, 1 - (KERNEL_BOX[1] - 16) / HEIGHT,
-                     f"{s.labels.kernel}, channel {s.channels[self.front]}{flipped}", fontsize=12, va="center",
+            depth = " by depth tap" if len(rows) > 1 else ""
+            fig.text(KERNEL_BOX[0] / WIDTH, 1 - (KERNEL_BOX[1] - 16 - 18 * (len(rows) > 1)) / HEIGHT,
+                     f"{s.labels.kernel}, channel {s.channels[self.front]}{depth}{flipped}", fontsize=12, va="center",
                      color=COVERAGE)
         else:
-            kernel_ink, k = None, s.kernel_hw
+            k = s.kernel_hw
+            window = f"{k[1]}-cell" if s.source_dims == 1 else f"{k[0]}×{k[1]}"
+            stride = f"{s.stride[1]}" if s.source_dims == 1 else f"{s.stride[0]}×{s.stride[1]}"
             fig.text(KERNEL_BOX[0] / WIDTH, 1 - (KERNEL_BOX[1] + 20) / HEIGHT,
-                     f"{'max' if s.op == 'max' else 'average'} of a {k[0]}×{k[1]} window\n"
-                     f"stride {s.stride[0]}×{s.stride[1]}",
+                     f"{'max' if s.op == 'max' else 'average'} of a {window} window\nstride {stride}",
                      fontsize=13, va="top", color=COVERAGE)
+        kinds = np.stack([s.panel_kinds(row) for row in self.rows_shown])
         legend = [(KIND_COLOURS[INPUT], "input"), (KIND_COLOURS[PADDING], "padding")]
-        if (s.kinds == INSERTED).any():
+        if (kinds == INSERTED).any():
             legend.append((KIND_COLOURS[INSERTED], "zero inserted"))
-        if (s.kinds == OUTSIDE).any():
+        if (kinds == OUTSIDE).any():
             legend.append((KIND_COLOURS[OUTSIDE], "past padding"))
         legend.append((TAP, "kernel tap" if s.op == "conv" else "window"))
         if s.dilation != (1, 1):
@@ -203,11 +210,12 @@ class SweepAnimation:
             y = OUT_BOX[1] + 4 + i * 27
             add_box(shapes, 958, y, 18, 18, colour)
             fig.text(984 / WIDTH, 1 - (y + 9) / HEIGHT, label, fontsize=11.5, va="center", color=COVERAGE)
-        return [ink_spots(text_coverage(fig)), kernel_ink]
+        return [ink_spots(text_coverage(fig)), *kernel_inks]
 
     # Frames -------------------------------------------------------------------------------------
-    def _cell(self, xs, ys, r0, c0, r1, c1, layer) -> tuple[int, int, int, int, int]:
-        return layer, int(xs[c0]), int(ys[r0]), int(xs[c1]), int(ys[r1])
+    @staticmethod
+    def _cell(grid: CellGrid, r0: int, c0: int, r1: int, c1: int, layer: int) -> list[tuple[int, int, int, int, int]]:
+        return [(layer, *rect) for rect in grid.rects(r0, c0, r1, c1)]
 
     def frame_ops(self, t: int) -> FrameOps:
         """The copies and text lines that make frame t (t = len(self) − 1 is the end frame)."""
@@ -216,10 +224,11 @@ class SweepAnimation:
         oh, ow = region.rows[1] - region.rows[0], region.cols[1] - region.cols[0]
         copies: list = []
         if t >= len(self.positions):
-            copies.append(self._cell(self.out_x, self.out_y, 0, 0, oh, ow, HOT))
+            copies += self._cell(self.out, 0, 0, oh, ow, HOT)
             never = ~s.touched()[self.grid_rows[0]:self.grid_rows[1], self.grid_cols[0]:self.grid_cols[1]]
-            for r, c in zip(*np.nonzero(never)):
-                copies.append(self._cell(self.grid_x, self.grid_y, r, c, r + 1, c + 1, MARK))
+            for grid in self.grids:
+                for r, c in zip(*np.nonzero(never)):
+                    copies += self._cell(grid, r, c, r + 1, c + 1, MARK)
             count = int(never.sum())
             lines = [f"Done: {len(self.positions)} output positions computed.",
                      f"{count} grid cells shown in red were never read by any kernel tap." if count else
@@ -228,24 +237,26 @@ class SweepAnimation:
         row, col = self.positions[t]
         orow, ocol = row - region.rows[0], col - region.cols[0]
         if orow:
-            copies.append(self._cell(self.out_x, self.out_y, 0, 0, orow, ow, HOT))
+            copies += self._cell(self.out, 0, 0, orow, ow, HOT)
         if ocol:
-            copies.append(self._cell(self.out_x, self.out_y, orow, 0, orow + 1, ocol, HOT))
-        copies.append(self._cell(self.out_x, self.out_y, orow, ocol, orow + 1, ocol + 1, WARM))
+            copies += self._cell(self.out, orow, 0, orow + 1, ocol, HOT)
+        copies += self._cell(self.out, orow, ocol, orow + 1, ocol + 1, WARM)
         (kh, kw), (dh, dw) = s.kernel_hw, s.dilation
         r0, q0 = s.window_origin(row, col)
         r0, q0 = r0 - g0, q0 - c0
         r1, q1 = r0 + (kh - 1) * dh + 1, q0 + (kw - 1) * dw + 1
-        if (dh, dw) == (1, 1):
-            copies.append(self._cell(self.grid_x, self.grid_y, r0, q0, r1, q1, HOT))
-        else:
-            copies.append(self._cell(self.grid_x, self.grid_y, r0, q0, r1, q1, WARM))
-            copies += [self._cell(self.grid_x, self.grid_y, r0 + i * dh, q0 + j * dw, r0 + i * dh + 1, q0 + j * dw + 1, HOT)
-                       for i in range(kh) for j in range(kw)]
-        _, x0, y0, x1, y1 = self._cell(self.grid_x, self.grid_y, r0, q0, r1, q1, SOLID)
-        w = 3
-        copies += [(SOLID, x0 - w, y0 - w, x1 + w, y0 + 1), (SOLID, x0 - w, y1 - 1, x1 + w, y1 + w),
-                   (SOLID, x0 - w, y0, x0 + 1, y1), (SOLID, x1 - 1, y0, x1 + w, y1)]
+        w = 3 if len(self.grids) == 1 and len(self.grids[0].rects(r0, q0, r1, q1)) == 1 else 1  # thin: a wrapped window
+        for grid in self.grids:  # the window on every slice drawn (one, or each depth tap's)
+            if (dh, dw) == (1, 1):
+                copies += self._cell(grid, r0, q0, r1, q1, HOT)
+            else:
+                copies += self._cell(grid, r0, q0, r1, q1, WARM)
+                for i in range(kh):
+                    for j in range(kw):
+                        copies += self._cell(grid, r0 + i * dh, q0 + j * dw, r0 + i * dh + 1, q0 + j * dw + 1, HOT)
+            for x0, y0, x1, y1 in grid.rects(r0, q0, r1, q1):  # the window's outline (a piece per strip line)
+                copies += [(SOLID, x0 - w, y0 - w, x1 + w, y0 + 1), (SOLID, x0 - w, y1 - 1, x1 + w, y1 + w),
+                           (SOLID, x0 - w, y0, x0 + 1, y1), (SOLID, x1 - 1, y0, x1 + w, y1)]
         index = row * s.out_shape[1] + col
         lines = [f"step {t + 1} of {len(self.positions)}" + ("" if len(self.positions) == len(s) else
                                                               f" (position {index + 1} of {len(s)})")]
@@ -344,28 +355,6 @@ class SweepAnimation:
     def player_html(self, start: int = 0, fps: float = 4.0) -> str:
         """A self-contained HTML/JS player (play/pause, step, jump, speed; inline SVG icons, no CDN)."""
         return self.page.html(start, fps)
-
-
-def describe(request: SweepRequest) -> str:
-    """The title line of an animation.
-
-    >>> describe(SweepRequest(LabConfig(1, 5, 5, 1, padding=(1, 1))))
-    'Conv2d 1→1, kernel 3×3, stride 1×1, padding 1/1/1/1 zeros · filter 0'
-    """
-    c = request.config
-    if request.op != "conv":
-        pool = request.pool_spec()
-        extra = ", ceil_mode" if pool.ceil_mode else ""
-        return (f"{pool.module_name} {pool.kernel_size[0]}×{pool.kernel_size[1]}, stride {pool.stride[0]}×{pool.stride[1]}, "
-                f"padding {pool.padding[0]}×{pool.padding[1]}{extra} · channel {request.filter_index}")
-    spec = c.spec()
-    pads = "/".join(str(p) for p in spec.pads())
-    kind = f"{spec.module_name} {spec.in_channels}→{spec.out_channels}"
-    extra = f", dilation {spec.dilation_hw[0]}×{spec.dilation_hw[1]}" if spec.dilation_hw != (1, 1) else ""
-    extra += f", groups {spec.groups}" if spec.groups > 1 else ""
-    mode = "" if spec.transposed else f" {spec.padding_mode}"
-    return (f"{kind}, kernel {spec.kernel_hw[0]}×{spec.kernel_hw[1]}, stride {spec.stride_hw[0]}×{spec.stride_hw[1]}, "
-            f"padding {pads}{mode}{extra} · filter {request.filter_index}")
 
 
 @byte_lru_cache(limits.ANIMATION_CACHE_BYTES, maxsize=16)  # ~5-11 MB each

@@ -3,7 +3,7 @@
 Values are small integers by default (inputs 0…9, weights −2…2, bias −3…3) so every product
 can be checked by eye; `values="float"` switches to random floats with two decimals. Only the
 channels the followed filter reads are generated, each from its own seed, so a layer with
-many channels costs no more than its group. `torch_check` runs the real module on them.
+many channels costs no more than its group. `oracle.torch_check` runs the real module on them.
 """
 
 from __future__ import annotations
@@ -19,12 +19,15 @@ from conv_lab import limits
 from conv_lab.byte_cache import byte_lru_cache
 from conv_lab.core.errors import ConvConfigError, WorkCapError
 from conv_lab.core.grid import axis_placement
-from conv_lab.core.params import filter_channels
+from conv_lab.core.params import filter_channels, fmt
 from conv_lab.core.state import LabConfig
+from conv_lab.sweep.depth import check_index, depth_sources, taps_sweep
 from conv_lab.sweep.pooling import PoolSpec, pool_sweep
 from conv_lab.sweep.steps import Sweep, sweep_steps
 
 OPS = ("conv", "max", "avg")
+# A 3-D sweep builds only the slices under its depth taps; the torch check reads the group's whole clip, up to this.
+MAX_CHECKED_NUMBERS = 4 * limits.MAX_SWEEP_GRID_CELLS
 VALUE_KINDS = ("int", "float")
 
 
@@ -43,16 +46,26 @@ class SweepRequest:
     seed: int = 0
     ceil_mode: bool = False
     count_include_pad: bool = True
+    out_depth: int = 0  # 3-D: the output depth slice swept
 
     def pool_spec(self) -> PoolSpec:
-        """The pooling layer made of the shared configuration's kernel, stride, padding and dilation."""
+        """The pooling layer made of the shared configuration's kernel, stride, padding and dilation (a 1-D layer's as
+        its one-row strip: MaxPool1d/AvgPool1d are the 2-D pools of a 1×k window on a height-1 input)."""
         c = self.config
+        if c.dims == 3:
+            raise ConvConfigError("op", "pooling sweeps are drawn for 1-D and 2-D layers only (a 3-D pooling window "
+                                  "is not animated)", "choose the convolution sweep, or a 1-D or 2-D layer")
+        if c.padding == "causal":
+            raise ConvConfigError("padding", "pooling layers take no causal padding", "choose a number for the padding")
         if c.transposed:
             raise ConvConfigError("transposed", "pooling has no transposed form", "switch off 'Transposed convolution' "
                                   "in the sidebar, or choose the convolution sweep")
         if c.padding == "same":
             raise ConvConfigError("padding", "pooling layers take no padding='same'", "choose a number for the padding")
-        padding = (0, 0) if c.padding == "valid" else c.padding
+        padding = (0,) * c.dims if c.padding == "valid" else c.padding
+        if c.dims == 1:
+            return PoolSpec(self.op, (1, *c.kernel_size), (1, *c.stride), (0, *padding), (1, *c.dilation),
+                            self.ceil_mode, self.count_include_pad, dims=1)
         return PoolSpec(self.op, c.kernel_size, c.stride, padding, c.dilation, self.ceil_mode, self.count_include_pad)
 
     @property
@@ -69,26 +82,31 @@ def _values(seed_parts: list[int], shape: tuple[int, ...], kind: str, lo: int, h
 
 
 def sweep_input(request: SweepRequest, channels: tuple[int, ...]) -> np.ndarray:
-    """The seeded input values of the given channels, shape (C, H, W) with the other channels left zero.
+    """The seeded input values of the given channels, shape (C, H, W) (1-D: H = 1; 3-D: (C, D, H, W)), the other
+    channels left zero.
 
     >>> sweep_input(SweepRequest(LabConfig(in_channels=2, height=2, width=3)), (1,))[1]
     array([[6., 8., 8.],
            [2., 9., 2.]])
     """
     c = request.config
-    if len(channels) * c.height * c.width > limits.MAX_SWEEP_GRID_CELLS:
-        raise ConvConfigError("input_size", f"the sweep would read {len(channels) * c.height * c.width:,} input numbers, "
-                              f"above Conv Lab's cap of {limits.MAX_SWEEP_GRID_CELLS:,}",
-                              "use a smaller input or more groups (fewer channels per filter)")
-    x = np.zeros((c.in_channels, c.height, c.width))
+    sizes = (c.depth, c.height, c.width) if c.dims == 3 else (c.height, c.width)
+    numbers, cap = len(channels) * int(np.prod(sizes)), MAX_CHECKED_NUMBERS if c.dims == 3 else limits.MAX_SWEEP_GRID_CELLS
+    if numbers > cap:
+        raise ConvConfigError("input_size", f"the sweep would read {numbers:,} input numbers, above Conv Lab's cap of "
+                              f"{cap:,}", "use a smaller input or more groups (fewer channels per filter)")
+    x = np.zeros((c.in_channels, *sizes))
     for ch in channels:
-        x[ch] = _values([request.seed, 1, ch], (c.height, c.width), request.values, 0, 9, 1.0)
+        if c.dims == 3:  # the whole clip (for the torch check): slice by slice, as the sweep draws them
+            x[ch] = [input_slice(request, ch, z) for z in range(c.depth)]
+        else:
+            x[ch] = _values([request.seed, 1, ch], sizes, request.values, 0, 9, 1.0)
     return x
 
 
 @dataclass(frozen=True)
 class ConvFilter:
-    """The followed filter's weights (C_in/groups, kh, kw), bias and input channels."""
+    """The followed filter's weights (C_in/groups, kh, kw; 1-D (…, 1, k); 3-D (…, kd, kh, kw)), bias, input channels."""
 
     weight: np.ndarray
     bias: Optional[float]
@@ -104,7 +122,8 @@ def conv_filter(request: SweepRequest) -> ConvFilter:
     spec = request.config.spec()
     o = request.filter_index
     channels = tuple(filter_channels(spec.in_channels, spec.out_channels, spec.groups, o))
-    weight = _values([request.seed, 2, o], (len(channels), *spec.kernel_hw), request.values, -2, 2, 0.5)
+    kernel = spec.kernel_nd if spec.dims == 3 else spec.kernel_hw
+    weight = _values([request.seed, 2, o], (len(channels), *kernel), request.values, -2, 2, 0.5)
     bias = float(_values([request.seed, 3, o], (), request.values, 1, 3, 0.5)) if spec.bias else None
     if bias is not None and request.values == "int" and o % 2:
         bias = -bias  # whole-number biases are ±1…3: never a silent 0 in the arithmetic
@@ -129,25 +148,57 @@ def build_sweep(request: SweepRequest) -> Sweep:
         raise ConvConfigError("op", f"'{request.op}' is not a sweep Conv Lab knows", "use op=conv, max or avg")
     _check_index(request)
     check_grid_cap(request)
+    if request.op == "conv" and request.config.dims == 3:
+        return _depth_sweep(request)
     if request.op == "conv":
         spec = request.config.spec()
         conv = conv_filter(request)
         x = sweep_input(request, conv.channels)
-        return sweep_steps(spec, x, conv.weight, conv.bias, request.filter_index)
+        return sweep_steps(spec, x[:, 0] if spec.dims == 1 else x, conv.weight[:, 0] if spec.dims == 1 else conv.weight,
+                           conv.bias, request.filter_index)
     pool = request.pool_spec()
     x = sweep_input(request, (request.filter_index,))
-    return pool_sweep(pool, x, request.filter_index)
+    sweep = pool_sweep(pool, x, request.filter_index)
+    sweep.source_dims = pool.dims
+    return sweep
 
 
-def grid_cells(request: SweepRequest, height: int | None = None, width: int | None = None) -> int:
-    """Numbers in the grid the sweep builds on a height×width input, by arithmetic alone: the followed filter's group
-    of channels padded (or zero-inserted, transposed), or the pooled channel with its padding and ceil_mode cells.
+def _depth_sweep(request: SweepRequest) -> Sweep:
+    """A 3-D request's sweep of one output depth slice, generating only the input slices under its depth taps."""
+    c, conv = request.config, conv_filter(request)
+    spec = c.spec()
+    _, _, depths, ho, wo = spec.output_shape(c.input_shape())
+    check_index("out_depth", request.out_depth, depths)
+    slices, sources, depth_kinds = depth_sources(spec, c.depth, request.out_depth)
+    taps = np.zeros((len(conv.channels), len(sources), c.height, c.width))
+    for n, ch in enumerate(conv.channels):
+        for i, z in enumerate(sources):
+            if z >= 0:
+                taps[n, i] = input_slice(request, ch, int(z))
+    return taps_sweep(spec, taps, conv.weight, conv.bias, request.filter_index, request.out_depth, (depths, ho, wo),
+                      slices, depth_kinds)
+
+
+def input_slice(request: SweepRequest, channel: int, z: int) -> np.ndarray:
+    """Depth slice z of input channel `channel` of a 3-D request (H, W): each slice has its own seed.
+
+    >>> input_slice(SweepRequest(LabConfig(1, 2, 2, dims=3, depth=3, kernel_size=(1, 1, 1))), 0, 2).shape
+    (2, 2)
+    """
+    return _values([request.seed, 1, channel, z], (request.config.height, request.config.width), request.values, 0, 9,
+                   1.0)
+
+
+def grid_cells(request: SweepRequest, sizes: tuple[int, int, int] | None = None) -> int:
+    """Numbers in the grid the sweep builds on a depth×height×width input (height 1 in 1-D), by arithmetic alone: the
+    followed filter's group of channels padded (or zero-inserted, transposed; in 3-D the kd depth slices of one output
+    depth), or the pooled channel with its padding and ceil_mode cells.
 
     >>> grid_cells(SweepRequest(LabConfig(in_channels=4, height=8, width=8, out_channels=4, groups=2, padding=(1, 1))))
     200
     """
     c = request.config
-    h, w = height or c.height, width or c.width
+    d, h, w = sizes or (c.depth, c.height, c.width)
     if request.op != "conv":
         pool = request.pool_spec()
         extra = [max(0, (n - 1) * s + (k - 1) * d + 1 - (i + 2 * p)) for n, s, k, d, i, p in
@@ -155,7 +206,8 @@ def grid_cells(request: SweepRequest, height: int | None = None, width: int | No
         return (h + 2 * pool.padding[0] + extra[0]) * (w + 2 * pool.padding[1] + extra[1])
     spec = c.spec()
     rows, cols = sum(axis_placement(spec, 0, h)), sum(axis_placement(spec, 1, w))  # inner size + padding (or crop)
-    return spec.in_channels // spec.groups * max(1, rows) * max(1, cols)
+    depth = spec.kernel_nd[0] if spec.dims == 3 else 1  # a 3-D sweep builds the slices under its depth taps
+    return spec.in_channels // spec.groups * depth * max(1, rows) * max(1, cols)
 
 
 def check_grid_cap(request: SweepRequest) -> None:
@@ -172,62 +224,19 @@ def check_grid_cap(request: SweepRequest) -> None:
     if cells <= cap:
         return
     c, fit = request.config, ""
-    h, w = c.height, c.width
+    sizes = c.input_size
     for _ in range(12):
-        h, w = max(1, h // 2), max(1, w // 2)
+        sizes = tuple(max(1, n // 2) for n in sizes)
         try:
             if request.op == "conv":
-                c.spec().output_shape((1, c.in_channels, h, w))  # the layer still has an output
-            if grid_cells(request, h, w) <= cap:
-                fit = f"; e.g. input {c.in_channels}×{h}×{w} fits"
+                c.spec().output_shape((1, c.in_channels, *sizes))  # the layer still has an output
+            if grid_cells(request, ((1,) * (3 - len(sizes)) + sizes)[-3:]) <= cap:
+                fit = f"; e.g. input {fmt((c.in_channels, *sizes))} fits"
                 break
         except ConvConfigError:
             break
     raise WorkCapError("input_size", f"the sweep's grid would hold {cells:,} numbers, above Conv Lab's cap of {cap:,} "
                        "for one sweep", f"use a smaller input, fewer channels per group or a smaller stride{fit}")
-
-
-def torch_check(request: SweepRequest, rows: tuple[int, int], cols: tuple[int, int]) -> float:
-    """Largest |sweep − real torch module| over a block of outputs (the module runs on the same values).
-
-    >>> torch_check(SweepRequest(LabConfig(1, 5, 5, 1, padding=(1, 1))), (0, 5), (0, 5)) < 1e-9
-    True
-    """
-    import torch
-    import torch.nn.functional as F
-    from torch import nn
-
-    sweep = build_sweep(request)
-    first, last = sweep.channels[0], sweep.channels[-1]
-    x = torch.from_numpy(sweep_input(request, sweep.channels)[first:last + 1]).unsqueeze(0)
-    if request.op == "conv":
-        spec = request.config.spec()
-        conv = conv_filter(request)
-        kwargs = {**spec.torch_kwargs(), "in_channels": len(conv.channels), "out_channels": 1, "groups": 1}
-        module = (nn.ConvTranspose2d if spec.transposed else nn.Conv2d)(**kwargs).double()
-        with torch.no_grad():
-            weight = torch.from_numpy(conv.weight)
-            module.weight.copy_(weight.unsqueeze(1) if spec.transposed else weight.unsqueeze(0))
-            if module.bias is not None:
-                module.bias.fill_(conv.bias)
-    else:
-        pool = request.pool_spec()
-        module = (nn.MaxPool2d if pool.op == "max" else nn.AvgPool2d)(**pool.torch_kwargs())
-    with torch.no_grad():
-        if isinstance(module, nn.Conv2d):
-            # The module's own forward for a padded conv (torch pads with F.pad, then convolves with padding 0), run
-            # over only the padded rows and columns the block's windows read: the whole map in float64 took up to
-            # 0.5 s per rerun for a 256-channel 125×125 grid (issue 17).
-            pads = module._reversed_padding_repeated_twice
-            mode = "constant" if module.padding_mode == "zeros" else module.padding_mode
-            grid = F.pad(x, pads, mode=mode) if any(pads) else x
-            (sh, sw), (dh, dw), (kh, kw) = module.stride, module.dilation, module.kernel_size
-            grid = grid[..., rows[0] * sh:(rows[1] - 1) * sh + dh * (kh - 1) + 1,
-                        cols[0] * sw:(cols[1] - 1) * sw + dw * (kw - 1) + 1]
-            real = F.conv2d(grid, module.weight, module.bias, module.stride, 0, module.dilation)[0, 0].numpy()
-        else:
-            real = module(x)[0, 0].numpy()[rows[0]:rows[1], cols[0]:cols[1]]
-    return float(np.abs(real - sweep.values(rows, cols)).max())
 
 
 # Memoised: an animation prints ~10^5 numbers, mostly the same few small whole numbers (issue 17). Equal keys
@@ -268,32 +277,35 @@ def step_lines(sweep: Sweep, index: int, kind: str, max_channels: int = 3, max_t
     """
     step = sweep[index]
     row, col = step.out_pos
+    where = sweep.position_label(row, col)
     # Only the numbers shown are formatted (issue 17: formatting every product of every frame was most of a sweep
     # animation's CPU); the text is the same.
     if sweep.op == "max":
         shown = _shown(step.products, max_terms, kind)
-        return [f"output ({row}, {col}) = max of the {step.products.size} values under the window",
+        return [f"output {where} = max of the {step.products.size} values under the window",
                 f"max({', '.join(shown)})", f"result: {fmt_number(step.value, kind)}"]
     if sweep.op == "avg":
         shown = _shown(step.products, max_terms, kind)
         div = int(sweep.divisors((row, row + 1), (col, col + 1))[0, 0])
-        return [f"output ({row}, {col}) = sum of the window / {div} cells counted",
+        return [f"output {where} = sum of the window / {div} cells counted",
                 f"({' + '.join(shown)}) / {div}", f"result: {fmt_number(step.channel_sums[0], kind)} / {div} = "
                 f"{step.value:.2f}".replace("-", "−")]
     words = sweep.labels
-    lines = [f"{words.output} ({row}, {col}) = Σ {words.product}" + (" + bias" if sweep.has_bias else "")]
+    over = " (over depth and channels)" if sweep.source_dims == 3 else ""
+    lines = [f"{words.output} {where} = Σ {words.product}" + (" + bias" if sweep.has_bias else "") + over]
     cells = step.products.shape[1] * step.products.shape[2]
     window = sweep.window(row, col)
-    for n, ch in enumerate(sweep.channels[:max_channels]):
+    for n in range(min(max_channels, len(sweep.channels))):
         shown = cells if cells <= max_terms else max_terms - 1
         terms = [f"{_factor(a, kind)}×{_factor(w, kind)}"
                  for a, w in zip(window[n].ravel()[:shown].tolist(), sweep.kernel[n].ravel()[:shown].tolist())]
         if cells > max_terms:
             terms.append(f"… ({cells} products)")
-        lines.append(f"ch {ch}: {' + '.join(terms)} = {fmt_number(step.channel_sums[n], kind)}")
+        lines.append(f"{sweep.row_label(n)}: {' + '.join(terms)} = {fmt_number(step.channel_sums[n], kind)}")
     if len(sweep.channels) > max_channels:
         rest = step.channel_sums[max_channels:].sum()
-        lines.append(f"… {len(sweep.channels) - max_channels} more channels: {fmt_number(rest, kind)}")
+        what = "depth slices" if sweep.source_dims == 3 else "channels"
+        lines.append(f"… {len(sweep.channels) - max_channels} more {what}: {fmt_number(rest, kind)}")
     parts = [fmt_number(s, kind) for s in step.channel_sums[:max_channels]]
     if len(sweep.channels) > max_channels:
         parts.append(fmt_number(rest, kind))

@@ -243,3 +243,23 @@ def glyph_atlas() -> tuple[np.ndarray, int, int]:
         apply_ink(row, ink_spots(alpha), style)
         rows.append(row)
     return np.stack(rows), w, h
+
+
+def panel_boxes(box: tuple[int, int, int, int], n: int, rows: int, cols: int, max_cell: int, gap: int = 14,
+                label: int = 18) -> list[tuple[int, int, int, int]]:
+    """n grids of rows×cols square cells laid out in `box` (each under a `label`-pixel title), biggest cells first.
+
+    >>> panel_boxes((0, 0, 300, 300), 3, 2, 2, 50)
+    [(0, 18, 100, 100), (114, 18, 100, 100), (0, 150, 100, 100)]
+    """
+    x, y, w, h = box
+    best = (0, 1)
+    for per_row in range(1, n + 1):
+        lines = -(-n // per_row)
+        cell = min(max_cell, (w - gap * (per_row - 1)) // (per_row * cols),
+                   (h - lines * label - gap * (lines - 1)) // (lines * rows))
+        if cell > best[0]:
+            best = (cell, per_row)
+    cell, per_row = max(1, best[0]), best[1]
+    return [(x + (i % per_row) * (cols * cell + gap), y + label + (i // per_row) * (rows * cell + gap + label),
+             cols * cell, rows * cell) for i in range(n)]

@@ -28,6 +28,7 @@ SWEEP_OPTIONS = (
     Option("ceil_mode", "bool", False, label="ceil_mode"),
     Option("count_include_pad", "bool", True, label="count_include_pad"),
     Option("speed", "float", 4.0, label="Speed", choices=SPEEDS),
+    Option("out_depth", "int", 0, 0, 10**6, "Output depth slice (3-D)"),  # clamped to the layer's output depth later
 )
 _DEFAULTS = option_defaults(SWEEP_OPTIONS)
 
@@ -49,6 +50,7 @@ class SweepOptions:
     ceil_mode: bool = _DEFAULTS["ceil_mode"]
     count_include_pad: bool = _DEFAULTS["count_include_pad"]
     speed: float = _DEFAULTS["speed"]
+    out_depth: int = _DEFAULTS["out_depth"]  # 3-D: the output depth slice swept
 
     def to_query(self) -> dict[str, str]:
         """Query params for the options that differ from the defaults.
@@ -65,7 +67,7 @@ def parse_sweep_query(params: Mapping, config: LabConfig) -> tuple[SweepOptions,
     >>> parse_sweep_query({"op": "max", "filter": "99", "values": "float"}, LabConfig(out_channels=4))
     ... # doctest: +NORMALIZE_WHITESPACE
     (SweepOptions(op='max', filter_index=3, channel=0, step=1, values='float', region='region', ceil_mode=False,
-                  count_include_pad=True, speed=4.0), ['filter=99 must be between 0 and 3; using 3'])
+                  count_include_pad=True, speed=4.0, out_depth=0), ['filter=99 must be between 0 and 3; using 3'])
     """
     notices: list[str] = []
     found = parse_options(SWEEP_OPTIONS, params, notices,
@@ -83,3 +85,15 @@ def clamp_step(step: int, total: int, notices: list[str]) -> int:
         notices.append(f"step={step}: this sweep has {total} positions; using {total}")
         return total
     return max(1, step)
+
+
+def clamp_out_depth(out_depth: int, depths: int, notices: list[str]) -> int:
+    """The output depth slice within 0…depths−1 (a notice when the URL asked for more).
+
+    >>> notes = []; clamp_out_depth(9, 4, notes), notes
+    (3, ['out_depth=9: the output has depth slices 0–3; using 3'])
+    """
+    if out_depth >= depths:
+        notices.append(f"out_depth={out_depth}: the output has depth slices 0–{depths - 1}; using {depths - 1}")
+        return depths - 1
+    return max(0, out_depth)

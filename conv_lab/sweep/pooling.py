@@ -39,6 +39,7 @@ class PoolSpec:
     dilation: tuple[int, int] | int = 1
     ceil_mode: bool = False
     count_include_pad: bool = True
+    dims: int = 2  # 1: MaxPool1d / AvgPool1d, swept as its one-row strip (kernel (1, k), padding (0, p))
 
     def __post_init__(self) -> None:
         for name in ("kernel_size", "stride", "padding", "dilation"):
@@ -49,19 +50,24 @@ class PoolSpec:
             if min(getattr(self, name)) < lo:
                 raise ConvConfigError(name, f"{name} must be at least {lo} for pooling", f"use {name} ≥ {lo}")
         if self.op == "avg" and self.dilation != (1, 1):
-            raise ConvConfigError("dilation", "nn.AvgPool2d has no dilation", "set dilation 1, or use max pooling")
+            raise ConvConfigError("dilation", f"nn.AvgPool{self.dims}d has no dilation", "set dilation 1, or use max "
+                                  "pooling")
         check_pool_padding(self.kernel_size, self.padding)
 
     @property
     def module_name(self) -> str:
-        """'MaxPool2d' or 'AvgPool2d'."""
-        return "MaxPool2d" if self.op == "max" else "AvgPool2d"
+        """'MaxPool2d' or 'AvgPool2d' (1d for a 1-D pool)."""
+        return f"{'Max' if self.op == 'max' else 'Avg'}Pool{self.dims}d"
 
     def torch_kwargs(self) -> dict:
-        """Keyword arguments for the torch module."""
-        kwargs = dict(kernel_size=self.kernel_size, stride=self.stride, padding=self.padding, ceil_mode=self.ceil_mode)
+        """Keyword arguments for the torch module (a 1-D pool's: the strip's width entries)."""
+        def own(pair):
+            return pair[1:] if self.dims == 1 else pair
+
+        kwargs = dict(kernel_size=own(self.kernel_size), stride=own(self.stride), padding=own(self.padding),
+                      ceil_mode=self.ceil_mode)
         if self.op == "max":
-            kwargs["dilation"] = self.dilation
+            kwargs["dilation"] = own(self.dilation)
         else:
             kwargs["count_include_pad"] = self.count_include_pad
         return kwargs

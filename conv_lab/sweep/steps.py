@@ -20,8 +20,9 @@ import numpy as np
 from conv_lab import limits
 from conv_lab.core.errors import ConvConfigError
 from conv_lab.core.grid import INSERTED, grid_and_kinds, one_sample
-from conv_lab.core.params import filter_channels
-from conv_lab.core.shapes import output_shape
+from conv_lab.core.params import LayerSpec, filter_channels
+from conv_lab.core.plane import plane_view
+from conv_lab.core.shapes import check_input, output_shape
 from conv_lab.core.spec import ConvSpec
 
 OUTSIDE = INSERTED + 1  # a cell kind of pooling with ceil_mode, after the grid's own (core.grid)
@@ -72,6 +73,27 @@ class Sweep(Sequence):
         self.channels = channels  # input channel numbers of the grid's rows
         self.flipped = False  # True for a transposed conv's kernel (shown flipped over the zero-inserted grid)
         self.labels = SweepLabels()
+        self.source_dims = 2  # 1: a one-row strip of a Conv1d (sweep_steps), 3: a depth slice (sweep.depth)
+
+    def panels(self, front: int) -> list[int]:
+        """The grid rows drawn side by side with `front` (one here; a 3-D sweep draws every depth tap's slice)."""
+        return [front]
+
+    def front_row(self, channel: int) -> int:
+        """The grid row that shows input channel `channel` in front (the group's first when it reads another)."""
+        return channel - self.channels[0] if channel in self.channels else 0
+
+    def panel_kinds(self, row: int) -> np.ndarray:
+        """The cell kinds of grid row `row` (the same plane for every row here)."""
+        return self.kinds
+
+    def row_label(self, row: int) -> str:
+        """How the arithmetic names grid row `row`."""
+        return f"ch {self.channels[row]}"
+
+    def position_label(self, row: int, col: int) -> str:
+        """Output position (row, col) as the layer names it: (row, col), a strip's index, or (depth, row, col)."""
+        return str(col) if self.source_dims == 1 else f"({row}, {col})"
 
     @property
     def kernel_hw(self) -> tuple[int, int]:
@@ -170,8 +192,12 @@ def sweep_steps(spec: ConvSpec, x: np.ndarray, weight: np.ndarray, bias: Optiona
     >>> [s.value for s in steps], steps[1].cells
     ([11.0, 19.0, 43.0, 51.0], ((0, 2), (0, 3), (1, 2), (1, 3)))
     """
-    x = one_sample(spec, x)
-    _, _, ho, wo = output_shape(spec, (1, *x.shape))
+    source_dims = getattr(spec, "dims", 2)
+    if source_dims == 1:  # the formula and caps of the real Conv1d, then its one-row strip
+        spec, x, weight, ho, wo = _as_strip(spec, x, weight)
+    else:
+        x = one_sample(spec, x)
+        _, _, ho, wo = output_shape(spec, (1, *x.shape))
     if isinstance(out_channel, bool) or not isinstance(out_channel, numbers.Integral) \
             or not 0 <= out_channel < spec.out_channels:
         raise ConvConfigError("filter", f"filter {out_channel} does not exist; the layer has {spec.out_channels}",
@@ -196,8 +222,27 @@ def sweep_steps(spec: ConvSpec, x: np.ndarray, weight: np.ndarray, bias: Optiona
     else:
         kernel, stride = weight, spec.stride_hw
     sweep = Sweep(grid, kinds, kernel, bias, stride, spec.dilation_hw, (ho, wo), channels)
-    sweep.flipped = spec.transposed
+    sweep.flipped, sweep.source_dims = spec.transposed, source_dims
     return sweep
+
+
+def _as_strip(spec: LayerSpec, x, weight) -> tuple[LayerSpec, np.ndarray, np.ndarray, int, int]:
+    """A Conv1d's spec, input and weight as the one-row 2-D sweep sees them (x (C, 1, L), weight (…, 1, k)), and
+    its output (1, L_out) by the Conv1d's own formula and caps."""
+    try:
+        x, weight = np.asarray(x, dtype=np.float64), np.asarray(weight, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ConvConfigError("input", f"the input or weight is not an array of numbers ({exc})",
+                              "pass a (C, L) array and module.weight") from exc
+    if x.ndim == 3 and x.shape[0] == 1:
+        x = x[0]
+    if x.ndim != 2:
+        raise ConvConfigError("input", f"a 1-D sweep follows one sample of shape (C, L), got shape {x.shape}",
+                              "pass x[0] of a batch, or a (C, L) array")
+    if weight.ndim in (2, 3):  # one filter (C_in/groups, k), or the module's whole weight
+        weight = weight[..., None, :]
+    length = output_shape(spec, (1, *check_input(spec, x.shape)))[2]
+    return plane_view(spec), x[:, None, :], weight, 1, length
 
 
 @dataclass(frozen=True)
@@ -222,13 +267,27 @@ def _fits(stride: int, eff: int, cap: int) -> int:
     return max(1, (cap - eff) // stride + 1)
 
 
+def strip_side(sweep: Sweep, outputs: int = limits.MAX_SWEEP_GRID) -> int:
+    """Cells a 1-D sweep's drawn strip may span (it wraps like text): enough for `outputs` windows however wide the
+    kernel, within the cells of a full MAX_SWEEP_GRID² 2-D grid; a 2-D sweep's side is MAX_SWEEP_GRID.
+
+    >>> strip_side(sweep_steps(ConvSpec(1, 1, 80, stride=4, dims=1), np.zeros((1, 400)), np.zeros((1, 80))))
+    332
+    """
+    if sweep.source_dims != 1:
+        return limits.MAX_SWEEP_GRID
+    eff = (sweep.kernel_hw[1] - 1) * sweep.dilation[1] + 1
+    return min(limits.MAX_SWEEP_GRID ** 2, max(limits.MAX_SWEEP_GRID, eff + (outputs - 1) * sweep.stride[1]))
+
+
 def tile_shape(sweep: Sweep, max_frames: int = limits.MAX_SWEEP_FRAMES,
-               max_side: int = limits.MAX_SWEEP_GRID) -> tuple[int, int]:
+               max_side: int | None = None) -> tuple[int, int]:
     """Rows × cols of output per animated region so frames and the drawn grid stay within caps.
 
     >>> tile_shape(sweep_steps(ConvSpec(1, 1, 3, padding=1), np.zeros((1, 100, 100)), np.zeros((1, 3, 3))))
     (32, 32)
     """
+    max_side = max_side or strip_side(sweep)
     th, tw = (min(n, _fits(sweep.stride[a], (sweep.kernel_hw[a] - 1) * sweep.dilation[a] + 1, max_side))
               for a, n in enumerate(sweep.out_shape))
     while th * tw > max_frames:  # shrink the longer side: regions stay square-ish
@@ -249,7 +308,7 @@ def region_for(sweep: Sweep, row: int, col: int = 0, mode: str = "region") -> Re
     row, col = min(max(int(row), 0), ho - 1), min(max(int(col), 0), wo - 1)
     if mode == "row":
         eff = (sweep.kernel_hw[1] - 1) * sweep.dilation[1] + 1
-        width = min(wo, limits.MAX_SWEEP_FRAMES, _fits(sweep.stride[1], eff, limits.MAX_SWEEP_GRID))
+        width = min(wo, limits.MAX_SWEEP_FRAMES, _fits(sweep.stride[1], eff, strip_side(sweep)))
         c0 = (col // width) * width
         return Region((row, row + 1), (c0, min(wo, c0 + width)))
     th, tw = tile_shape(sweep)
