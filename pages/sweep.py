@@ -5,12 +5,22 @@ import streamlit as st
 from conv_lab import limits
 from conv_lab.core.errors import ConvConfigError
 from conv_lab.core.options import option_keys
-from conv_lab.sweep.data import SweepRequest, build_sweep, step_lines
-from conv_lab.sweep.options import SWEEP_OPTIONS, SweepOptions, clamp_out_depth, clamp_step, parse_sweep_query
+from conv_lab.sweep.captions import page_caption, part_label
+from conv_lab.sweep.data import SweepRequest, build_sweep
+from conv_lab.sweep.options import (
+    SMALL_LAYER,
+    SWEEP_OPTIONS,
+    SweepOptions,
+    clamp_out_depth,
+    clamp_step,
+    parse_sweep_query,
+    too_many_steps,
+    url_step,
+)
 from conv_lab.sweep.oracle import checkable, module_name, torch_check
 from conv_lab.sweep.service import sweep_player
-from conv_lab.sweep.steps import Region, region_for
-from ui import current_config, require_entry, show_config_error, show_notices, url_options, write_url_options
+from conv_lab.sweep.steps import Region, part_regions, region_for
+from ui import apply_config, current_config, require_entry, show_config_error, show_notices, url_options, write_url_options
 
 require_entry()
 
@@ -49,9 +59,7 @@ _set("w_sweep_filter", min(st.session_state["w_sweep_filter"], config.out_channe
 _set("w_sweep_channel", min(st.session_state["w_sweep_channel"], config.in_channels - 1))
 
 st.title("Kernel sweep")
-st.caption("The kernel slides over the padded grid (padding in grey, with the values the padding mode really puts "
-           "there); each step multiplies the taps by the weights and adds them up. Step with the player's buttons or "
-           "the slider below; values are small whole numbers so you can check every product.")
+st.caption(page_caption(op_now))
 show_notices()
 show_notices(st.session_state.get("_sweep_notices", []))
 
@@ -72,6 +80,9 @@ with st.container(horizontal=True):
     if op == "avg":
         st.toggle("count_include_pad", key="w_sweep_include_pad", help="do padding zeros count in the divisor?")
 
+if op != "conv":
+    st.sidebar.caption("Pooling uses the kernel, stride and padding above; it pools each input channel on its own, "
+                       "so **Output channels (filters)** does nothing here.")
 filter_index = st.session_state["w_sweep_filter"] if op == "conv" else st.session_state["w_sweep_channel"]
 out_depth = st.session_state.get("w_sweep_depth", defaults.out_depth)
 try:
@@ -96,34 +107,48 @@ except ConvConfigError as exc:
 total = len(sweep)
 ho, wo = sweep.out_shape
 step_notices: list[str] = []
-_set("w_sweep_step", clamp_step(int(st.session_state.get("w_sweep_step", 1)), total, step_notices), drawn=total > 1)
+# The player is the one timeline: step= opens it there, and it keeps step= in the browser's address as it moves
+# (no rerun; Streamlit's own copy of the query does not see that, so a rerun reopens it at the step it last knew).
+step = clamp_step(url_step(st.query_params.get("step"), st.session_state.get("w_sweep_step", 1)), total, step_notices)
 show_notices(step_notices)
 whole = region_for(sweep, 0, 0)
 over_budget = whole != Region((0, ho), (0, wo))
 strip = config.dims == 1
 sizes = f"{wo} outputs over a {sweep.grid.shape[2]}-cell strip" if strip else \
     f"{ho}×{wo} outputs over a {sweep.grid.shape[1]}×{sweep.grid.shape[2]} grid"
+if too_many_steps(total):
+    with st.container(horizontal=True):
+        st.info(too_many_steps(total), icon=":material/timer:")
+        st.button("Sweep a 1×5×5 layer (kernel 3, stride 2, padding 1)", on_click=apply_config, args=(SMALL_LAYER,),
+                  key="w_sweep_small")
 if over_budget:
     st.warning(f"This sweep has {total:,} window positions ({sizes}): more than one animation shows (at most "
                f"{limits.MAX_SWEEP_FRAMES:,} frames and a {limits.MAX_SWEEP_GRID}-cell grid side). The player animates "
-               "the part holding the position you pick below; the slider reaches every position.",
-               icon=":material/content_cut:")
+               "one part at a time: pick it below.", icon=":material/content_cut:")
 if over_budget and not strip:
     st.radio("Animate", ["region", "row"], key="w_sweep_region", horizontal=True,
-             format_func={"region": "a block of outputs around the position", "row": "one output row"}.get)
+             format_func={"region": "a block of outputs", "row": "one output row"}.get)
 else:
     _set("w_sweep_region", st.session_state.get("w_sweep_region", defaults.region), drawn=False)
     if total > 1:
         st.caption(f"{total} window positions → " + (f"{wo} outputs." if strip else f"a {ho}×{wo} output" + (
             f" (depth slice {out_depth} of 0–{sweep.out_depths - 1})." if config.dims == 3 else ".")))
-
-if total > 1:
-    step = st.slider("Output position (step)", 1, total, key="w_sweep_step",
-                     help="left to right" + ("" if strip else ", then the next row") + ". The player starts here.")
-else:
-    step = 1
 row, col = divmod(step - 1, wo)
-region = region_for(sweep, row, col, st.session_state["w_sweep_region"]) if over_budget else whole
+region = whole
+if over_budget:
+    parts = part_regions(sweep, st.session_state["w_sweep_region"])
+    if st.session_state.pop("_sweep_part_moved", False):  # the part control moved: start at its first position
+        region = parts[st.session_state["w_sweep_part"] - 1]
+        row, col = region.rows[0], region.cols[0]
+        step = row * wo + col + 1
+    else:
+        region = region_for(sweep, row, col, st.session_state["w_sweep_region"])
+        _set("w_sweep_part", parts.index(region) + 1)
+    st.slider("Part to animate", 1, len(parts), key="w_sweep_part",
+              on_change=lambda: st.session_state.update(_sweep_part_moved=True),
+              help="the player steps through this part; its counter and the link's step= follow it")
+    st.caption(part_label(sweep, region, len(parts), st.session_state["w_sweep_part"]))
+_set("w_sweep_step", step, drawn=False)
 front = sweep.front_row(st.session_state["w_sweep_channel"]) if op == "conv" else 0
 if op == "conv" and st.session_state["w_sweep_channel"] not in sweep.channels:
     st.caption(f"Filter {request.filter_index} reads input channels {sweep.channels[0]}–{sweep.channels[-1]} "
@@ -134,9 +159,6 @@ st.iframe(animation.player_html(start, st.session_state["_sweep_speed"]))
 st.download_button("⬇️ Download GIF (for slides)", data=lambda: animation.gif_bytes, file_name="conv-lab-sweep.gif",
                    mime="image/gif", help=f"{len(animation)} frames: every position shown, then the never-read cells",
                    key="w_sweep_gif")
-
-st.subheader(f"Step {step} of {total}: output {sweep.position_label(row, col)}")
-st.code("\n".join(step_lines(sweep, step - 1, values, max_channels=16, max_terms=49)), language="text")
 cost = len(sweep.channels) * sweep.kernel.shape[1] * sweep.kernel.shape[2] * total
 cost *= getattr(sweep, "out_depths", 1) if config.transposed else 1  # a transposed 3-D check runs every depth
 if cost <= limits.MAX_MACS // 10 and checkable(request):

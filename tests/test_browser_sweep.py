@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import io
+import re
 from urllib.parse import parse_qs, urlparse
 
-import pytest
 from PIL import Image, ImageSequence
 
 from conftest import artifact, wait_idle
@@ -50,7 +50,7 @@ def test_player_controls_icons_and_stepping(browser_page, server_url):
     assert frame.get_by_role("combobox", name="Speed").is_visible()
     player = frame.locator("#sweep-player")
     assert player.get_attribute("data-frame") == "0"
-    assert frame.locator("#count").inner_text() == "1 / 26"
+    assert frame.locator("#count").inner_text() == "step 1 of 25"
     first = canvas_url(frame)
     frame.get_by_role("button", name="Step forward").click()
     assert player.get_attribute("data-frame") == "1"
@@ -59,7 +59,7 @@ def test_player_controls_icons_and_stepping(browser_page, server_url):
     frame.get_by_role("button", name="Step back").click()
     assert canvas_url(frame) == first, "stepping back did not restore the first frame"
     frame.get_by_role("button", name="Last step").click()
-    assert frame.locator("#count").inner_text() == "26 / 26"
+    assert frame.locator("#count").inner_text() == "done"
     frame.locator("#seek").fill("12")
     assert player.get_attribute("data-frame") == "12"
     frame.get_by_role("combobox", name="Speed").select_option("30")
@@ -92,61 +92,122 @@ def test_gif_downloads_with_every_frame(browser_page, server_url):
 def test_pooling_and_large_config_in_the_browser(browser_page, server_url):
     page = browser_page
     frame, _ = open_sweep(page, server_url, "input=1x6x6&filters=1&kernel=2&stride=2&padding=0&op=max")
-    assert frame.locator("#count").inner_text() == "1 / 10"
+    assert frame.locator("#count").inner_text() == "step 1 of 9"
+    assert frame.locator("#arith").inner_text().startswith("output (0, 0) = max of the 4 values")
     page.screenshot(path=str(artifact("sweep_maxpool.png")))
     frame, _ = open_sweep(page, server_url, "input=3x224x224&filters=64&kernel=7&stride=2&padding=3&step=12544")
-    count = frame.locator("#count").inner_text()
-    total = int(count.split("/")[1])
-    assert 1 < total <= 1025 and int(count.split("/")[0]) == total - 1  # starts at the picked (last) position
+    count = frame.locator("#count").inner_text().split()  # step k of N
+    total = int(count[3])
+    assert 1 < total <= 1024 and int(count[1]) == total  # starts at the picked (last) position of its part
+    assert "output (111, 111)" in frame.locator("#arith").inner_text()
     page.screenshot(path=str(artifact("sweep_large.png")))
-
-
-def _settled(page) -> None:
-    """Wait until the reruns the last presses caused have all finished (a pause, then idle again)."""
-    wait_idle(page)
-    page.wait_for_timeout(1_500)
-    wait_idle(page)
-
-
-@pytest.mark.parametrize("gap_ms", [0, 40])
-def test_quick_step_presses_all_count_and_reach_the_url(browser_page, server_url, gap_ms):
-    # Each rerun carries the URL the browser showed when the press was sent; after quick presses that is our
-    # previous write, not yet applied. The page must keep the newest press, not adopt that stale URL (nor move the
-    # slider back to an older value while a press is on its way).
-    page = browser_page
-    open_sweep(page, server_url, "input=3x16x16&filters=4&kernel=3&stride=1&padding=1")
-    page.get_by_role("slider", name="Output position (step)").focus()
-    for _ in range(3):
-        page.keyboard.press("ArrowRight")
-        page.wait_for_timeout(gap_ms)
-    page.wait_for_function("() => location.search.includes('step=')", timeout=30_000)
-    _settled(page)
-    assert page.get_by_text("Step 4 of 256: output (0, 3)").is_visible()
-    assert parse_qs(urlparse(page.url).query)["step"] == ["4"]
-    thumb = page.locator("[data-testid='stSlider']").filter(has_text="Output position").locator(
-        "[data-testid='stSliderThumbValue']")
-    assert thumb.inner_text() == "4"
 
 
 def test_1d_causal_and_3d_links_play_in_the_browser(browser_page, server_url):
     page = browser_page
     frame, outside = open_sweep(page, server_url, "input=1x12&filters=1&kernel=3&dilation=2&padding=causal")
-    assert frame.locator("#count").inner_text() == "1 / 13"  # 12 positions, then the never-read cells
+    assert frame.locator("#count").inner_text() == "step 1 of 12"  # 12 positions, then "done"
     first = canvas_url(frame)
     frame.get_by_role("button", name="Step forward").click()
     assert canvas_url(frame) != first, "stepping the strip did not change the frame"
-    assert page.get_by_text("Step 1 of 12: output 0").is_visible()
+    assert frame.locator("#arith").inner_text().startswith("output 1 = Σ")
     assert not page.locator("[data-testid='stException']").count()
     assert "nn.Conv1d" in page.locator("[data-testid='stAlertContentSuccess']").first.inner_text()
     page.screenshot(path=str(artifact("sweep_1d_causal.png")), full_page=True)
     frame, more = open_sweep(page, server_url, "input=1x4x5x5&filters=1&kernel=3&padding=1&out_depth=1")
-    assert frame.locator("#count").inner_text() == "1 / 26"
+    assert frame.locator("#count").inner_text() == "step 1 of 25"
+    assert frame.locator("#arith").inner_text().startswith("output (1, 0, 0) = Σ")
     frame.get_by_role("button", name="Last step").click()
-    assert frame.locator("#count").inner_text() == "26 / 26"
-    assert page.get_by_text("Step 1 of 25: output (1, 0, 0)").is_visible()
+    assert frame.locator("#count").inner_text() == "done"
     assert not page.locator("[data-testid='stException']").count()
     assert "nn.Conv3d" in page.locator("[data-testid='stAlertContentSuccess']").first.inner_text()
     frame.get_by_role("button", name="First step").click()
     frame.get_by_role("button", name="Step forward").click()
     page.screenshot(path=str(artifact("sweep_3d.png")), full_page=True)
     assert not outside and not more, f"the page tried to reach the network: {(outside + more)[:3]}"
+
+
+# ---------------------------------------------------------------- one timeline (issue 16)
+def step_text(query: dict, index: int) -> str:
+    """The arithmetic conv_lab gives step `index` (0-based) of a link's sweep, as the player's HTML shows it."""
+    from conv_lab.core.state import parse_query
+    from conv_lab.sweep.captions import HTML_CHANNELS, HTML_TERMS
+    from conv_lab.sweep.data import SweepRequest, build_sweep, step_lines
+
+    config, _ = parse_query({k: [v] for k, v in query.items()})
+    return "\n".join(step_lines(build_sweep(SweepRequest(config)), index, "int", HTML_CHANNELS, HTML_TERMS))
+
+
+def counters_outside_the_player(page) -> list[str]:
+    """Any "step k of N" or "k / N" counter the Streamlit page shows beside the player."""
+    text = page.locator("[data-testid='stMain']").inner_text()
+    return re.findall(r"(?i)\bstep \d+ of \d+|\b\d+ / \d+\b", text)
+
+
+def cell_point(frame, grid: str, r: int, c: int) -> dict:
+    """CSS position inside the canvas of the centre of cell (r, c) of the output grid ('out') or input grid 0."""
+    return frame.locator("#sweep-canvas").evaluate(
+        """(canvas, [grid, r, c]) => { const g = grid === "out" ? D.out : D.grids[0];
+        const k = canvas.width / canvas.getBoundingClientRect().width;
+        return {x: (g.xs[c] + g.xs[c + 1]) / 2 / k, y: (g.ys[r] + g.ys[r + 1]) / 2 / k}; }""",
+        [grid, r, c])
+
+
+def test_the_player_is_the_one_timeline(browser_page, server_url):
+    page = browser_page
+    frame, outside = open_sweep(page, server_url, SMALL)
+    query = dict(q.split("=") for q in SMALL.split("&"))
+    assert not page.get_by_role("slider", name="Output position (step)").count(), "a second step control"
+    for clicks in range(6):
+        assert frame.locator("#count").inner_text() == f"step {clicks + 1} of 25"
+        assert frame.locator("#arith").inner_text() == step_text(query, clicks), f"after {clicks} clicks"
+        assert not counters_outside_the_player(page), counters_outside_the_player(page)
+        frame.get_by_role("button", name="Step forward").click()
+    # the page's address follows the player (no rerun), so a copied link opens at this step
+    page.wait_for_function("() => new URLSearchParams(location.search).get('step') === '7'", timeout=10_000)
+    assert frame.locator("#readout").get_attribute("aria-live") == "polite"
+    frame.locator("#sweep-player").screenshot(path=str(artifact("sweep_player_step7.png")))
+    frame.get_by_role("button", name="Last step").click()
+    assert frame.locator("#count").inner_text() == "done"
+    assert frame.locator("#arith").inner_text().startswith("Done: 25 output positions computed.")
+    assert not outside
+
+
+def test_hover_links_output_and_input_cells(browser_page, server_url):
+    from conv_lab.core.state import parse_query
+    from conv_lab.sweep.animate import sweep_animation
+    from conv_lab.sweep.data import SweepRequest
+    from conv_lab.sweep.player_page import reads_map
+
+    page = browser_page
+    frame, _ = open_sweep(page, server_url, SMALL)
+    canvas = frame.locator("#sweep-canvas")
+    canvas.hover(position=cell_point(frame, "out", 2, 3))  # output (2, 3) is step 2·5 + 3 + 1 = 14
+    assert frame.locator("#count").inner_text() == "step 14 of 25"
+    assert frame.locator("#arith").inner_text().startswith("output (2, 3) = Σ")
+    config, _ = parse_query({k: [v] for k, v in (q.split("=") for q in SMALL.split("&"))})
+    reads = reads_map(sweep_animation(SweepRequest(config)))
+    for r, c in ((0, 0), (1, 1), (3, 2), (6, 6)):  # padding corner, inside, inside, the far padding corner
+        canvas.hover(position=cell_point(frame, "in", r, c))
+        lit = frame.locator("#sweep-player").get_attribute("data-highlighted")
+        assert [int(t) for t in lit.split(",") if t] == reads[r * 7 + c], (r, c)
+        assert "read by" in frame.locator("#hover-note").inner_text()
+    assert frame.locator("#count").inner_text() == "step 14 of 25", "hovering an input cell keeps the step"
+    canvas.hover(position=cell_point(frame, "in", 3, 3))
+    frame.locator("#sweep-player").screenshot(path=str(artifact("sweep_player_hover.png")))
+    page.mouse.move(0, 0)
+
+
+def test_a_step_link_opens_the_player_at_that_step(browser_page, server_url):
+    page = browser_page
+    frame, _ = open_sweep(page, server_url, SMALL + "&step=5")
+    assert frame.locator("#count").inner_text() == "step 5 of 25"
+    assert frame.locator("#sweep-player").get_attribute("data-frame") == "4"
+    assert frame.locator("#arith").inner_text() == step_text(dict(q.split("=") for q in SMALL.split("&")), 4)
+    assert parse_qs(urlparse(page.url).query)["step"] == ["5"]
+    frame.get_by_role("button", name="Step forward").click()
+    page.wait_for_function("() => new URLSearchParams(location.search).get('step') === '6'", timeout=10_000)
+    copied = page.url  # the address bar is the share link: it opens where the player is
+    frame, _ = open_sweep(page, server_url, urlparse(copied).query)
+    assert frame.locator("#count").inner_text() == "step 6 of 25"
+    page.screenshot(path=str(artifact("sweep_page_1400.png")), full_page=True)

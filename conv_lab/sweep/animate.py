@@ -30,7 +30,7 @@ from conv_lab import limits  # noqa: E402
 from conv_lab.byte_cache import byte_lru_cache  # noqa: E402
 from conv_lab.core.grid import INPUT, INSERTED, PADDING  # noqa: E402
 from conv_lab.core.state import LabConfig  # noqa: E402
-from conv_lab.sweep.captions import describe, grid_caption, output_caption, slice_note  # noqa: E402
+from conv_lab.sweep.captions import describe, done_lines, grid_caption, output_caption, slice_note  # noqa: E402
 from conv_lab.sweep.data import SweepRequest, build_sweep, fmt_number, step_lines  # noqa: E402
 from conv_lab.sweep.drawing import (
     BASE,
@@ -200,12 +200,12 @@ class SweepAnimation:
             legend.append((KIND_COLOURS[INSERTED], "zero inserted"))
         if (kinds == OUTSIDE).any():
             legend.append((KIND_COLOURS[OUTSIDE], "past padding"))
-        legend.append((TAP, "kernel tap" if s.op == "conv" else "window"))
+        legend.append((TAP, "taps, outlined" if s.op == "conv" else "window, outlined"))
         if s.dilation != (1, 1):
             legend.append((HOLE, "dilation hole"))
         if not s.touched().all():
             legend.append((NEVER, "never read"))
-        legend += [(OUT_DONE, "output done"), (OUT_NOW, "output now")]
+        legend += [(OUT_DONE, "output done"), (OUT_NOW, "now, outlined")]
         for i, (colour, label) in enumerate(legend):
             y = OUT_BOX[1] + 4 + i * 27
             add_box(shapes, 958, y, 18, 18, colour)
@@ -229,11 +229,7 @@ class SweepAnimation:
             for grid in self.grids:
                 for r, c in zip(*np.nonzero(never)):
                     copies += self._cell(grid, r, c, r + 1, c + 1, MARK)
-            count = int(never.sum())
-            lines = [f"Done: {len(self.positions)} output positions computed.",
-                     f"{count} grid cells shown in red were never read by any kernel tap." if count else
-                     "Every cell of the grid was read by at least one kernel tap."]
-            return FrameOps(tuple(copies), self._texts(lines))
+            return FrameOps(tuple(copies), self._texts(done_lines(self)))
         row, col = self.positions[t]
         orow, ocol = row - region.rows[0], col - region.cols[0]
         if orow:
@@ -241,6 +237,9 @@ class SweepAnimation:
         if ocol:
             copies += self._cell(self.out, orow, 0, orow + 1, ocol, HOT)
         copies += self._cell(self.out, orow, ocol, orow + 1, ocol + 1, WARM)
+        for x0, y0, x1, y1 in self.out.rects(orow, ocol, orow + 1, ocol + 1):  # outlined too: not colour alone
+            copies += [(SOLID, x0, y0, x1, y0 + 3), (SOLID, x0, y1 - 3, x1, y1), (SOLID, x0, y0, x0 + 3, y1),
+                       (SOLID, x1 - 3, y0, x1, y1)]
         (kh, kw), (dh, dw) = s.kernel_hw, s.dilation
         r0, q0 = s.window_origin(row, col)
         r0, q0 = r0 - g0, q0 - c0

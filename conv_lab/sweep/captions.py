@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from conv_lab.core.grid import INSERTED, PADDING
+from conv_lab.core.grid import INSERTED, PADDING, axis_placement
 from conv_lab.core.params import fmt
-from conv_lab.sweep.data import SweepRequest
+from conv_lab.sweep.data import SweepRequest, step_lines
 from conv_lab.sweep.steps import Region, Sweep
 
 
@@ -26,6 +26,9 @@ def describe(request: SweepRequest) -> str:
     >>> from conv_lab.core.state import LabConfig
     >>> describe(SweepRequest(LabConfig(1, 5, 5, 1, padding=(1, 1))))
     'Conv2d 1→1, kernel 3×3, stride 1×1, padding 1/1/1/1 zeros · filter 0'
+    >>> describe(SweepRequest(LabConfig(1, 3, 3, 1, stride=(2, 2), padding=(1, 1), transposed=True,
+    ...                                 output_padding=(1, 1))))
+    'ConvTranspose2d 1→1, kernel 3×3, stride 2×2, padding 1, output_padding 1 → grid padding 1/2/1/2 (t/b/l/r) · filter 0'
     >>> describe(SweepRequest(LabConfig(1, 1, 12, 1, (3,), (1,), "causal", (2,), output_padding=(0,), dims=1)))
     'Conv1d 1→1, kernel 3, stride 1, padding causal 4 (left), dilation 2 · filter 0'
     """
@@ -44,6 +47,11 @@ def describe(request: SweepRequest) -> str:
     extra = f", groups {spec.groups}" if spec.groups > 1 else ""
     if spec.dims == 2:
         pads = "/".join(str(p) for p in spec.pads())
+        if spec.transposed:  # the grid's own padding: d·(k−1)−p per side, output_padding after
+            (_, top, bottom), (_, left, right) = (axis_placement(spec, axis, 1) for axis in (0, 1))
+            pads = _one((spec.pads()[0], spec.pads()[2]))
+            pads += (f", output_padding {_one(spec.output_padding_hw)}" if any(spec.output_padding_hw) else "") + \
+                f" → grid padding {top}/{bottom}/{left}/{right} (t/b/l/r)"
         extra = (f", dilation {spec.dilation_hw[0]}×{spec.dilation_hw[1]}" if spec.dilation_hw != (1, 1) else "") + extra
         return (f"{kind}, kernel {spec.kernel_hw[0]}×{spec.kernel_hw[1]}, stride {spec.stride_hw[0]}×{spec.stride_hw[1]}, "
                 f"padding {pads}{mode}{extra} · filter {request.filter_index}")
@@ -106,3 +114,72 @@ def slice_note(sweep: Sweep, row: int) -> str:
     kind = sweep.depth_kinds[sweep.slices[row % sweep.depth_taps]]
     return {PADDING: " (padding)", INSERTED: " (inserted zeros)"}.get(int(kind), "")
 
+
+
+HTML_CHANNELS, HTML_TERMS = 4, 25  # the player's HTML arithmetic: channels and products shown per step (page size)
+
+
+def done_lines(animation) -> list[str]:
+    """The end state's words: how many positions were computed, and the grid cells no tap read."""
+    s = animation.sweep
+    never = ~s.touched()[slice(*animation.grid_rows), slice(*animation.grid_cols)]
+    count = int(never.sum())
+    return [f"Done: {len(animation.positions)} output positions computed.",
+            f"{count} grid cells shown in red were never read by any kernel tap." if count else
+            "Every cell of the grid was read by at least one kernel tap."]
+
+
+def step_text(animation, t: int) -> list[str]:
+    """The arithmetic of frame t as the player's HTML shows it (the end frame: `done_lines`).
+
+    >>> from conv_lab.sweep.animate import sweep_animation
+    >>> from conv_lab.core.state import LabConfig
+    >>> step_text(sweep_animation(SweepRequest(LabConfig(1, 3, 3, 1, kernel_size=(2, 2), bias=False))), 0)
+    ['output (0, 0) = Σ input × weight', 'ch 0: 5×2 + 8×(−2) + 5×(−1) + 3×0 = −11', 'result: −11']
+    """
+    s = animation.sweep
+    if t >= len(animation.positions):
+        return done_lines(animation)
+    row, col = animation.positions[t]
+    index = row * s.out_shape[1] + col
+    part = [] if len(animation.positions) == len(s) else [f"(position {index + 1} of {len(s)} of the whole sweep)"]
+    return step_lines(s, index, animation.values, HTML_CHANNELS, HTML_TERMS) + part
+
+
+def part_label(sweep: Sweep, region: Region, parts: int, index: int) -> str:
+    """What the animated part of a large sweep covers, for the caption under the part control.
+
+    >>> from conv_lab.sweep.data import build_sweep
+    >>> from conv_lab.core.state import LabConfig
+    >>> part_label(build_sweep(SweepRequest(LabConfig(1, 5, 5, 1))), Region((0, 1), (0, 3)), 3, 1)
+    'Part 1 of 3: output row 0, cols 0–2 (steps 1–3 of 9).'
+    """
+    wo = sweep.out_shape[1]
+    (r0, r1), (c0, c1) = region.rows, region.cols
+    first, last = r0 * wo + c0 + 1, (r1 - 1) * wo + c1
+    if sweep.source_dims == 1:
+        where = f"outputs {c0}–{c1 - 1}"
+    else:
+        where = (f"output row {r0}" if r1 - r0 == 1 else f"output rows {r0}–{r1 - 1}") + f", cols {c0}–{c1 - 1}"
+    return f"Part {index} of {parts}: {where} (steps {first}–{last} of {len(sweep)})."
+
+
+_WHAT_A_STEP_DOES = {
+    "conv": "The kernel slides over the padded grid (padding in grey, with the values the padding mode really puts "
+            "there); each step multiplies the taps by the weights and adds them up.",
+    "max": "The pooling window slides over the padded input (max pooling pads with −∞, so padding never wins); each "
+           "step takes the largest value under the window. Pooling has no weights.",
+    "avg": "The pooling window slides over the padded input (zeros); each step adds the values under the window and "
+           "divides by the cells counted (count_include_pad decides whether padding counts). Pooling has no weights.",
+}
+
+
+def page_caption(op: str) -> str:
+    """The sweep page's opening words for an operation (pooling never speaks of weights).
+
+    >>> "weights" in page_caption("conv"), "multiplies" in page_caption("max") + page_caption("avg")
+    (True, False)
+    """
+    return (_WHAT_A_STEP_DOES.get(op, _WHAT_A_STEP_DOES["conv"]) + " The player below is the timeline: step with its "
+            "buttons, or hover (tap) an output cell to jump to its step; values are small whole numbers so you can "
+            "check every step.")

@@ -97,3 +97,33 @@ def clamp_out_depth(out_depth: int, depths: int, notices: list[str]) -> int:
         notices.append(f"out_depth={out_depth}: the output has depth slices 0–{depths - 1}; using {depths - 1}")
         return depths - 1
     return max(0, out_depth)
+
+
+def url_step(value: str | None, fallback: int = 1) -> int:
+    """The step the address holds (the player keeps it there; no step= is step 1); `fallback` when it is not a number.
+
+    >>> url_step("7"), url_step(None, 5), url_step("x", 5)
+    (7, 1, 5)
+    """
+    if value is None:
+        return 1
+    text = str(value).strip()
+    return min(int(text), 10**7) if text.isdigit() else fallback
+
+
+
+FOLLOW_STEPS = 100  # more steps than a class can follow one by one
+SMALL_LAYER = LabConfig(in_channels=1, height=5, width=5, out_channels=1, kernel_size=(3, 3), stride=(2, 2),
+                        padding=(1, 1))  # 9 steps: a sweep a class can follow
+
+
+def too_many_steps(total: int) -> str:
+    """The notice for a sweep longer than a class can follow ('' when it is short enough).
+
+    >>> too_many_steps(9), too_many_steps(900)[:40]
+    ('', 'This layer gives 900 steps: more than a ')
+    """
+    if total <= FOLLOW_STEPS:
+        return ""
+    return (f"This layer gives {total:,} steps: more than a class can follow one by one (about {FOLLOW_STEPS}). "
+            "Sweep a small layer instead, or follow one part of this one (one output row, or a block).")

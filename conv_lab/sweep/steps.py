@@ -298,19 +298,35 @@ def tile_shape(sweep: Sweep, max_frames: int = limits.MAX_SWEEP_FRAMES,
     return th, tw
 
 
-def region_for(sweep: Sweep, row: int, col: int = 0, mode: str = "region") -> Region:
-    """The animated region holding output (row, col): a tile of the output, or one output row (or a segment of it).
+def _part_shape(sweep: Sweep, mode: str, frames: int) -> tuple[int, int]:
+    """Rows × cols of output in one animated part: a tile, or (mode 'row') a segment of one output row."""
+    if mode == "row":
+        eff = (sweep.kernel_hw[1] - 1) * sweep.dilation[1] + 1
+        return 1, min(sweep.out_shape[1], frames, _fits(sweep.stride[1], eff, strip_side(sweep)))
+    return tile_shape(sweep, frames)
+
+
+def region_for(sweep: Sweep, row: int, col: int = 0, mode: str = "region",
+               frames: int = limits.MAX_SWEEP_FRAMES) -> Region:
+    """The animated region holding output (row, col): a tile of the output, or one output row (or a segment of it),
+    of at most `frames` positions.
 
     >>> region_for(sweep_steps(ConvSpec(1, 1, 3), np.zeros((1, 80, 80)), np.zeros((1, 3, 3))), 40, 5)
     Region(rows=(32, 64), cols=(0, 32))
     """
     ho, wo = sweep.out_shape
     row, col = min(max(int(row), 0), ho - 1), min(max(int(col), 0), wo - 1)
-    if mode == "row":
-        eff = (sweep.kernel_hw[1] - 1) * sweep.dilation[1] + 1
-        width = min(wo, limits.MAX_SWEEP_FRAMES, _fits(sweep.stride[1], eff, strip_side(sweep)))
-        c0 = (col // width) * width
-        return Region((row, row + 1), (c0, min(wo, c0 + width)))
-    th, tw = tile_shape(sweep)
+    th, tw = _part_shape(sweep, mode, frames)
     r0, c0 = (row // th) * th, (col // tw) * tw
     return Region((r0, min(ho, r0 + th)), (c0, min(wo, c0 + tw)))
+
+
+def part_regions(sweep: Sweep, mode: str = "region", frames: int = limits.MAX_SWEEP_FRAMES) -> list[Region]:
+    """Every animated part of a sweep in order (row-major): what a 'part to animate' control picks from.
+
+    >>> [r.rows for r in part_regions(sweep_steps(ConvSpec(1, 1, 3), np.zeros((1, 5, 6)), np.zeros((1, 3, 3))), "row")]
+    [(0, 1), (1, 2), (2, 3)]
+    """
+    ho, wo = sweep.out_shape
+    th, tw = _part_shape(sweep, mode, frames)
+    return [Region((r0, min(ho, r0 + th)), (c0, min(wo, c0 + tw))) for r0 in range(0, ho, th) for c0 in range(0, wo, tw)]
