@@ -9,6 +9,7 @@ import torch
 from conv_lab import limits
 from conv_lab.blas import limit_blas_threads
 from conv_lab.render.slots import script_slot
+from conv_lab.sweep.options import SMALL_LAYER
 from ui import layer_controls
 from ui.navigation import navigation_pages
 
@@ -57,6 +58,8 @@ with script_slot():
     # Copies of st.Page objects built once per process (ui.navigation.navigation_pages).
     current = st.navigation(navigation_pages([(path, title, url) for path, title, url, _ in PAGES]))
     if any(url == current.url_path and uses for _, _, url, uses in PAGES):
-        layer_controls()
+        # A first visit straight to /sweep with no layer in its link opens a sweep a class can follow (9 steps), not
+        # the shared default's 900 (issue 16); any layer the link or the session already has is kept.
+        layer_controls(first_visit=SMALL_LAYER if current.url_path == "sweep" else None)
     st.session_state["_entry_ran"] = True  # pages check this: see ui.navigation.require_entry
     current.run()

@@ -62,11 +62,16 @@ def test_player_controls_icons_and_stepping(browser_page, server_url):
     assert frame.locator("#count").inner_text() == "done"
     frame.locator("#seek").fill("12")
     assert player.get_attribute("data-frame") == "12"
-    frame.get_by_role("combobox", name="Speed").select_option("30")
+    # 8 steps per second: the 26 steps take 3 s, so the Pause click lands well before the player stops at the end by
+    # itself (at 30 per second, on a loaded machine, the click could arrive just after that stop and restart it).
+    frame.get_by_role("combobox", name="Speed").select_option("8")
     frame.get_by_role("button", name="First step").click()
     frame.get_by_role("button", name="Play").click()
-    page.wait_for_timeout(600)
-    assert int(player.get_attribute("data-frame")) > 3, "playing did not advance"
+    for _ in range(200):  # the player lives in an iframe: poll its frame number
+        if int(player.get_attribute("data-frame")) > 3:
+            break
+        page.wait_for_timeout(50)
+    assert 3 < int(player.get_attribute("data-frame")) < 25, "playing did not advance, or ran to the end"
     frame.get_by_role("button", name="Pause").click()
     paused = player.get_attribute("data-frame")
     page.wait_for_timeout(300)
@@ -211,3 +216,17 @@ def test_a_step_link_opens_the_player_at_that_step(browser_page, server_url):
     frame, _ = open_sweep(page, server_url, urlparse(copied).query)
     assert frame.locator("#count").inner_text() == "step 6 of 25"
     page.screenshot(path=str(artifact("sweep_page_1400.png")), full_page=True)
+
+
+def test_a_bare_sweep_link_opens_a_small_followable_layer(browser_page, server_url):
+    page = browser_page
+    page.goto(f"{server_url}/sweep")  # a fresh session whose link names no layer
+    page.wait_for_function("() => new URLSearchParams(location.search).get('input') !== null", timeout=60_000)
+    wait_idle(page)
+    query = parse_qs(urlparse(page.url).query)
+    assert query["input"] == ["1x5x5"] and query["stride"] == ["2"], query  # 9 steps, not the shared default's 900
+    page.get_by_role("link", name="Shape Lab").click()  # the same session keeps its layer on the other pages
+    page.wait_for_function("() => !location.pathname.endsWith('/sweep')", timeout=30_000)
+    wait_idle(page)
+    page.get_by_text("torch.Size([1, 1, 3, 3])").first.wait_for(timeout=30_000)
+    assert parse_qs(urlparse(page.url).query)["input"] == ["1x5x5"]

@@ -239,3 +239,4 @@ def test_transposed_title_states_the_grid_padding_with_output_padding():
     assert "padding 1/1/1/1" not in html
     _, frames = player_data(at)
     assert len(frames) == 6 * 6 + 1  # (3 − 1)·2 − 2 + 3 + 1 = 6
+

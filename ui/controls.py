@@ -68,13 +68,18 @@ def _query_dict() -> dict[str, list[str]]:
     return {k: st.query_params.get_all(k) for k in st.query_params.keys()}
 
 
-def load_config_from_url() -> LabConfig:
-    """Adopt the URL's configuration when it carries one we did not write (a deep link or back button)."""
+def load_config_from_url(first_visit: LabConfig | None = None) -> LabConfig:
+    """Adopt the URL's configuration when it carries one we did not write (a deep link or back button).
+
+    first_visit: the layer a session's first run starts from when its link names no layer (else the defaults).
+    """
     # This runs first in a run (app.py, before the page): decide what moved before any snapshot is renewed.
     st.session_state["_moved_this_run"] = st.session_state["_moved_before_page"] = controls_moved()
     url = url_options("layer", CONFIG_KEYS, _widget_values(LabConfig()), keep_when_absent=True)
     if "config" not in st.session_state or url is not None:
-        config, notices = parse_query(_query_dict(), PAGE_OPTION_KEYS)
+        named = any(key in st.query_params for key in CONFIG_KEYS)
+        base = first_visit if first_visit and not named and "config" not in st.session_state else LabConfig()
+        config, notices = parse_query(_query_dict(), PAGE_OPTION_KEYS, base)
         st.session_state["config"] = config
         st.session_state["notices"] = notices
         _seed_widgets(config)
@@ -147,10 +152,13 @@ def _switch_dims() -> None:
     apply_config(config.with_dims(chosen[0]) if chosen else config)
 
 
-def layer_controls(container=None) -> LabConfig:
-    """Draw the layer controls (sidebar by default) from the parameter table; return the configuration they show."""
+def layer_controls(container=None, first_visit: LabConfig | None = None) -> LabConfig:
+    """Draw the layer controls (sidebar by default) from the parameter table; return the configuration they show.
+
+    first_visit: the layer a session starts from when its first link names none (the sweep's small layer).
+    """
     container = container or st.sidebar
-    config = load_config_from_url()
+    config = load_config_from_url(first_visit)
     container.header("Layer")
     container.segmented_control("Dimensions", [DIM_LABELS[n] for n in DIMS], key=DIMS_KEY, on_change=_switch_dims,
                                 help="Conv1d (sequences, audio), Conv2d (images) or Conv3d (video, volumes)")
