@@ -5,7 +5,7 @@ VENV ?= $(HOME)/.cache/conv-lab/venv-$(REQ_HASH)
 PORT ?= 8501
 HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: run test lint venv browser clean-venv readme-media bench
+.PHONY: run test lint venv browser services clean-venv readme-media bench
 
 $(VENV)/.done:  # the venv path carries a hash of the requirements, so no mtime prerequisites
 	$(PYTHON) -m venv $(VENV)
@@ -22,13 +22,22 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; fi; }
 
+# Debian's PostgreSQL (the class store's tests start their own server from its binaries) and HAProxy (the
+# replica test), each installed only when missing.
+services:
+	@missing=""; ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	  command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing="$$missing haproxy"; \
+	  if [ -n "$$missing" ]; then \
+	    if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	    else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi; fi
+
 run: venv
 	MPLBACKEND=Agg $(VENV)/bin/streamlit run app.py --server.headless true --server.port $(PORT) \
 	  --browser.gatherUsageStats false
 
-test: venv browser
+test: venv browser services
 	$(VENV)/bin/ruff check .
-	MPLBACKEND=Agg CONVLAB_REQUIRE_BROWSER=1 HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) \
+	MPLBACKEND=Agg CONVLAB_REQUIRE_BROWSER=1 CONVLAB_REQUIRE_POSTGRES=1 CONVLAB_REQUIRE_HAPROXY=1 HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) \
 	  $(VENV)/bin/python -m pytest -q -p no:randomly $(PYTEST_ARGS)
 
 lint: venv

@@ -27,6 +27,7 @@ PAGES = [
     ("pages/gradients.py", "Backward pass", "gradients", True),
     ("pages/network.py", "Network planner", "network", False),
     ("pages/practice.py", "Practice", "practice", False),
+    ("pages/class.py", "Live class", "class", False),
 ]
 
 # On a shared 2-core server torch's intra-op thread pool waits for descheduled threads: measured here

@@ -16,6 +16,8 @@ SCRIPTS = [
     ["uploads.py"],
     ["worker_respawn.py"],
     ["worst_request.py"],
+    ["classroom.py"],
+    ["classroom.py", "--replicas"],
 ]
 
 

@@ -141,9 +141,12 @@ class StreamlitSession:
         await self.ws.send(payload)
 
     async def run(self, query_string: str = "", page: str = "", collect: bool = False,
-                  fetch_media: bool = False) -> RunResult:
-        """Ask for a script run of `page` (url path, '' = default) with this URL query; wait for it to finish."""
+                  fetch_media: bool = False, widgets: list | None = None) -> RunResult:
+        """Ask for a script run of `page` (url path, '' = default) with this URL query; wait for it to finish.
+
+        widgets: WidgetState messages the frontend would send with the run (values typed, a button pressed)."""
         msg = BackMsg()
+        msg.rerun_script.widget_states.widgets.extend(widgets or [])
         msg.rerun_script.query_string = query_string
         msg.rerun_script.page_name = page
         path = f"/{page}" if page else "/"

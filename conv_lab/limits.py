@@ -110,3 +110,17 @@ GIF_CACHE_BYTES = 32 * 2**20  # finished sweep GIFs in the server (up to ~6 MB e
 DECODE_CACHE_BYTES = 48 * 2**20  # decoded uploads, counting the upload's own bytes held by the cache key
 MATRIX_CACHE_BYTES = 96 * 2**20  # matrix_example / matrix_bundle each: C and its copies, up to ~20 MB per layer
 MATRIX_PICTURE_CACHE_BYTES = 16 * 2**20  # each kind of /matrix PNG (10–80 KB each)
+# Live class (issue 15): every input a student or teacher sends the class store is checked against these.
+CLASS_CODE_LENGTH = 6  # characters of a join code (from codes.ALPHABET: 20^6 = 64 M codes)
+MAX_CLASS_CODE_CHARS = 32  # a typed code longer than this is refused before it is read (spaces, dashes allowed)
+MAX_ANSWER_CHARS = 64  # one answer as stored ("16×32×32", "fails", "1,234")
+MAX_NICKNAME_CHARS = 24
+MAX_STUDENT_ID_CHARS = 64
+MAX_QUESTION_ID_CHARS = 400  # "lab:<the Shape Lab query>" or "practice:seed:level:n"
+MAX_TEACHER_KEY_CHARS = 128  # a longer key is refused without comparing
+MAX_STUDENTS_PER_CLASS = 200
+MAX_QUESTIONS_PER_CLASS = 200  # distinct questions answered in one class
+MAX_CLASSES = 500  # live (unexpired) classes per server
+CLASS_HOURS = 4.0  # a class expires this long after it starts (CONVLAB_CLASS_HOURS overrides)
+MAX_CLASS_HOURS = 72.0
+CLASS_REFRESH_SECONDS = 2.0  # how often the class pages poll the store (st.fragment run_every)

@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from conv_lab import limits
+from conv_lab.classroom import shared_store
 from conv_lab.core.options import option_keys
 from conv_lab.practice.check import PRACTICE_OPTIONS, Answer, PracticeSettings, Score, check_answer, new_seed, parse_settings
 from conv_lab.practice.questions import LEVELS, question_at, question_set
@@ -85,7 +86,8 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
                     help="Everyone with the same seed and level gets the same questions in the same order")
     st.button("New set", icon=":material/casino:", on_click=_go_to, args=(1, new_seed()), key="w_pr_new_set",
               help="A fresh seed, from question 1")
-    st.toggle("Teacher view", key="w_pr_teacher", on_change=_on_teacher, help="Show the answers to every question")
+    st.toggle("Teacher view", key="w_pr_teacher", on_change=_on_teacher,
+              help="Every question with its answer: needs the teacher link of a live class (Live class page)")
 
 settings = st.session_state["pr_settings"]
 write_url_options("practice", settings.query())
@@ -152,7 +154,10 @@ with st.container(horizontal=True):
 
 share_box(urlencode({"seed": seed, "level": level}), "this set, in the same order, for everyone", "Class link")
 
-if settings.teacher:
+if settings.teacher and not shared_store().is_teacher(st.query_params.get("class"), st.query_params.get("key")):
+    st.info("**The answers stay hidden.** The teacher view needs a teacher's link: start a class on the **Live class** "
+            "page and open this set's answer key from there.", icon=":material/lock:")
+elif settings.teacher:
     st.subheader(f"Teacher view — all answers, seed {seed}, level {level}")
     rows = [{"question": q.number, "asks for": q.number_label or ", ".join(q.shape_labels), "input → layers": q.summary,
              "answer": q.answer_text} for q in question_set(seed, level)]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import io
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator, Sequence
@@ -22,6 +24,13 @@ ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("MPLBACKEND", "Agg")
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+# The live class's store: a throwaway SQLite file for every server and AppTest the tests start (never the user's).
+if "CONVLAB_DATABASE_URL" not in os.environ:
+    _DB_DIR = tempfile.mkdtemp(prefix="convlab-db-")
+    os.environ["CONVLAB_DATABASE_URL"] = f"sqlite:///{_DB_DIR}/classes.db"
+    atexit.register(shutil.rmtree, _DB_DIR, ignore_errors=True)
+REQUIRE_POSTGRES = os.environ.get("CONVLAB_REQUIRE_POSTGRES") == "1"
 
 # Hypothesis: `dev` is quick for local runs; CI exports HYPOTHESIS_PROFILE=ci (Makefile default).
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "dev")
@@ -165,6 +174,25 @@ def server_url():
     """Base URL of a real Conv Lab server (CONVLAB_SERVER_URL, or one started for the session)."""
     with running_server(os.environ.get("CONVLAB_SERVER_URL")) as (url, _):
         yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """URL of a real PostgreSQL started for the session (Debian's binaries, run as a non-root user), stopped after.
+
+    Without the binaries: skipped with the reason, or a failure under CONVLAB_REQUIRE_POSTGRES=1 (make test, CI)."""
+    from pg_server import pg_bin, start_postgres
+
+    if pg_bin() is None:
+        if REQUIRE_POSTGRES:
+            pytest.fail("CONVLAB_REQUIRE_POSTGRES=1 but PostgreSQL is not installed (apt-get install postgresql)")
+        pytest.skip("SKIPPED: PostgreSQL binaries not found (/usr/lib/postgresql/*/bin); apt-get install postgresql "
+                    "to run the store tests on PostgreSQL too (make test does)")
+    server = start_postgres()
+    try:
+        yield server.url
+    finally:
+        server.stop()
 
 
 def _need_browser():

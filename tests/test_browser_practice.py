@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from conv_lab.classroom import shared_store
 from conv_lab.core.state import share_query_string
 from conv_lab.practice.questions import question_set
 
@@ -51,10 +52,13 @@ def test_a_student_plays_two_questions_and_a_teacher_sees_the_answers(server_url
     assert page.get_by_text("1 / 2", exact=True).is_visible()  # score: one right of two
     page.screenshot(path=str(artifact("practice_wrong_answer.png")))
 
-    page.get_by_text("Teacher view").click()
+    page.get_by_text("Teacher view").click()  # a student's tab: no teacher key, no answers
     wait_idle(page)
+    page.get_by_text("The answers stay hidden").wait_for()
+    assert "teacher=1" in page.url and page.locator("[data-testid='stTable']").count() == 0
+    code, key = shared_store().create_class()  # the server shares this test's store (CONVLAB_DATABASE_URL)
+    page.goto(f"{page.url}&class={code}&key={key}")
     page.get_by_text(f"Teacher view — all answers, seed {seed}, level 1").wait_for()
-    assert "teacher=1" in page.url
     wait_idle(page)
     table = page.locator("[data-testid='stTable']")
     for q in question_set(seed, 1):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conv_lab import limits
+from conv_lab.classroom import shared_store
 from conv_lab.core.state import share_query_string
 from conv_lab.practice.questions import question_at, question_set
 
@@ -135,8 +136,14 @@ def test_an_incomplete_answer_is_not_graded():
     assert "Enter C_out, H_out and W_out" in at.warning[0].value and metrics(at)["Score"] == "0 / 0"
 
 
+def teacher_link() -> dict[str, str]:
+    """The class and key of a live class started for the test (the teacher view needs them)."""
+    code, key = shared_store().create_class()
+    return {"class": code, "key": key}
+
+
 def test_teacher_view_shows_every_answer_of_the_set():
-    at = run_app(PAGE, {"seed": "7", "level": "5", "teacher": "1"})
+    at = run_app(PAGE, {"seed": "7", "level": "5", "teacher": "1", **teacher_link()})
     assert not at.exception and at.toggle(key="w_pr_teacher").value
     table = at.table[0].value
     assert len(table) == limits.PRACTICE_SET_SIZE
@@ -145,6 +152,24 @@ def test_teacher_view_shows_every_answer_of_the_set():
     assert not at.table and "teacher" not in at.query_params
     at.toggle(key="w_pr_teacher").set_value(True).run()
     assert at.table and at.query_params["teacher"] == "1"
+
+
+@pytest.mark.parametrize("access", [{}, {"key": "guess"}, {"class": "KXM47R", "key": "x" * 32},
+                                    {"class": "'; DROP TABLE classes;--", "key": "' OR 1=1"}, "other class's key",
+                                    "right key, other class", "key alone"])
+def test_teacher_view_without_the_teacher_key_shows_no_answer(access):
+    link, other = teacher_link(), teacher_link()
+    if access == "other class's key":
+        access = {"class": link["class"], "key": other["key"]}
+    elif access == "right key, other class":
+        access = {"class": other["class"], "key": link["key"][:-1] + "A"}
+    elif access == "key alone":
+        access = {"key": link["key"]}
+    at = run_app(PAGE, {"seed": "7", "level": "5", "teacher": "1", **access})
+    assert not at.exception and not at.table and at.toggle(key="w_pr_teacher").value
+    assert any("answers stay hidden" in i.value for i in at.info)
+    page_text = " ".join(str(e.value) for e in (*at.markdown, *at.caption, *at.info, *at.subheader))
+    assert all(q.answer_text not in page_text for q in question_set(7, 5) if q.number > 1)
 
 
 def test_level_and_seed_controls_restart_the_set():
@@ -223,7 +248,7 @@ def test_a_3d_question_has_depth_height_and_width_boxes_and_grades_right():
 
 
 def test_level_six_teacher_view_lists_every_answer():
-    at = run_app(PAGE, {"seed": "5", "level": "6", "teacher": "1"})
+    at = run_app(PAGE, {"seed": "5", "level": "6", "teacher": "1", **teacher_link()})
     assert not at.exception
     rows = at.table[0].value
     assert len(rows) == limits.PRACTICE_SET_SIZE
