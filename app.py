@@ -11,9 +11,10 @@ from conv_lab.blas import limit_blas_threads
 from conv_lab.render.slots import script_slot
 from ui import layer_controls
 from ui.navigation import navigation_pages
+from ui.present import projector_mode, sidebar_state
 
 st.set_page_config(page_title="Conv Lab — how a conv layer's parameters decide its output", page_icon="🧮",
-                   layout="wide")
+                   layout="wide", initial_sidebar_state=sidebar_state())  # collapsed in projector mode
 
 # (file, title, url path, uses the shared layer controls). Each file is named like its url path: on a freshly
 # started server Streamlit's old pages/-folder mode serves the first request by file name (see
@@ -58,5 +59,6 @@ with script_slot():
     current = st.navigation(navigation_pages([(path, title, url) for path, title, url, _ in PAGES]))
     if any(url == current.url_path and uses for _, _, url, uses in PAGES):
         layer_controls()
+    projector_mode()  # the present=1 toggle and its large type, on every page
     st.session_state["_entry_ran"] = True  # pages check this: see ui.navigation.require_entry
     current.run()
