@@ -12,9 +12,10 @@ from conv_lab.render.slots import script_slot
 from conv_lab.sweep.options import SMALL_LAYER
 from ui import layer_controls
 from ui.navigation import navigation_pages
+from ui.present import projector_mode, sidebar_state
 
 st.set_page_config(page_title="Conv Lab — how a conv layer's parameters decide its output", page_icon="🧮",
-                   layout="wide")
+                   layout="wide", initial_sidebar_state=sidebar_state())  # collapsed in projector mode
 
 # (file, title, url path, uses the shared layer controls). Each file is named like its url path: on a freshly
 # started server Streamlit's old pages/-folder mode serves the first request by file name (see
@@ -62,5 +63,6 @@ with script_slot():
         # A first visit straight to /sweep with no layer in its link opens a sweep a class can follow (9 steps), not
         # the shared default's 900 (issue 16); any layer the link or the session already has is kept.
         layer_controls(first_visit=SMALL_LAYER if current.url_path == "sweep" else None)
+    projector_mode()  # the present=1 toggle and its large type, on every page
     st.session_state["_entry_ran"] = True  # pages check this: see ui.navigation.require_entry
     current.run()

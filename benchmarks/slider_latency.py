@@ -1,7 +1,7 @@
 """Shape Lab: slider key press -> updated torch.Size in a real headless Chromium; prints p50/p95/max.
 
 Usage: python benchmarks/slider_latency.py [--presses 40] [--rounds 3] [--slider "Filters (output channels)"]
-                                           [--sweep] [--verbose] [--url http://127.0.0.1:8501]
+                                           [--sweep] [--verbose] [--url http://127.0.0.1:8501] [--bare]
 
 Starts its own Streamlit server (tests/conftest.py's `running_server`) unless --url is given, opens the
 Shape Lab, focuses a slider by its accessible name and presses ArrowRight / ArrowLeft alternately
@@ -12,6 +12,8 @@ the app reports `data-test-script-state='notRunning'` again ("run done"). Target
 visible p50 <= 150 ms, p95 <= 300 ms. The machine is shared, so wall-clock figures swing with other
 work: the script also prints CPU per press of the server process (/proc) and of the page's main
 thread (Chrome's TaskDuration), which barely depend on the load — compare those across changes.
+--bare also starts benchmarks/bare_slider.py (one slider and the torch.Size text) and alternates its rounds
+with the Shape Lab's, so both see the same load: the ratio of their visible p50 is issue 16's figure (≤ 2×).
 """
 
 from __future__ import annotations
@@ -111,6 +113,50 @@ def summary(name: str, values: list[float]) -> str:
             f"max {max(values):6.0f} ms   (n={len(values)})")
 
 
+def open_page(browser, url: str, query: str, viewport: dict) -> tuple:
+    """A page at `url/?query`, warmed up, with a CDP session measuring its main thread."""
+    page = browser.new_page(viewport=viewport)
+    started = time.perf_counter()
+    page.goto(f"{url}/?{query}")
+    page.wait_for_selector("text=torch.Size(", timeout=60_000)
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']")
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=30_000)
+    return page, time.perf_counter() - started
+
+
+class Run:
+    """One page's presses, server CPU and browser main-thread time, accumulated over rounds."""
+
+    def __init__(self, name: str, page, proc) -> None:
+        self.name, self.page, self.proc = name, page, proc
+        self.cdp = page.context.new_cdp_session(page)
+        self.cdp.send("Performance.enable")
+        self.server_cpu = self.browser_cpu = 0.0
+        self.visible: list[float] = []
+        self.done: list[float] = []
+
+    def round(self, slider: str, presses: int, settle_ms: int, verbose: bool, sweep: bool) -> None:
+        """One round of presses, adding its figures."""
+        cpu0, task0 = (process_cpu_seconds(self.proc.pid) if self.proc else 0.0), browser_task_seconds(self.cdp)
+        visible, done = one_round(self.page, slider, presses, settle_ms, verbose, sweep)
+        self.server_cpu += (process_cpu_seconds(self.proc.pid) if self.proc else 0.0) - cpu0
+        self.browser_cpu += browser_task_seconds(self.cdp) - task0
+        self.visible += visible
+        self.done += done
+        print(f"{self.name} round: visible p50 {statistics.median(visible):.0f} / p95 {percentile(visible, 95):.0f} "
+              f"ms; run done p50 {statistics.median(done):.0f} / p95 {percentile(done, 95):.0f} ms")
+
+    def report(self) -> None:
+        """The page's p50/p95 lines and CPU per press."""
+        print(f"[{self.name}]")
+        print(summary("visible", self.visible))
+        print(summary("run done", self.done))
+        n = len(self.visible)
+        # CPU per press barely depends on how busy the shared machine is: compare these across changes.
+        print(f"CPU per press: server {1000 * self.server_cpu / n:.0f} ms" if self.proc else "CPU per press: server n/a",
+              f"  browser main thread {1000 * self.browser_cpu / n:.0f} ms")
+
+
 def main() -> int:
     """Run the benchmark and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -119,49 +165,46 @@ def main() -> int:
     parser.add_argument("--slider", default="Filters (output channels)")
     parser.add_argument("--query", default="input=3x32x32&filters=16&kernel=3&stride=1&padding=0")
     parser.add_argument("--settle-ms", type=int, default=150)
+    parser.add_argument("--width", type=int, default=1400, help="viewport width (height 1000)")
     parser.add_argument("--verbose", action="store_true", help="print each press's timeline")
     parser.add_argument("--sweep", action="store_true",
                         help="press ArrowRight only: every press is a new layer (no cache hits)")
+    parser.add_argument("--bare", action="store_true",
+                        help="also measure benchmarks/bare_slider.py, rounds alternating, and print the ratio")
     parser.add_argument("--url", default=None, help="use a running server instead of starting one")
     args = parser.parse_args()
 
+    from contextlib import ExitStack
+
     from playwright.sync_api import sync_playwright
 
-    with running_server(args.url) as (url, proc):
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            started = time.perf_counter()
-            page.goto(f"{url}/?{args.query}")
-            page.wait_for_selector("text=torch.Size(", timeout=60_000)
-            page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']")
-            print(f"first render: {time.perf_counter() - started:.1f} s (includes importing torch on the server)")
-            one_round(page, args.slider, 6, args.settle_ms)  # warm-up: caches, JIT, first widget messages
-            cdp = page.context.new_cdp_session(page)
-            cdp.send("Performance.enable")
-            server_cpu, browser_cpu = 0.0, 0.0
-            all_visible, all_done = [], []
-            for r in range(args.rounds):
-                cpu0, task0 = (process_cpu_seconds(proc.pid) if proc else 0.0), browser_task_seconds(cdp)
-                visible, done = one_round(page, args.slider, args.presses, args.settle_ms, args.verbose, args.sweep)
-                server_cpu += (process_cpu_seconds(proc.pid) if proc else 0.0) - cpu0
-                browser_cpu += browser_task_seconds(cdp) - task0
-                all_visible += visible
-                all_done += done
-                print(f"round {r + 1}: visible p50 {statistics.median(visible):.0f} / p95 "
-                      f"{percentile(visible, 95):.0f} ms; run done p50 {statistics.median(done):.0f} / p95 "
-                      f"{percentile(done, 95):.0f} ms")
-            print(f"slider {args.slider!r}, {args.rounds}×{args.presses} presses"
-                  f"{' (sweep: every press a new layer)' if args.sweep else ' (right/left: cached layers)'}, load average "
-                  f"{os.getloadavg()[0]:.2f}")
-            print(summary("visible", all_visible))
-            print(summary("run done", all_done))
-            presses = args.rounds * args.presses
-            # CPU per press barely depends on how busy the shared machine is: compare these across changes.
-            print(f"CPU per press: server {1000 * server_cpu / presses:.0f} ms" if proc else "CPU per press: server n/a",
-                  f"  browser main thread {1000 * browser_cpu / presses:.0f} ms")
-            print("target: visible p50 <= 150 ms, p95 <= 300 ms")
-            browser.close()
+    viewport = {"width": args.width, "height": 1000}
+    with ExitStack() as stack, sync_playwright() as pw:
+        url, proc = stack.enter_context(running_server(args.url))
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page, first = open_page(browser, url, args.query, viewport)
+        print(f"first render: {first:.1f} s (includes importing torch on the server)")
+        runs = [Run("Shape Lab", page, proc)]
+        if args.bare:
+            bare_url, bare_proc = stack.enter_context(running_server(script=ROOT / "benchmarks" / "bare_slider.py"))
+            runs.append(Run("bare slider", open_page(browser, bare_url, "", viewport)[0], bare_proc))
+        for run in runs:
+            one_round(run.page, args.slider, 6, args.settle_ms)  # warm-up: caches, JIT, first widget messages
+        loads = []
+        for _ in range(args.rounds):
+            for run in runs:
+                run.round(args.slider, args.presses, args.settle_ms, args.verbose, args.sweep)
+                loads.append(os.getloadavg()[0])
+        print(f"slider {args.slider!r}, {args.rounds}×{args.presses} presses"
+              f"{' (sweep: every press a new layer)' if args.sweep else ' (right/left: cached layers)'}, load average "
+              f"{min(loads):.2f}–{max(loads):.2f} (1 min) during the rounds")
+        for run in runs:
+            run.report()
+        if args.bare:
+            ratio = statistics.median(runs[0].visible) / statistics.median(runs[1].visible)
+            print(f"visible p50 ratio Shape Lab / bare slider: {ratio:.1f}× (issue 16 target: <= 2×)")
+        print("target: visible p50 <= 150 ms, p95 <= 300 ms")
+        browser.close()
     return 0
 
 

@@ -21,13 +21,16 @@ from conv_lab.features.runs import (
     run_feature_maps,
 )
 from conv_lab.features.signals import MAX_LINES, MAX_MAPS_3D, clip_png, run_sample, signal_png
+from conv_lab.lab.alt_text import layer_words
 from ui import current_config, require_entry, show_config_error, show_notices, url_options, write_url_options
+from ui.present import page_intro
+from ui.share import layer_share_query, share_box
 
 require_entry()
 config = current_config()
 
-st.title("Feature maps")
-st.caption(f"Why do {config.in_channels} input channels and {config.out_channels} filters give {config.out_channels} "
+page_intro("Feature maps",
+           f"Why do {config.in_channels} input channels and {config.out_channels} filters give {config.out_channels} "
            "maps? The layer from the sidebar runs on a real picture: each filter makes one output map, drawn with its "
            "kernel beside it.")
 show_notices()
@@ -49,11 +52,14 @@ if config.dims != 2:  # pictures (samples and uploads) are 2-D: a 1-D layer gets
                 + (f"; causal: `F.pad(x, ({causal_pad(spec)}, 0))` first, so position t sees only t and before."
                    if spec.padding == "causal" else "."))
     if config.dims == 1:
-        st.image(signal_png(sample), caption="The chirp's frequency rises left to right: each output channel is one "
+        st.image(signal_png(sample), alt=f"Input signal and output channels of {layer_words(config)}",
+                 caption="The chirp's frequency rises left to right: each output channel is one "
                  f"filter's response along the sequence (the first {min(spec.out_channels, MAX_LINES)} channels).")
     else:
-        st.image(clip_png(sample), caption="Depth slices (frames) of the input and of the first "
+        st.image(clip_png(sample), alt=f"Input and output depth slices of {layer_words(config)}",
+                 caption="Depth slices (frames) of the input and of the first "
                  f"{min(spec.out_channels, MAX_MAPS_3D)} output channels (red above 0, blue below).")
+    share_box(layer_share_query(config, OPTION_KEYS), "this layer on its generated input")
     st.stop()
 
 # Page options (the FEATURE_OPTIONS table): the URL seeds the widgets (first visit, a link, back button); the
@@ -128,13 +134,16 @@ if own_size:
     st.caption(f"ℹ️ the picture's own size {w}×{h} is used instead of the sidebar's {config.width}×{config.height}")
 
 data, caption = input_image(run)
-st.image(data, caption=caption, output_format=image_format(data))
+st.image(data, caption=caption, output_format=image_format(data), alt=f"The input picture: {caption}")
 grid, grid_caption = maps_grid_image(run, per_map=scale == "map", highlight=options.filter)
-st.image(grid, caption=grid_caption, output_format=image_format(grid))
+st.image(grid, caption=grid_caption, output_format=image_format(grid),
+         alt=f"{spec.out_channels} feature maps of {layer_words(config)}: {grid_caption}")
 
 chosen = st.selectbox(opt["filter"].label, list(range(len(run.filters))), key="w_fm_filter",
                       format_func=lambda i: f"#{i} {run.filters[i].name} — sees "
                                             f"{sees_text(run.filters[i].sees, run.prepared.channel_names)}")
 big = enlarged_image(run, chosen, per_map=scale == "map")
 st.image(big, caption=f"Map #{chosen} enlarged: the input it sees, its kernel, the result",
-         output_format=image_format(big))
+         output_format=image_format(big),
+         alt=f"Map #{chosen}, {run.filters[chosen].name}: the input it sees, its kernel, the result")
+share_box(layer_share_query(config, OPTION_KEYS), "this layer on this picture with these options")

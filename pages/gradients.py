@@ -9,11 +9,13 @@ from conv_lab.core.torch_run import torch_code
 from conv_lab.gradients.check import autograd_check, check_gradient_work, formulas, overlap_counts
 from conv_lab.gradients.options import GRADIENT_OPTIONS, filters_reading, parse_gradient_query
 from conv_lab.gradients.pictures import overlap_png
+from conv_lab.lab.alt_text import layer_words
 from conv_lab.sweep.backward import BackwardRequest, backward_values, fold_map, region_cap_text
 from conv_lab.sweep.service import sweep_player
 from conv_lab.sweep.steps import region_for
 from ui import current_config, require_entry, show_config_error, show_notices, url_options, write_url_options
-from ui.share import layer_share_query
+from ui.present import page_intro
+from ui.share import layer_share_query, share_box
 
 require_entry()
 
@@ -33,8 +35,8 @@ readers = filters_reading(config, st.session_state["w_grad_channel"]) if config.
 if st.session_state["w_grad_filter"] not in readers:
     st.session_state["w_grad_filter"] = readers.start
 
-st.title("Backward pass")
-st.caption("How a conv layer learns: from the loss gradient g = ∂L/∂y of its output, the gradient of its input is a "
+page_intro("Backward pass",
+           "How a conv layer learns: from the loss gradient g = ∂L/∂y of its output, the gradient of its input is a "
            "transposed convolution of g with the same weights, and the gradient of its weights is a correlation of the "
            "input with g. Built here by hand (flips, zero insertion, padding) and checked against loss.backward().")
 show_notices()
@@ -121,7 +123,9 @@ if spec.transposed:
     st.subheader("5 · Overlap map (the checkerboard)")
     st.caption("How many (input cell, tap) pairs write each output cell of this transposed layer. Uneven counts, where "
                "the kernel size is not a multiple of the stride, are the checkerboard artifacts of Odena et al. (2016).")
-    st.image(overlap_png(counts, f"{counts.min()}–{counts.max()} windows per cell"))
+    st.image(overlap_png(counts, f"{counts.min()}–{counts.max()} windows per cell"),
+             alt=f"Overlap map of {layer_words(config)}: {counts.min()} to {counts.max()} windows write each output cell")
 
 write_url_options("gradients", {k: str(v) for k, v in
                                 (("grad", which), ("channel", channel), ("filter", filter_index)) if v not in ("input", 0)})
+share_box(layer_share_query(config, option_keys(GRADIENT_OPTIONS)), "this layer's backward pass, as shown")

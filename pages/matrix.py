@@ -6,6 +6,7 @@ import streamlit as st
 from conv_lab.core.errors import ConvConfigError
 from conv_lab.core.options import option_keys
 from conv_lab.core.params import fmt
+from conv_lab.lab.alt_text import layer_words
 from conv_lab.matrix.geometry import geometry
 from conv_lab.matrix.pictures import (
     MatrixChoice,
@@ -40,14 +41,15 @@ from ui import (
     url_options,
     write_url_options,
 )
+from ui.present import page_intro
 from ui.share import layer_share_query, share_box
 
 require_entry()
 
 padded = page_flag("show_padding", MATRIX_OPTION["show_padding"].label, MATRIX_OPTION["show_padding"].help)
 config = current_config()
-st.title("Convolution as a matrix")
-st.caption("A convolution is a multiplication by one big, mostly-zero matrix C built from the kernel; its transposed "
+page_intro("Convolution as a matrix",
+           "A convolution is a multiplication by one big, mostly-zero matrix C built from the kernel; its transposed "
            "convolution is a multiplication by Cᵀ. Libraries compute it as im2col (unfold) times the filter matrix.")
 show_notices()
 if notice := dims_notice(config.dims):  # a 3-D layer: C is not drawn; offer its 2-D plane or a 1-D layer
@@ -118,10 +120,12 @@ bundle = choice.bundle  # C, its tap ids, the real run, the Cᵀ check and im2co
 example, check, result = bundle.example, bundle.check, bundle.im2col
 
 st.markdown(matrix_story(geom, padded))
-st.image(window_picture(choice),
+words = layer_words(config)
+st.image(window_picture(choice), alt=f"Kernel, padded input and output of {words}, cell {cell} selected",
          caption=f"The kernel of filter {filt} for channel {chan}, coloured as in C. The selected cell's window: "
                  "the same cells the Kernel sweep page highlights at that step. Numbers are column indices of C.")
-st.image(matrix_picture(choice))
+st.image(matrix_picture(choice), alt=f"The sparse matrix C of {words}: one row per output cell, one column per "
+         "input cell, the kernel's weights along each row")
 nonzero, entries = bundle.nonzero(padded), bundle.tap_ids(padded).size
 st.caption(f"{nonzero:,} of {entries:,} entries are non-zero ({100 * nonzero / entries:.1f} %). Along a row the "
            f"weights repeat shifted by the stride {fmt(geom.sizes(d.stride_hw))}: the diagonal bands.")
@@ -131,7 +135,7 @@ if story := padding_story(geom, padded):
 st.header("y = Cᵀ·x, worked out" if transposed else "y = C·x, worked out")
 if block_text := product_text(choice):
     st.markdown(block_text)
-st.image(product_picture(choice))
+st.image(product_picture(choice), alt=f"y = C·x worked out for {words}")
 if not block_text:
     st.caption(f"Then + bias b = {', '.join(f'{b:g}' for b in example.bias)} (one per filter) gives the layer's "
                "output." if spec.bias else f"No bias: {'Cᵀ·x' if transposed else 'C·x'} is the layer's output.")
@@ -147,7 +151,7 @@ ok = example.max_error < 1e-4
                                  "(whole-number weights and inputs, so every sum is exact).")
 
 st.header("Transposed: Cᵀ")
-st.image(pair_picture(choice))
+st.image(pair_picture(choice), alt=f"C beside its transpose Cᵀ for {words}")
 if transposed:
     st.markdown(f"Your layer multiplies by **Cᵀ** (right). Going the other way, **C** takes a tensor shaped like "
                 f"the layer's output ({grid}) back to its input's shape ({out}): that is "
@@ -173,7 +177,7 @@ else:
     st.markdown("`unfold` copies every window into one column (the patch matrix); one matrix product with the "
                 "filter matrix (one row per filter) gives every output cell at once. Each row of the patch matrix "
                 "is tinted with the colour of the weight it meets: the same colour as its column of the filter matrix.")
-st.image(im2col_picture(choice))
+st.image(im2col_picture(choice), alt=f"im2col for {words}: the patch matrix times the filter matrix")
 st.code(result.code, language="python")
 cols = st.columns(3)
 cols[0].metric("Input", f"{result.input_bytes:,} B")

@@ -16,10 +16,11 @@ from conv_lab.network.layers import LAYER_KINDS
 from conv_lab.network.plan import parse_rows, plan
 from conv_lab.network.presets import PRESET_BY_NAME, PRESETS, preset_for_link
 from conv_lab.network.torch_run import run_plan
-from conv_lab.network.view import flow_table, skip_verdict
+from conv_lab.network.view import FLOW_COLUMNS, flow_table, long_messages, skip_verdict
 from ui import require_entry, show_config_error, show_notices, url_options, write_url_options
 from ui.paste_model import paste_model_boxes
-from ui.share import share_box
+from ui.present import page_intro
+from ui.share import mode_flags, share_box
 
 require_entry()
 state = st.session_state
@@ -78,8 +79,8 @@ elif "net_rows" not in state:  # first visit: the first preset
     _load(first.input_shape, first.rows, first.skips)
     state["w_net_preset"] = first.name
 
-st.title("Network planner")
-st.caption("Stack layers with PyTorch's own argument names and follow the shape through them. The formula gives each "
+page_intro("Network planner",
+           "Stack layers with PyTorch's own argument names and follow the shape through them. The formula gives each "
            "layer's output; the real `nn.Sequential` runs on a zero tensor (on torch's meta device: no memory) beside it. "
            "The first layer that breaks is flagged with the fix; the layers after it are greyed out.")
 
@@ -112,7 +113,7 @@ edited = st.data_editor(
     pd.DataFrame(state["net_rows"], columns=["layer", "arguments"], index=range(1, len(state["net_rows"]) + 1)),
     key=f"w_net_layers_{version}", num_rows="dynamic", width="stretch",
     height=min(35 * (len(state["net_rows"]) + 2) + 3, 800),
-    column_config={"layer": st.column_config.SelectboxColumn("layer", options=layer_options, width="medium"),
+    column_config={"layer": st.column_config.SelectboxColumn("layer", options=layer_options, width=125),
                    "arguments": st.column_config.TextColumn("arguments", width="large",
                                                             max_chars=300)})
 rows = [(r.layer if isinstance(r.layer, str) else "", r.arguments if isinstance(r.arguments, str) else "")
@@ -179,10 +180,15 @@ def _row_style(row):
 
 
 if not table.empty:
+    # Issue 16: at 1366 px every column but the message fits (the status is the message's first words, the input the
+    # row above's output); long messages are listed in full under the table.
     st.dataframe(table.drop(columns=["arguments"]).style.apply(_row_style, axis=1), width="stretch", key="w_net_flow",
-                 height=min(35 * (len(table) + 1) + 3, 1200),
-                 column_config={"message": st.column_config.TextColumn("message", width="large"),
-                                "output (torch)": st.column_config.TextColumn("output (torch)", width="medium")})
+                 height=min(35 * (len(table) + 1) + 3, 1200), column_order=FLOW_COLUMNS,
+                 column_config={"layer": st.column_config.TextColumn("layer", width=125),
+                                **{c: st.column_config.TextColumn(c, width=140) for c in FLOW_COLUMNS[2:4]},
+                                "message": st.column_config.TextColumn("message", width="large")})
+    for label, text in long_messages(table):
+        st.caption(f"**{label}** — {text}")
 for report in result.skips:
     level, text = skip_verdict(report)
     getattr(st, level)(text)
@@ -192,7 +198,7 @@ code = export_code(result)
 left, right = st.columns([1, 4], vertical_alignment="center")
 left.download_button("Download model.py", code, file_name="model.py", mime="text/x-python", key="w_net_download")
 with right:
-    share_box(urlencode({"net": net_value, **({"skip": skip_value} if skip_value else {})}, safe="-,"),
+    share_box(urlencode({"net": net_value, **({"skip": skip_value} if skip_value else {}), **mode_flags()}, safe="-,"),
               "this stack with every layer and skip", "Share this stack")
     st.caption(f"{len(net_value)} of {limits.MAX_NETWORK_URL_CHARS} characters. Grammar: `C16k3p1` = Conv2d "
                "out_channels=16, kernel_size=3, padding=1; `1C`/`3C` = Conv1d/Conv3d; `pC` padding='causal'; `R` "

@@ -10,7 +10,8 @@ from conv_lab.core.options import option_keys
 from conv_lab.practice.check import PRACTICE_OPTIONS, Answer, PracticeSettings, Score, check_answer, new_seed, parse_settings
 from conv_lab.practice.questions import LEVELS, question_at, question_set
 from ui import require_entry, url_options, write_url_options
-from ui.share import share_box
+from ui.present import page_intro
+from ui.share import mode_flags, share_box
 
 require_entry()
 
@@ -73,8 +74,8 @@ settings = _load_settings()
 score: Score = st.session_state.setdefault("pr_score", Score())
 answers: dict = st.session_state.setdefault("pr_answers", {})
 
-st.title("Practice — predict the output")
-st.caption("Work it out on paper first, then type your answer. A wrong answer shows the formula with the question's "
+page_intro("Practice — predict the output",
+           "Work it out on paper first, then type your answer. A wrong answer shows the formula with the question's "
            "numbers and the step you probably slipped on. The same seed and level give everyone the same questions.")
 for notice in st.session_state.get("pr_notices", []):
     st.warning(f"Link setting not used — {notice}", icon=":material/warning:")
@@ -152,7 +153,9 @@ with st.container(horizontal=True):
     if number > 1:
         st.button("← Previous", on_click=_go_to, args=(number - 1,), key="w_pr_prev")
 
-share_box(urlencode({"seed": seed, "level": level}), "this set, in the same order, for everyone", "Class link")
+# The class link keeps the mode flags (present=1) but never teacher=1: students would see every answer.
+share_box(urlencode({"seed": seed, "level": level, **mode_flags()}), "this set, in the same order, for everyone",
+          "Class link")
 
 if settings.teacher and not shared_store().is_teacher(st.query_params.get("class"), st.query_params.get("key")):
     st.info("**The answers stay hidden.** The teacher view needs a teacher's link: start a class on the **Live class** "

@@ -8,24 +8,29 @@ from conv_lab.core.errors import ConvConfigError
 from conv_lab.core.params import AXES, fmt
 from conv_lab.core.shapes import formula_steps
 from conv_lab.core.torch_run import RunReport, run_report, torch_code
+from conv_lab.lab.alt_text import layer_words
 from conv_lab.lab.blocks import layer_blocks_png
+from conv_lab.lab.formula_groups import merged_latex
 from conv_lab.lab.grid_picture import layer_grid_png, overhang_png
+from conv_lab.lab.numbers import count_text, memory_text
 from conv_lab.lab.presets import PRESET_BY_NAME, PRESETS
 from conv_lab.practice.slips import check_prediction
 from ui import apply_config, current_config, page_flag, require_entry, show_config_error, show_notices
+from ui.phone import on_phone, phone_controls
+from ui.present import presenting
 from ui.share import layer_share_query, share_box
 
 require_entry()
 
-present = page_flag("present", "Projector mode", "Large formula and result, secondary detail hidden")
+present = presenting()  # app.py draws the projector toggle on every page
+phone = on_phone() and not present  # a phone: number boxes above the result, the sidebar left closed
 predict = page_flag("predict", "Predict first", "Hide the answer until you type your guess")
 config = current_config()
 NO_PRESET = "—"
 
-if present:
-    st.markdown("#### Conv Lab — Shape Lab")
-else:
+if not present:  # projector: the page's name is in the tab; the first screen is for the answer
     st.title("Conv Lab — Shape Lab")
+if not present and not phone:
     st.caption("What shape comes out of this convolution, and why? Move the sliders on the left: the formula with "
                "your numbers, and the real PyTorch layer giving the same `torch.Size`.")
 
@@ -39,7 +44,9 @@ def _apply_preset() -> None:
 chosen = PRESET_BY_NAME.get(st.session_state.get("w_preset"))
 if chosen and chosen.config != config:  # the sliders moved on: the box no longer names what is shown
     st.session_state["w_preset"], chosen = NO_PRESET, None
-st.selectbox("Preset", [NO_PRESET] + [p.name for p in PRESETS], key="w_preset", on_change=_apply_preset,
+# Projector: the answer and the formula on the left; the preset, the code and the padded grid on the right.
+answer_col, side_col = st.columns([3, 2], gap="medium") if present else (st.container(), st.container())
+side_col.selectbox("Preset", [NO_PRESET] + [p.name for p in PRESETS], key="w_preset", on_change=_apply_preset,
              help="Classic layers, each named for what it teaches", width=420)
 # Fixed slots (empty or not) keep every later element at the same position from run to run, so the
 # browser never shows the previous run's elements shifted while a rerun streams in.
@@ -48,21 +55,7 @@ with st.container():
         st.caption(f"**{chosen.name}** — {chosen.teaches}")
 with st.container():
     show_notices()
-
-
-def _count(n: int) -> str:
-    """Large counts in a few characters, so the metric is never cut off (the exact number is in the help)."""
-    for unit, size in (("G", 1e9), ("M", 1e6)):
-        if n >= 10 * size:
-            return f"{n / size:,.1f} {unit}"
-    return f"{n:,}"
-
-
-def _memory(n_bytes: int) -> str:
-    for unit in ("B", "KiB", "MiB"):
-        if n_bytes < 1024 or unit == "MiB":
-            return f"{n_bytes:,} B" if unit == "B" else f"{n_bytes:,.1f} {unit}"
-        n_bytes /= 1024
+phone_controls()  # on a phone only
 
 
 def _impossible() -> None:
@@ -80,7 +73,8 @@ def _impossible() -> None:
         for step in steps:
             st.latex(step.latex)
     if not spec.transposed:
-        right.image(*overhang_png(spec, config.input_size))
+        png, caption = overhang_png(spec, config.input_size)
+        right.image(png, caption=caption, alt=f"The kernel sticking out of the padded grid: {layer_words(config)}")
 
 
 shape = config.input_shape()
@@ -131,6 +125,10 @@ def _torch_result() -> RunReport | None:
             else ":red[:material/error: **formula and PyTorch DISAGREE**]")
     if present:
         st.markdown(f"## `{size_text}`\n### {mark}")
+        side_col.code(report.code, language="python", wrap_lines=True)
+    elif phone:  # the answer right under the number boxes
+        st.code(size_text, language="text")
+        st.markdown(mark)
         st.code(report.code, language="python", wrap_lines=True)
     else:
         st.code(report.code, language="python", wrap_lines=True)
@@ -140,17 +138,25 @@ def _torch_result() -> RunReport | None:
 
 
 def _formula(size: str) -> None:
-    for step in explanation.dims:
-        st.latex(size + step.latex)
-        if step.note:
-            st.caption(f":material/warning: {step.note}")
+    # Projector: dimensions with the same numbers worked out once (H_out = W_out = …), so all fits 1280×720.
+    groups = merged_latex(explanation.dims) if present else [(s.latex, (s,)) for s in explanation.dims]
+    for latex, steps in groups:
+        st.latex(size + latex)
+        for note in (step.note for step in steps if step.note):
+            st.caption(f":material/warning: {note}")
     st.latex(size + explanation.channels_latex)
 
 
-if revealed and present:  # projector: the answer on top, then the formula full width and large
+if revealed and present:  # projector: everything on the first screen of a 1280×720 projector
+    with answer_col:
+        report = _torch_result()
+        _formula("")
+    png, caption = layer_grid_png(spec, config.input_size)
+    side_col.image(png, caption=caption, width=300, alt=f"{caption}, for {layer_words(config)}")
+elif revealed and phone:
     report = _torch_result()
     st.subheader("Formula")
-    _formula(r"\Large ")
+    _formula("")
 elif revealed:
     formula_col, torch_col = st.columns([4, 3], gap="large")  # the transposed formula needs the width
     with torch_col:  # filled first: the result reaches the browser before the formula
@@ -159,31 +165,31 @@ elif revealed:
     with formula_col:
         st.subheader("Formula")
         _formula("")
-    if report:
-        cost = report.cost
-        # One horizontal row: the five metrics side by side as st.columns(5) drew them, in one block instead of six
-        # (every block is a message and a container per rerun; issue 17).
-        with st.container(horizontal=True):
-            st.metric("Parameters", f"{report.params:,}", help="summed from the module's own parameters")
-            st.metric("Multiply-accumulates", _count(cost.macs),
-                      help=f"multiply-adds for one input (batch 1): {cost.macs:,}")
-            st.metric("Output memory", _memory(cost.output_bytes), help="float32, batch of 1")
-            st.metric("Effective kernel", fmt(cost.effective_kernel), help="d·(k−1)+1")
-            st.metric("Receptive field", fmt(cost.receptive_field), help="input cells one output cell sees")
+if revealed and not present and report:
+    cost = report.cost
+    # One horizontal row: the five metrics side by side as st.columns(5) drew them, in one block instead of six
+    # (every block is a message and a container per rerun; issue 17).
+    with st.container(horizontal=True):
+        st.metric("Parameters", f"{report.params:,}", help="summed from the module's own parameters")
+        st.metric("Multiply-accumulates", count_text(cost.macs),
+                  help=f"multiply-adds for one input (batch 1): {cost.macs:,}")
+        st.metric("Output memory", memory_text(cost.output_bytes), help="float32, batch of 1")
+        st.metric("Effective kernel", fmt(cost.effective_kernel), help="d·(k−1)+1")
+        st.metric("Receptive field", fmt(cost.receptive_field), help="input cells one output cell sees")
 
 if revealed and not present:
     png, caption = layer_grid_png(spec, config.input_size)  # cached on the geometry alone
     blocks, blocks_caption = layer_blocks_png(spec.in_channels, spec.out_channels, spec.groups, spec.kernel_nd,
                                               config.input_size, explanation.output_shape[2:], spec.transposed)
     left, right = st.columns([1, 1], gap="large")
-    left.image(png, caption=caption)
+    left.image(png, caption=caption, alt=f"{caption}, for {layer_words(config)}")
     with left:
         st.markdown("**The grid the kernel slides over.** Blue cells are the input, grey the padding, orange the first "
                     "window; red cells are never covered by any window.")
         for step in explanation.dims:
             if step.note:
                 st.markdown(f"- {step.note}")
-    right.image(blocks, caption=blocks_caption)
+    right.image(blocks, caption=blocks_caption, alt=f"Tensors as blocks: {blocks_caption}")
     right.markdown("**The tensors as blocks.** Each filter spans every input channel of its group and makes one "
                    "output slice: the input volume becomes a volume with one slice per filter.")
 

@@ -121,9 +121,10 @@ def test_projector_mode_renders_large(browser_page, server_url):
     assert big_px >= 24, big_px
     assert page.get_by_role("switch", name="Projector mode").is_checked()
     assert page.locator("[data-testid='stMetric']").count() == 0  # secondary detail hidden
-    assert page.locator("[data-testid='stImage']").count() == 0
+    assert page.locator("[data-testid='stImage']").count() == 1  # the padded grid, the most projectable picture
     page.screenshot(path=artifact("shape_lab_projector_1280x720.png"))
-    # The toggle leaves projector mode and takes present=1 out of the URL.
+    # The toggle (in the folded sidebar) leaves projector mode and takes present=1 out of the URL.
+    page.get_by_test_id("stExpandSidebarButton").click()
     page.get_by_text("Projector mode").click()
     page.locator("[data-testid='stMetric']").first.wait_for()
     wait_idle(page)

@@ -13,7 +13,9 @@ PAGE = "pages/network.py"
 
 
 def _flow(at):
-    return next(d for d in at.dataframe if d.editing_mode == "read_only").value
+    flow = next(d for d in at.dataframe if d.editing_mode == "read_only").value
+    flow.index = [int(label) if label.isdigit() else label for label in flow.index]  # "4", and "4 +" for a merge
+    return flow
 
 
 def _paste(at, text: str, shape: str = "1, 3, 32, 32"):

@@ -26,7 +26,9 @@ def _input(at) -> tuple:
 
 
 def _flow(at):
-    return next(d for d in at.dataframe if d.editing_mode == "read_only").value
+    flow = next(d for d in at.dataframe if d.editing_mode == "read_only").value
+    flow.index = [int(label) if label.isdigit() else label for label in flow.index]  # "4", and "4 +" for a merge
+    return flow
 
 
 def _edit(at, editor: str, edited=None, added=None, deleted=None):

@@ -23,6 +23,11 @@ def layer_share_query(config: LabConfig, page_keys: Iterable[str] = ()) -> str:
     return share_query_string(config, **{k: st.query_params.get(k) for k in keys})
 
 
+def mode_flags() -> dict[str, str]:
+    """The mode flags on now, as the URL holds them (present=1, predict=1): every share link keeps them."""
+    return {key: value for key in option_keys(FLAG_OPTIONS) if (value := st.query_params.get(key))}
+
+
 def share_box(query: str, what: str = "exactly this configuration", title: str = "Copy link") -> None:
     """Show the link (page address + `query`) in a code box with Streamlit's copy icon."""
     st.markdown(f"**{title}** — opens {what} (copy icon at the right of the box):")

@@ -130,6 +130,21 @@ def channel_plan(in_channels: int) -> tuple[str, ...]:
     return tuple(CHANNEL_NAMES[i % 3] + "′" * (i // 3) for i in range(in_channels))
 
 
+def crop_box(size: tuple[int, int], target: tuple[int, int]) -> tuple[int, int, int, int]:
+    """(left, top, right, bottom): the largest centred part of a picture of `size` (H, W) with the proportions of
+    `target` (H, W). An upload is cropped, not padded: padding would add edges that every filter answers to.
+
+    >>> crop_box((150, 200), (32, 32)), crop_box((150, 200), (30, 40)), crop_box((200, 150), (10, 30))
+    ((25, 0, 175, 150), (0, 0, 200, 150), (0, 75, 150, 125))
+    """
+    (h, w), (th, tw) = size, target
+    if w * th > h * tw:  # wider than the target: keep the full height
+        cw = max(1, min(w, round(h * tw / th)))
+        return (w - cw) // 2, 0, (w - cw) // 2 + cw, h
+    ch = max(1, min(h, round(w * th / tw)))
+    return 0, (h - ch) // 2, w, (h - ch) // 2 + ch
+
+
 def prepare_input(picture: Picture, in_channels: int, height: int, width: int, own_size: bool = False) -> PreparedInput:
     """Resize the picture to H×W (or keep its own size) and build `in_channels` channels in [0, 1].
 
@@ -148,9 +163,13 @@ def prepare_input(picture: Picture, in_channels: int, height: int, width: int, o
             raise ConvConfigError("input_size", f"{name} {value!r} is not a size Conv Lab can resize to",
                                   f"use 1 to {limits.MAX_SPATIAL} pixels")
     if (height, width) != picture.size:
-        shrinking = height < picture.size[0] or width < picture.size[1]
-        img = img.resize((width, height), Image.Resampling.BOX if shrinking else Image.Resampling.BILINEAR)
-        notices.append(f"picture resized from {picture.size[1]}×{picture.size[0]} to the layer's input "
+        box = crop_box(picture.size, (height, width))
+        cropped = (box[2] - box[0], box[3] - box[1])
+        shrinking = height < cropped[1] or width < cropped[0]
+        img = img.resize((width, height), Image.Resampling.BOX if shrinking else Image.Resampling.BILINEAR, box=box)
+        crop = "" if cropped == (picture.size[1], picture.size[0]) else (
+            f"centre-cropped to {cropped[0]}×{cropped[1]} to keep its proportions (not squashed), then ")
+        notices.append(f"picture {crop}resized from {picture.size[1]}×{picture.size[0]} to the layer's input "
                        f"{width}×{height} (width×height)")
     plan = channel_plan(in_channels)
     if in_channels == 1:

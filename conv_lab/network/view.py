@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import torch
+
 from conv_lab.network.debug import DebugReport
 from conv_lab.network.debug_walk import where
 from conv_lab.network.flow import SkipReport, crop_text
 from conv_lab.network.plan import NetworkPlan
-from conv_lab.network.shapes import describe
-from conv_lab.network.torch_run import TorchRun
+from conv_lab.network.shapes import Shape, describe
+from conv_lab.network.torch_run import TorchRun, freeze, merge, run_frozen
 
 # "Try a sample" on the planner page: print(model) of a LeNet whose classifier was sized for 28×28 MNIST
 # (16·4·4 = 256 features) and is fed 32×32 (16·5·5 = 400). tests/test_debug_model.py checks it is torch's own repr.
@@ -53,22 +55,77 @@ def debug_verdict(report: DebugReport) -> tuple[str, str]:
     return "success", f"**Every layer works**: the output is {describe(report.output_shape)}."
 
 
+def compact(n: int) -> str:
+    """A count in a few characters, so the planner's columns are never cut off.
+
+    >>> compact(9_248), compact(1_343_692_800), compact(46_785_600), compact(151_519_232)
+    ('9,248', '1.34 G', '46.8 M', '152 M')
+    """
+    for unit, size in (("G", 1e9), ("M", 1e6)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{n:,}"
+
+
+def merge_shape(report: SkipReport, source: Shape, x: Shape) -> Shape:
+    """The shape torch's own merge gives (on the meta device: no memory).
+
+    >>> from conv_lab.network.flow import Skip
+    >>> merge_shape(SkipReport(Skip("add", 0, 1), "ok"), (1, 1, 4, 4), (1, 3, 4, 4))
+    (1, 3, 4, 4)
+    """
+    skip = report.skip
+    return tuple(merge(skip.mode, torch.empty(source, device="meta"), torch.empty(x, device="meta"), skip.crop).shape)
+
+
+def _torch_before_merges(plan: NetworkPlan, run: TorchRun, index: int, merges: list[SkipReport]) -> list[Shape | None]:
+    """torch's shape after layer `index` alone, then after each merge. torch's run records only the merged tensor, so
+    the layer alone is run again on torch's meta device (an add may broadcast: its own shape cannot be worked back)."""
+    row = plan.rows[index - 1]
+    before = plan.input_shape if index == 1 else (run.shapes[index - 2] if index - 1 <= len(run.shapes) else None)
+    own = None
+    if before is not None and row.kind and row.kwargs is not None:
+        alone = run_frozen(tuple(before), (freeze(row.kind, row.kwargs),), ())
+        own = alone.shapes[0] if alone.shapes else None
+    shapes, x = [own], own
+    for report in merges[:-1]:  # the tensors between merges: each merge by torch's own rule on the measured shapes
+        src = plan.input_shape if report.skip.source == 0 else (
+            run.shapes[report.skip.source - 1] if report.skip.source <= len(run.shapes) else None)
+        x = None if x is None or src is None else tuple(merge_shape(report, src, x))
+        shapes.append(x)
+    shapes.append(run.shapes[index - 1] if index <= len(run.shapes) else None)  # the last one torch measured
+    return shapes
+
+
+def _status_word(status: str) -> str:
+    """The row's status in words (the row's colour never carries it alone)."""
+    return {"broken": "✗ breaks — ", "not reached": "not reached (after the break)"}.get(status, "")
+
+
 def flow_table(plan: NetworkPlan, run: TorchRun | None = None, names: list[str] | None = None) -> list[dict]:
-    """One dict per layer: shapes by the formula and by torch, costs, receptive field, status and message (and the
+    """One dict per layer, and one per skip merged after it (issue 16: a concatenation is its own row, so a layer's
+    output is its own): shapes by the formula and by torch, costs, receptive field, status and message (and the
     pasted model's module name of each row, when `names` are given).
 
     >>> from conv_lab.network.plan import plan
     >>> flow_table(plan((1, 1, 8, 8), [("Conv2d", "out_channels=2, kernel_size=3")]))[0]["output (formula)"]
     '(1, 2, 6, 6)'
+    >>> from conv_lab.network.flow import Skip
+    >>> rows = flow_table(plan((1, 4, 8, 8), [("Conv2d", "out_channels=2, kernel_size=1")], [Skip("cat", 0, 1)]))
+    >>> [(r["#"], r["layer"], r["output (formula)"]) for r in rows]
+    [('1', 'Conv2d', '(1, 2, 8, 8)'), ('1 +', 'concat (skip)', '(1, 6, 8, 8)')]
     """
     rows = []
     for r in plan.rows:
+        merges = [m for m in plan.skips if m.skip.target == r.index and m.status == "ok"] if r.status == "ok" else []
+        torch_shapes = _torch_before_merges(plan, run, r.index, merges) if run is not None else [None] * (len(merges) + 1)
         torch_shape = ""
         if run is not None and r.index <= len(run.shapes):
-            torch_shape = describe(run.shapes[r.index - 1])
+            torch_shape = describe(torch_shapes[0]) if torch_shapes[0] else "?"
         elif run is not None and run.failed == r.index:
             torch_shape = "✗ " + run.error
-        formula = describe(r.out_shape) if r.out_shape and r.status == "ok" else ""
+        own = merges[0].target_shape if merges else r.out_shape
+        formula = describe(own) if own and r.status == "ok" else ""
         if r.status == "broken":
             formula = "✗ breaks"
         agree = ""
@@ -78,13 +135,41 @@ def flow_table(plan: NetworkPlan, run: TorchRun | None = None, names: list[str] 
             agree = "✓" if (formula == torch_shape or (r.status == "broken" and run.failed == r.index)) else "✗"
         message = f"{r.param}: {r.message}" + (f" — fix: {r.fix}" if r.fix else "") if r.status == "broken" else r.note
         module = {"module": names[r.index - 1]} if names and len(names) == len(plan.rows) else {}
-        rows.append({"#": r.index, **module, "layer": r.layer, "arguments": r.arguments,
+        rows.append({"#": str(r.index), **module, "layer": r.layer, "arguments": r.arguments,
                      "input": describe(r.in_shape) if r.in_shape else "", "output (formula)": formula,
                      "output (torch)": torch_shape, "agree": agree,
-                     "params": f"{r.params:,}" if r.status == "ok" else "",
-                     "MACs": f"{r.macs:,}" if r.status == "ok" else "",
-                     "receptive field": r.receptive_field, "status": r.status, "message": message})
+                     "params": compact(r.params) if r.status == "ok" else "",
+                     "MACs": compact(r.macs) if r.status == "ok" else "",
+                     "receptive field": r.receptive_field, "status": r.status,
+                     "message": _status_word(r.status) + message})
+        for k, m in enumerate(merges, start=1):
+            merged, by_torch = describe(m.merged_shape), describe(torch_shapes[k]) if torch_shapes[k] else ""
+            crop = f", cropped {crop_text(m.crop_box)}" if m.crop_box else ""
+            what = "concatenated on channels" if m.skip.mode == "cat" else "added"
+            rows.append({"#": f"{r.index} +", **({"module": ""} if module else {}),
+                         "layer": "concat (skip)" if m.skip.mode == "cat" else "add (skip)",
+                         "arguments": m.skip.label(), "input": f"{describe(m.target_shape)} + {describe(m.source_shape)}",
+                         "output (formula)": merged, "output (torch)": by_torch,
+                         "agree": "" if run is None else ("✓" if merged == by_torch else "✗"), "params": "0", "MACs": "0",
+                         "receptive field": r.receptive_field, "status": "ok",
+                         "message": f"point {m.skip.source} {what}{crop}"})
     return rows
+
+
+# The flow table's columns as shown (the data keeps "input" and "status" too, for tests and the row colours).
+FLOW_COLUMNS = ("module", "layer", "output (formula)", "output (torch)", "agree", "message", "params", "MACs",
+                "receptive field")
+
+
+def long_messages(table, width: int = 60) -> list[tuple[str, str]]:
+    """(row label, message) of the flow rows whose message is longer than its column shows (`table`: by "#").
+
+    >>> import pandas as pd
+    >>> long_messages(pd.DataFrame([{"#": "4", "layer": "Conv2d", "message": "x" * 80}]).set_index("#"))[0][0]
+    'layer 4 (Conv2d)'
+    """
+    return [(f"layer {label} ({row['layer']})", row["message"]) for label, row in table.iterrows()
+            if len(row["message"]) > width]
 
 
 def skip_verdict(report: SkipReport) -> tuple[str, str]:

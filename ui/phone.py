@@ -1,0 +1,70 @@
+"""The layer controls on a phone: number boxes inline above the result, so the result stays in view (issue 16).
+
+On a phone the sidebar covers the whole screen and a 230 px slider over 1…512 cannot be set by touch. A page calls
+`phone_controls()` where its result should stay visible; it draws nothing on a desktop browser. A phone is told by
+its browser's User-Agent ("Mobi", as MDN recommends): the server knows before anything is drawn, and desktops pay
+nothing. The boxes set one value for every dimension (square); non-square sizes stay in the sidebar.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import streamlit as st
+
+from conv_lab.core.params import PARAM
+from conv_lab.core.state import LabConfig, sized
+from ui.controls import apply_config, current_config
+
+# (table row, short label): the rows a learner moves most, each a number box (wide ranges typed, not dragged).
+ROWS = (("input_size", "Input size"), ("in_channels", "C_in"), ("out_channels", "Filters"), ("kernel_size", "Kernel"),
+        ("stride", "Stride"), ("padding", "Padding"), ("dilation", "Dilation"))
+
+# Less room above the result on a phone: Streamlit's 6 rem top padding and a 2.75 rem title take a third of the screen.
+PHONE_CSS = """[data-testid="stMainBlockContainer"] { padding-top: 3rem; }
+[data-testid="stMain"] h1 { font-size: 1.8rem; }"""
+
+
+def on_phone() -> bool:
+    """Whether this session's browser says it is a phone (its User-Agent holds "Mobi")."""
+    return "Mobi" in (st.context.headers.get("User-Agent") or "")
+
+
+def _value(config: LabConfig, name: str) -> int:
+    """The config's value of a row as one number (a word such as 'same' shows as the row's lowest value)."""
+    if name == "input_size":
+        return config.width if config.dims == 1 else config.height
+    value = getattr(config, name)
+    if name in ("in_channels", "out_channels"):
+        return value
+    return PARAM[name].lo if isinstance(value, str) else sized(value, config.dims)[-1]
+
+
+def _with(config: LabConfig, name: str, value: int) -> LabConfig:
+    """`config` with one row set to `value` in every dimension (the input: L, or H×W keeping a clip's depth)."""
+    if name == "input_size":
+        return replace(config, width=value, height=1 if config.dims == 1 else value)
+    if name in ("in_channels", "out_channels"):
+        return replace(config, **{name: value})
+    return replace(config, **{name: (value,) * config.dims})
+
+
+def _changed(name: str) -> None:
+    value = st.session_state.get(f"w_ph_{name}")
+    if value is not None:
+        apply_config(_with(current_config(), name, int(value)))
+
+
+def phone_controls() -> None:
+    """On a phone: the layer's main rows as number boxes in one wrapping row (nothing on other browsers)."""
+    if not on_phone():
+        return
+    config = current_config()
+    st.html(f"<style>{PHONE_CSS}</style>")
+    with st.container(horizontal=True, key="phone_controls", gap="small"):
+        for name, label in ROWS:
+            p = PARAM[name]
+            key = f"w_ph_{name}"
+            st.session_state[key] = min(max(_value(config, name), p.lo), p.his[config.dims - 1] if p.his else p.hi)
+            st.number_input(label, p.lo, p.his[config.dims - 1] if p.his else p.hi, key=key, step=1, width=108,
+                            on_change=_changed, args=(name,), help=p.help)
