@@ -186,7 +186,10 @@ if not table.empty:
                  height=min(35 * (len(table) + 1) + 3, 1200), column_order=FLOW_COLUMNS,
                  column_config={"layer": st.column_config.TextColumn("layer", width=125),
                                 **{c: st.column_config.TextColumn(c, width=140) for c in FLOW_COLUMNS[2:4]},
-                                "message": st.column_config.TextColumn("message", width="large")})
+                                "message": st.column_config.TextColumn("message", width="large"),
+                                **{page: st.column_config.LinkColumn(page, display_text="open", width="small",
+                                                                     help=f"this layer in the {page}, on its input here")
+                                   for page in ("Shape Lab", "sweep")}})
     for label, text in long_messages(table):
         st.caption(f"**{label}** — {text}")
 for report in result.skips:

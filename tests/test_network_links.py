@@ -19,8 +19,9 @@ def test_each_conv_rows_link_opens_its_layer_with_the_planned_shapes(case):
     result = plan(shape, rows)  # no skips: a row's output is its own layer's
     for row in result.rows:
         query = layer_query(row)
-        if query is None:
-            assert not (row.kind or "").startswith("Conv") or row.status != "ok"
+        if query is None:  # not a conv layer, not reached, or fed an unbatched tensor (no page holds that input)
+            conv = (row.kind or "").startswith("Conv")
+            assert not conv or row.status != "ok" or len(row.in_shape) != int(row.kind[-2]) + 2
             continue
         config, notices = parse_query(dict(part.split("=", 1) for part in query.split("&")))
         assert not notices, (query, notices)
@@ -33,3 +34,14 @@ def test_each_conv_rows_link_opens_its_layer_with_the_planned_shapes(case):
 def test_a_causal_1d_row_links_with_its_causal_padding():
     result = plan((1, 1, 100), [("Conv1d", "out_channels=4, kernel_size=2, dilation=4, padding='causal'")])
     assert layer_query(result.rows[0]) == "input=1x100&filters=4&kernel=2&stride=1&padding=causal&dilation=4"
+
+
+def test_the_planner_table_links_each_conv_row_to_the_shape_lab_and_the_sweep():
+    from conftest import run_app
+
+    at = run_app("pages/network.py", {"net": "I1x32x32-C6k5-R-M2-C16k5"})
+    assert not at.exception
+    table = next(frame.value for frame in at.dataframe if "Shape Lab" in frame.value.columns)
+    assert table["Shape Lab"].iloc[0] == "/?input=1x32x32&filters=6&kernel=5&stride=1&padding=0"
+    assert table["sweep"].iloc[3] == "/sweep?input=6x14x14&filters=16&kernel=5&stride=1&padding=0"
+    assert not isinstance(table["Shape Lab"].iloc[1], str)  # ReLU: no layer to open (an empty cell)

@@ -24,6 +24,8 @@ def layer_query(row: PlanRow) -> str | None:
     match = CONV_KIND.match(row.kind or "")
     if not match or row.kwargs is None or row.in_shape is None or row.status != "ok":
         return None
+    if len(row.in_shape) != int(match.group(2)) + 2:  # an unbatched input (torch reads (C, L) as one sample)
+        return None
     values = {name: row.kwargs[name] for name in SPEC_FIELDS if name in row.kwargs}
     try:
         spec = ConvSpec(**values, transposed=bool(match.group(1)), dims=int(match.group(2)))

@@ -7,6 +7,7 @@ import torch
 from conv_lab.network.debug import DebugReport
 from conv_lab.network.debug_walk import where
 from conv_lab.network.flow import SkipReport, crop_text
+from conv_lab.network.links import layer_query
 from conv_lab.network.plan import NetworkPlan
 from conv_lab.network.shapes import Shape, describe
 from conv_lab.network.torch_run import TorchRun, freeze, merge, run_frozen
@@ -102,6 +103,12 @@ def _status_word(status: str) -> str:
     return {"broken": "✗ breaks — ", "not reached": "not reached (after the break)"}.get(status, "")
 
 
+def _links(row) -> dict:
+    """The row's conv layer opened in the Shape Lab and the sweep, on the input it gets here (None for other rows)."""
+    query = layer_query(row)
+    return {"Shape Lab": f"/?{query}" if query else None, "sweep": f"/sweep?{query}" if query else None}
+
+
 def flow_table(plan: NetworkPlan, run: TorchRun | None = None, names: list[str] | None = None) -> list[dict]:
     """One dict per layer, and one per skip merged after it (issue 16: a concatenation is its own row, so a layer's
     output is its own): shapes by the formula and by torch, costs, receptive field, status and message (and the
@@ -141,7 +148,7 @@ def flow_table(plan: NetworkPlan, run: TorchRun | None = None, names: list[str] 
                      "params": compact(r.params) if r.status == "ok" else "",
                      "MACs": compact(r.macs) if r.status == "ok" else "",
                      "receptive field": r.receptive_field, "status": r.status,
-                     "message": _status_word(r.status) + message})
+                     "message": _status_word(r.status) + message, **_links(r)})
         for k, m in enumerate(merges, start=1):
             merged, by_torch = describe(m.merged_shape), describe(torch_shapes[k]) if torch_shapes[k] else ""
             crop = f", cropped {crop_text(m.crop_box)}" if m.crop_box else ""
@@ -152,13 +159,13 @@ def flow_table(plan: NetworkPlan, run: TorchRun | None = None, names: list[str] 
                          "output (formula)": merged, "output (torch)": by_torch,
                          "agree": "" if run is None else ("✓" if merged == by_torch else "✗"), "params": "0", "MACs": "0",
                          "receptive field": r.receptive_field, "status": "ok",
-                         "message": f"point {m.skip.source} {what}{crop}"})
+                         "message": f"point {m.skip.source} {what}{crop}", "Shape Lab": None, "sweep": None})
     return rows
 
 
 # The flow table's columns as shown (the data keeps "input" and "status" too, for tests and the row colours).
 FLOW_COLUMNS = ("module", "layer", "output (formula)", "output (torch)", "agree", "message", "params", "MACs",
-                "receptive field")
+                "receptive field", "Shape Lab", "sweep")
 
 
 def long_messages(table, width: int = 60) -> list[tuple[str, str]]:
