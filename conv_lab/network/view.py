@@ -104,9 +104,9 @@ def _status_word(status: str) -> str:
 
 
 def _links(row) -> dict:
-    """The row's conv layer opened in the Shape Lab and the sweep, on the input it gets here (None for other rows)."""
+    """The row's conv layer opened in the Shape Lab and the sweep, on the input it gets here (empty for other rows)."""
     query = layer_query(row)
-    return {"Shape Lab": f"/?{query}" if query else None, "sweep": f"/sweep?{query}" if query else None}
+    return {"Shape Lab": f"/?{query}" if query else "", "sweep": f"/sweep?{query}" if query else ""}  # "": no link
 
 
 def flow_table(plan: NetworkPlan, run: TorchRun | None = None, names: list[str] | None = None) -> list[dict]:
@@ -159,13 +159,13 @@ def flow_table(plan: NetworkPlan, run: TorchRun | None = None, names: list[str] 
                          "output (formula)": merged, "output (torch)": by_torch,
                          "agree": "" if run is None else ("✓" if merged == by_torch else "✗"), "params": "0", "MACs": "0",
                          "receptive field": r.receptive_field, "status": "ok",
-                         "message": f"point {m.skip.source} {what}{crop}", "Shape Lab": None, "sweep": None})
+                         "message": f"point {m.skip.source} {what}{crop}", "Shape Lab": "", "sweep": ""})
     return rows
 
 
 # The flow table's columns as shown (the data keeps "input" and "status" too, for tests and the row colours).
-FLOW_COLUMNS = ("module", "layer", "output (formula)", "output (torch)", "agree", "message", "params", "MACs",
-                "receptive field", "Shape Lab", "sweep")
+FLOW_COLUMNS = ("module", "layer", "output (formula)", "output (torch)", "agree", "Shape Lab", "sweep", "message",
+                "params", "MACs", "receptive field")
 
 
 def long_messages(table, width: int = 60) -> list[tuple[str, str]]:
