@@ -16,7 +16,7 @@ import numpy as np
 
 from conv_lab import limits
 from conv_lab.core.errors import ConvConfigError
-from conv_lab.core.params import LayerSpec
+from conv_lab.core.params import AXES, LayerSpec
 from conv_lab.core.shapes import check_input
 
 INPUT, PADDING, INSERTED = range(3)  # cell kinds; pages add their own after these (OUTSIDE, TAP, …)
@@ -78,20 +78,22 @@ def check_grid_size(cells: int) -> None:
 
 
 def one_sample(spec: LayerSpec, x: Any) -> np.ndarray:
-    """x as a (C, H, W) float array checked against the spec; a batch of one is unwrapped, others refused.
+    """x as one (C, *sizes) float sample of the layer's rank, checked against the spec; a batch of one is unwrapped,
+    others refused.
 
-    >>> one_sample(ConvSpec(1, 1, 3), np.zeros((1, 1, 4, 4))).shape
-    (1, 4, 4)
+    >>> one_sample(ConvSpec(1, 1, 3), np.zeros((1, 1, 4, 4))).shape, one_sample(ConvSpec(1, 1, 3, dims=1), [[1, 2, 3]]).shape
+    ((1, 4, 4), (1, 3))
     """
+    shape = f"(C, {', '.join(sym for _, sym, _ in AXES[spec.dims])})"
     try:
         x = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise ConvConfigError("input", f"the input is not an array of numbers ({exc})", "pass a (C, H, W) array") from exc
-    if x.ndim == 4 and x.shape[0] == 1:
+        raise ConvConfigError("input", f"the input is not an array of numbers ({exc})", f"pass a {shape} array") from exc
+    if x.ndim == spec.dims + 2 and x.shape[0] == 1:
         x = x[0]
-    if x.ndim != 3:
-        raise ConvConfigError("input", f"the sweep follows one sample of shape (C, H, W), got shape {x.shape}",
-                              "pass x[0] of a batch, or a (C, H, W) array")
+    if x.ndim != spec.dims + 1:
+        raise ConvConfigError("input", f"the sweep follows one sample of shape {shape}, got shape {x.shape}",
+                              f"pass x[0] of a batch, or a {shape} array")
     check_input(spec, x.shape)
     return x
 

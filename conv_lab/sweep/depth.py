@@ -16,11 +16,20 @@ from typing import Optional
 import numpy as np
 
 from conv_lab.core.errors import ConvConfigError
-from conv_lab.core.grid import INPUT, INSERTED, NUMPY_MODES, PADDING, axis_kinds, axis_placement, grid_and_kinds
+from conv_lab.core.grid import (
+    INPUT,
+    INSERTED,
+    NUMPY_MODES,
+    PADDING,
+    axis_kinds,
+    axis_placement,
+    grid_and_kinds,
+    one_sample,
+)
 from conv_lab.core.params import LayerSpec, filter_channels
 from conv_lab.core.plane import plane_view
-from conv_lab.core.shapes import check_input, output_shape
-from conv_lab.sweep.steps import Sweep, filter_weight
+from conv_lab.core.shapes import output_shape
+from conv_lab.sweep.steps import Sweep, filter_weight, weight_array
 
 MAX_DEPTH_PANELS = 8  # depth slices drawn side by side; a deeper kernel's arithmetic still sums every tap
 
@@ -128,17 +137,7 @@ def depth_sweep(spec: LayerSpec, x, weight, bias: Optional[float] = None, out_ch
     """
     if getattr(spec, "dims", 2) != 3:
         raise ConvConfigError("dims", "a depth sweep follows a 3-D layer", "use sweep_steps for 1-D and 2-D layers")
-    try:
-        x, weight = np.asarray(x, dtype=np.float64), np.asarray(weight, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ConvConfigError("input", f"the input or weight is not an array of numbers ({exc})",
-                              "pass a (C, D, H, W) array and module.weight") from exc
-    if x.ndim == 5 and x.shape[0] == 1:
-        x = x[0]
-    check_input(spec, x.shape)
-    if x.ndim != 4:
-        raise ConvConfigError("input", f"the sweep follows one sample of shape (C, D, H, W), got shape {x.shape}",
-                              "pass x[0] of a batch")
+    x, weight = one_sample(spec, x), weight_array(weight)
     _, _, depths, ho, wo = output_shape(spec, (1, *x.shape))
     check_index("filter", out_channel, spec.out_channels)
     check_index("out_depth", out_depth, depths)

@@ -22,7 +22,7 @@ from conv_lab.core.errors import ConvConfigError
 from conv_lab.core.grid import INSERTED, grid_and_kinds, one_sample
 from conv_lab.core.params import LayerSpec, filter_channels
 from conv_lab.core.plane import plane_view
-from conv_lab.core.shapes import check_input, output_shape
+from conv_lab.core.shapes import output_shape
 from conv_lab.core.spec import ConvSpec
 
 OUTSIDE = INSERTED + 1  # a cell kind of pooling with ceil_mode, after the grid's own (core.grid)
@@ -205,10 +205,7 @@ def sweep_steps(spec: ConvSpec, x: np.ndarray, weight: np.ndarray, bias: Optiona
     out_channel = int(out_channel)
     channels = tuple(filter_channels(spec.in_channels, spec.out_channels, spec.groups, out_channel))
     per_group_in = len(channels)
-    try:
-        weight = np.asarray(weight, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ConvConfigError("weight", f"the weight is not an array of numbers ({exc})", "pass module.weight") from exc
+    weight = weight_array(weight)
     if weight.ndim == 4:
         weight = filter_weight(spec, weight, out_channel) if weight.shape == _weight_shape(spec) else weight
     if weight.shape[:1] == (spec.in_channels,) and per_group_in != spec.in_channels:
@@ -226,22 +223,25 @@ def sweep_steps(spec: ConvSpec, x: np.ndarray, weight: np.ndarray, bias: Optiona
     return sweep
 
 
+def weight_array(weight) -> np.ndarray:
+    """The weight as a float array, or a plain ConvConfigError.
+
+    >>> weight_array([[1, 2]]).dtype
+    dtype('float64')
+    """
+    try:
+        return np.asarray(weight, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ConvConfigError("weight", f"the weight is not an array of numbers ({exc})", "pass module.weight") from exc
+
+
 def _as_strip(spec: LayerSpec, x, weight) -> tuple[LayerSpec, np.ndarray, np.ndarray, int, int]:
     """A Conv1d's spec, input and weight as the one-row 2-D sweep sees them (x (C, 1, L), weight (…, 1, k)), and
     its output (1, L_out) by the Conv1d's own formula and caps."""
-    try:
-        x, weight = np.asarray(x, dtype=np.float64), np.asarray(weight, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ConvConfigError("input", f"the input or weight is not an array of numbers ({exc})",
-                              "pass a (C, L) array and module.weight") from exc
-    if x.ndim == 3 and x.shape[0] == 1:
-        x = x[0]
-    if x.ndim != 2:
-        raise ConvConfigError("input", f"a 1-D sweep follows one sample of shape (C, L), got shape {x.shape}",
-                              "pass x[0] of a batch, or a (C, L) array")
+    x, weight = one_sample(spec, x), weight_array(weight)  # one (C, L) sample, checked against the Conv1d
     if weight.ndim in (2, 3):  # one filter (C_in/groups, k), or the module's whole weight
         weight = weight[..., None, :]
-    length = output_shape(spec, (1, *check_input(spec, x.shape)))[2]
+    length = output_shape(spec, (1, *x.shape))[2]
     return plane_view(spec), x[:, None, :], weight, 1, length
 
 
