@@ -41,11 +41,15 @@ def grid_categories(spec: ConvSpec, height: int, width: int) -> np.ndarray:
 
 
 def _mark_first_window(spec: ConvSpec, grid: np.ndarray) -> None:
-    eh, ew = spec.effective_kernel_hw
-    (dh, dw) = spec.dilation_hw
+    """Taps and holes of the first window; a tap past the padded input (an impossible layer) is OUTSIDE."""
+    (eh, ew), (dh, dw) = spec.effective_kernel_hw, spec.dilation_hw
     window = grid[:eh, :ew]
-    window[window != PADDING] = HOLE  # a hole over padding stays padding: a causal strip shows its left zeros
-    window[::dh, ::dw] = TAP
+    inside = window != BEYOND
+    window[inside & (window != PADDING)] = HOLE  # a hole over padding stays padding: a causal strip shows its left zeros
+    taps = np.zeros_like(inside)
+    taps[::dh, ::dw] = True
+    window[taps & inside] = TAP
+    window[taps & ~inside] = OUTSIDE
 
 
 def overhang_categories(spec: ConvSpec, height: int, width: int) -> np.ndarray:
@@ -55,14 +59,8 @@ def overhang_categories(spec: ConvSpec, height: int, width: int) -> np.ndarray:
     [6, 6, 6]
     """
     kinds = grid_kinds(spec, height, width)
-    (eh, ew), (dh, dw) = spec.effective_kernel_hw, spec.dilation_hw
+    eh, ew = spec.effective_kernel_hw
     grid = np.full((max(eh, kinds.shape[0]), max(ew, kinds.shape[1])), BEYOND, np.uint8)
     grid[:kinds.shape[0], :kinds.shape[1]] = kinds
-    window = grid[:eh, :ew]
-    inside = window != BEYOND
-    window[inside & (window != PADDING)] = HOLE
-    taps = np.zeros_like(inside)
-    taps[::dh, ::dw] = True
-    window[taps & inside] = TAP
-    window[taps & ~inside] = OUTSIDE
+    _mark_first_window(spec, grid)
     return grid
