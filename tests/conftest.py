@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -215,6 +216,23 @@ def browser_page(page):
     page.set_viewport_size({"width": 1400, "height": 1800})
     page.set_default_timeout(30_000)
     return page
+
+
+def refuse_outside(page, server_url: str) -> list[str]:
+    """Make the page work offline: anything not served by the app itself is refused and recorded in the list returned."""
+    outside: list[str] = []
+    host = urlparse(server_url).netloc
+
+    def guard(route):
+        url = route.request.url
+        if url.startswith(("data:", "blob:", "about:")) or urlparse(url).netloc == host:
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort()
+
+    page.route("**/*", guard)
+    return outside
 
 
 def wait_idle(page, timeout: float = 30_000) -> None:

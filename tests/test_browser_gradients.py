@@ -3,11 +3,9 @@ autograd check mark and the backward sweep's player, all offline."""
 
 from __future__ import annotations
 
-from urllib.parse import urlparse
-
 import pytest
 
-from conftest import artifact, wait_idle
+from conftest import artifact, refuse_outside, wait_idle
 
 STRIDED = "input=2x6x6&filters=3&kernel=3&stride=2&padding=1"
 TRANSPOSED = "input=2x4x4&filters=2&kernel=3&stride=2&padding=1&transposed=1&output_padding=1"
@@ -18,18 +16,8 @@ TRANSPOSED = "input=2x4x4&filters=2&kernel=3&stride=2&padding=1&transposed=1&out
     ("transposed", TRANSPOSED, "torch.Size([1, 2, 4, 4])", "torch.Size([2, 2, 3, 3])"),
 ])
 def test_deep_link_shows_both_gradient_shapes(browser_page, server_url, name, query, x_shape, w_shape):
-    page, outside = browser_page, []
-    host = urlparse(server_url).netloc
-
-    def guard(route):  # offline: anything not served by the app itself is refused and recorded
-        url = route.request.url
-        if url.startswith(("data:", "blob:", "about:")) or urlparse(url).netloc == host:
-            route.continue_()
-        else:
-            outside.append(url)
-            route.abort()
-
-    page.route("**/*", guard)
+    page = browser_page
+    outside = refuse_outside(page, server_url)  # offline
     page.goto(f"{server_url}/gradients?{query}")
     wait_idle(page, 90_000)
     page.get_by_text("x.grad.shape").first.wait_for(timeout=60_000)

@@ -8,24 +8,13 @@ from urllib.parse import parse_qs, urlparse
 
 from PIL import Image, ImageSequence
 
-from conftest import artifact, wait_idle
+from conftest import artifact, refuse_outside, wait_idle
 
 SMALL = "input=1x5x5&filters=1&kernel=3&stride=1&padding=1"
 
 
 def open_sweep(page, server_url: str, query: str):
-    outside: list[str] = []
-    host = urlparse(server_url).netloc
-
-    def guard(route):  # the app must work offline: refuse and record anything not served by the app itself
-        url = route.request.url
-        if url.startswith(("data:", "blob:", "about:")) or urlparse(url).netloc == host:
-            route.continue_()
-        else:
-            outside.append(url)
-            route.abort()
-
-    page.route("**/*", guard)
+    outside = refuse_outside(page, server_url)  # the app must work offline
     page.goto(f"{server_url}/sweep?{query}")
     wait_idle(page, 90_000)
     page.wait_for_selector("iframe", timeout=60_000)
