@@ -31,8 +31,9 @@ config = current_config()
 
 page_intro("Feature maps",
            f"Why do {config.in_channels} input channels and {config.out_channels} filters give {config.out_channels} "
-           "maps? The layer from the sidebar runs on a real picture: each filter makes one output map, drawn with its "
-           "kernel beside it.")
+           "maps? The layer from the sidebar runs on "
+           + {1: "a signal", 2: "a real picture", 3: "a clip"}[config.dims]
+           + ": each filter makes one output map, drawn with its kernel beside it.")
 show_notices()
 
 if config.dims != 2:  # pictures (samples and uploads) are 2-D: a 1-D layer gets a chirp, a 3-D layer a short clip
