@@ -26,6 +26,7 @@ import asyncio
 import json
 import os
 import sys
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -34,6 +35,7 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))  # conv_lab, when run as a plain script
 from conv_lab import limits  # noqa: E402
 from conv_lab.core.errors import ConvConfigError  # noqa: E402
 from conv_lab.core.state import LabConfig, parse_query  # noqa: E402
@@ -301,12 +303,26 @@ def network_queries() -> list[tuple[str, str]]:
     return queries
 
 
+def teacher_link() -> str:
+    """class=…&key=… of a live class in the store the server opens (CONVLAB_DATABASE_URL): the teacher view shows
+    its answer table only with a teacher's key, and that table is the page's worst case."""
+    from conv_lab.classroom.store import open_store
+
+    store = open_store()
+    try:
+        code, key = store.create_class()
+    finally:
+        store.close()
+    return urlencode({"class": code, "key": key})
+
+
 def practice_queries() -> list[tuple[str, str]]:
+    teacher = teacher_link()
     out = []
-    for level in (1, 2, 3, 4, 5):
+    for level in (1, 2, 3, 4, 5, 6):
         for seed in (0, 999_999, 123_457 + level):
             out.append((f"level {level} seed {seed}, teacher view, question 20",
-                        f"seed={seed}&level={level}&n=20&teacher=1"))
+                        f"seed={seed}&level={level}&n=20&teacher=1&{teacher}"))
     return out
 
 
@@ -438,6 +454,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.url and not args.pid:
         parser.error("--url needs --pid (the server's CPU is read from /proc)")
+    if not args.url and not os.environ.get("CONVLAB_DATABASE_URL"):  # the started server's own class store
+        os.environ["CONVLAB_DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='convlab-worst-')}/classes.db"
     wanted = PAGES if not args.pages else tuple("" if p in ("shape_lab", "shape-lab", "/") else p.strip("/")
                                                 for p in args.pages.split(","))
     plan = {page: QUERIES[page]()[:MAX_QUERIES_PER_PAGE] for page in wanted}

@@ -6,8 +6,9 @@ import streamlit as st
 from conv_lab.core.errors import ConvConfigError
 from conv_lab.core.options import option_keys
 from conv_lab.core.params import fmt
+from conv_lab.gradients.pictures import overlap_png
 from conv_lab.lab.alt_text import layer_words
-from conv_lab.matrix.geometry import geometry
+from conv_lab.matrix.geometry import geometry, window_counts
 from conv_lab.matrix.pictures import (
     MatrixChoice,
     im2col_picture,
@@ -167,6 +168,12 @@ ok = check.max_error < 1e-9
 st.markdown(why_output_padding(geom.dims))
 for axis, size in zip(ambiguity(geom), geom.sizes(geom.grid_hw)):
     st.markdown(f"- {axis.text}" + (f" — your output_padding picks **{size}**" if transposed else ""))
+if transposed:  # Odena et al. (2016): uneven window counts are the checkerboard artifact
+    counts = window_counts(geom)
+    st.markdown("**Count the non-zeros in each row of Cᵀ**: that is how many windows write each output cell. Uneven "
+                "counts, where the kernel size is not a multiple of the stride, are the checkerboard artifact.")
+    st.image(overlap_png(counts, f"{counts.min()}–{counts.max()} windows per output cell"), width=520,
+             alt=f"Overlap map of {words}: {counts.min()} to {counts.max()} windows write each output cell")
 
 st.header("im2col: how the library computes it")
 if transposed:

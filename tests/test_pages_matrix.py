@@ -133,6 +133,10 @@ def test_transposed_layer_is_explained_as_c_transpose():
     assert "F.fold" in text
     assert len(at.success) == 2 and not at.error
     assert _select(at, "Input cell of the layer").value == (0, 0)
+    assert "Count the non-zeros in each row of Cᵀ" in text  # kernel 3, stride 2: the checkerboard
+    alts = [image.proto.imgs[0].alt for image in at.get("image")]
+    assert any(alt.startswith("Overlap map of ConvTranspose2d") and "1 to 4 windows write each output cell" in alt
+               for alt in alts), alts
 
 
 @pytest.mark.parametrize("query, expected", [
@@ -216,5 +220,6 @@ def test_3d_link_gets_a_plain_notice_and_a_way_to_2d_or_1d(query):
     assert set(buttons) == {"Show it as a 2-D layer", "Show it as a 1-D layer"}
     buttons["Show it as a 2-D layer"].click().run()
     _ok(at)
-    assert len(at.get("image")) == 5 and len(at.success) == 2
+    transposed = "transposed" in query  # + the overlap map under Cᵀ
+    assert len(at.get("image")) == 5 + transposed and len(at.success) == 2
     assert str(at.query_params["input"]).strip("[]'").count("x") == 2

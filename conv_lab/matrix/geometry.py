@@ -12,7 +12,7 @@ a 3-D layer is refused in plain words (the page offers its 2-D plane).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -256,3 +256,18 @@ def window_cells(geom: MatrixGeometry, out_cell: Pair) -> list[tuple[int, int, i
     (kh, kw), (sh, sw), (dh, dw) = geom.direct.kernel_hw, geom.direct.stride_hw, geom.direct.dilation_hw
     i, j = out_cell
     return [(i * sh + a * dh, j * sw + b * dw, a * kw + b) for a in range(kh) for b in range(kw)]
+
+
+def window_counts(geom: MatrixGeometry) -> np.ndarray:
+    """For a transposed layer, the non-zeros in each row of Cᵀ (a column of C, one filter × one channel): how many
+    windows write each output cell, shaped like the layer's output. Uneven counts are the checkerboard.
+
+    >>> window_counts(geometry(ConvSpec(1, 1, 3, stride=2, transposed=True, dims=1), 1, 4)).tolist()
+    [1, 1, 2, 1, 2, 1, 2, 1, 1]
+    """
+    d = geom.direct
+    one = replace(geom, direct=ConvSpec(1, 1, d.kernel_size, d.stride, d.padding, d.dilation, dims=d.dims))
+    _, col, _, _ = _entries(one)
+    hits = np.bincount(col, minlength=one.cols(padded=True)).reshape(one.padded_hw)
+    (h, w), (top, _, left, _) = geom.grid_hw, geom.pads
+    return hits[top:top + h, left:left + w].reshape(geom.sizes(geom.grid_hw))
