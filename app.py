@@ -9,7 +9,7 @@ import torch
 from conv_lab import limits
 from conv_lab.blas import limit_blas_threads
 from conv_lab.render.slots import script_slot
-from conv_lab.sweep.options import SMALL_LAYER
+from conv_lab.sweep.options import SMALL_LAYER, unused_controls
 from ui import layer_controls
 from ui.navigation import navigation_pages
 from ui.present import projector_mode, sidebar_state
@@ -62,7 +62,9 @@ with script_slot():
     if any(url == current.url_path and uses for _, _, url, uses in PAGES):
         # A first visit straight to /sweep with no layer in its link opens a sweep a class can follow (9 steps), not
         # the shared default's 900 (issue 16); any layer the link or the session already has is kept.
-        layer_controls(first_visit=SMALL_LAYER if current.url_path == "sweep" else None)
+        layer_controls(first_visit=SMALL_LAYER if current.url_path == "sweep" else None,
+                       unused=unused_controls(current.url_path,  # a first visit: the link's op=
+                                              st.session_state.get("w_sweep_op", st.query_params.get("op"))))
     projector_mode()  # the present=1 toggle and its large type, on every page
     st.session_state["_entry_ran"] = True  # pages check this: see ui.navigation.require_entry
     current.run()

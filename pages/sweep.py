@@ -80,9 +80,6 @@ with st.container(horizontal=True):
     if op == "avg":
         st.toggle("count_include_pad", key="w_sweep_include_pad", help="do padding zeros count in the divisor?")
 
-if op != "conv":
-    st.sidebar.caption("Pooling uses the kernel, stride and padding above; it pools each input channel on its own, "
-                       "so **Output channels (filters)** does nothing here.")
 filter_index = st.session_state["w_sweep_filter"] if op == "conv" else st.session_state["w_sweep_channel"]
 out_depth = st.session_state.get("w_sweep_depth", defaults.out_depth)
 try:

@@ -217,18 +217,25 @@ def test_a_long_sweep_says_so_and_offers_a_small_layer():
     assert len(frames) == 10 and frames[0][1][0].startswith("output (0, 0) = Σ")
 
 
-def test_pooling_never_speaks_of_weights_and_says_filters_do_nothing():
+def _greyed(at) -> set[str]:
+    """The layer controls drawn disabled (greyed out) in the sidebar."""
+    widgets = [*at.sidebar.slider, *at.sidebar.selectbox, *at.sidebar.toggle]
+    return {w.key for w in widgets if w.disabled and w.key != "w_output_padding"}
+
+
+def test_pooling_never_speaks_of_weights_and_greys_out_what_it_ignores():
     at = sweep_app(input="1x6x6", filters="4", kernel="2", stride="2", padding="0", op="max")
     assert_clean(at)
     words = texts(at)
     assert "multiplies the taps by the weights" not in words and "largest value" in words
-    assert "does nothing here" in " ".join(c.value for c in at.sidebar.caption)
+    assert _greyed(at) == {"w_out_channels", "w_groups", "w_bias", "w_padding_mode"}
+    assert "pooling has no filters" in at.sidebar.slider(key="w_out_channels").help
     assert not any(n.key == "w_sweep_filter" for n in at.number_input)
     at.radio(key="w_sweep_op").set_value("avg").run()
     assert "multiplies the taps by the weights" not in texts(at) and "divides" in texts(at)
     at.radio(key="w_sweep_op").set_value("conv").run()
     assert "multiplies the taps by the weights" in texts(at)
-    assert "does nothing here" not in " ".join(c.value for c in at.sidebar.caption)
+    assert not _greyed(at) and at.sidebar.slider(key="w_out_channels").value == 4  # the value was kept
 
 
 def test_transposed_title_states_the_grid_padding_with_output_padding():

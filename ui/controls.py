@@ -125,9 +125,13 @@ def _sizes_control(container, p: Option, dims: int, non_square: bool, disabled: 
                  for col, key, (_, sym, _) in zip(columns, _axis_keys(p.name, dims), AXES[dims]))
 
 
-def _control(container, p: Option, values: dict, non_square: bool, dims: int):
-    """Draw the control of one table row; return its value (values: the rows drawn before it, by name)."""
+def _control(container, p: Option, values: dict, non_square: bool, dims: int, unused: dict[str, str]):
+    """Draw the control of one table row; return its value (values: the rows drawn before it, by name).
+
+    unused: rows the page ignores, greyed out with the reason as their help."""
     key = f"w_{p.name}"
+    off = p.name in unused
+    helps = f"Not used here: {unused[p.name]}." if off else p.help
     if p.kind == "sizes":
         if p.words:  # a number or one of the words: the radio is drawn with the advanced rows
             kind = st.session_state.get(PADDING_KIND, "number")
@@ -137,12 +141,12 @@ def _control(container, p: Option, values: dict, non_square: bool, dims: int):
                               disabled=p.name == "output_padding" and not values["transposed"])
     if p.name == "groups":  # only the counts torch accepts for these channels
         options = sorted(set(group_counts(values["in_channels"], values["out_channels"])) | {st.session_state.get(key, 1)})
-        return container.selectbox(p.label, options, key=key, help=p.help)
+        return container.selectbox(p.label, options, key=key, help=helps, disabled=off)
     if p.kind == "int":
-        return container.slider(p.label, p.lo, p.hi, p.lo, key=key, help=p.help)
+        return container.slider(p.label, p.lo, p.hi, p.lo, key=key, help=helps, disabled=off)
     if p.kind == "choice":
-        return container.selectbox(p.label, p.choices, key=key, help=p.help)
-    return container.toggle(p.label, key=key, help=p.help)
+        return container.selectbox(p.label, p.choices, key=key, help=helps, disabled=off)
+    return container.toggle(p.label, key=key, help=helps, disabled=off)
 
 
 def _switch_dims() -> None:
@@ -152,10 +156,12 @@ def _switch_dims() -> None:
     apply_config(config.with_dims(chosen[0]) if chosen else config)
 
 
-def layer_controls(container=None, first_visit: LabConfig | None = None) -> LabConfig:
+def layer_controls(container=None, first_visit: LabConfig | None = None, unused: dict[str, str] | None = None
+                   ) -> LabConfig:
     """Draw the layer controls (sidebar by default) from the parameter table; return the configuration they show.
 
     first_visit: the layer a session starts from when its first link names none (the sweep's small layer).
+    unused: the layer fields this page ignores (by field name), greyed out with the reason.
     """
     container = container or st.sidebar
     config = load_config_from_url(first_visit)
@@ -167,7 +173,7 @@ def layer_controls(container=None, first_visit: LabConfig | None = None) -> LabC
                                   disabled=dims == 1)
     values: dict = {}
     for p in (p for p in PARAMETERS if p.always):
-        values[p.name] = _control(container, p, values, non_square, dims)
+        values[p.name] = _control(container, p, values, non_square, dims, unused or {})
     advanced = [p for p in PARAMETERS if not p.always]
     worded = [p for p in PARAMETERS if p.words]  # one radio key: a second worded row would need its own
     now, defaults = _config_values(config), _config_values(LabConfig())
@@ -177,7 +183,7 @@ def layer_controls(container=None, first_visit: LabConfig | None = None) -> LabC
             words = [w for w in p.words if w != "causal" or dims == 1 or st.session_state.get(PADDING_KIND) == w]
             st.radio(f"{p.label} kind", ["number", *words], key=PADDING_KIND, horizontal=True, help=p.help)
         for p in advanced:
-            values[p.name] = _control(st, p, values, non_square, dims)
+            values[p.name] = _control(st, p, values, non_square, dims, unused or {})
     size = values.pop("input_size")
     values.update(dims=dims, depth=size[0] if dims == 3 else 1, height=size[-2] if dims > 1 else 1, width=size[-1])
     new = LabConfig(**values)

@@ -115,6 +115,20 @@ def url_step(value: str | None, fallback: int = 1) -> int:
 FOLLOW_STEPS = 100  # more steps than a class can follow one by one
 SMALL_LAYER = LabConfig(in_channels=1, height=5, width=5, out_channels=1, kernel_size=(3, 3), stride=(2, 2),
                         padding=(1, 1))  # 9 steps: a sweep a class can follow
+# Layer controls a pooling sweep does not read, and why (the sidebar greys them out instead of leaving a Filters
+# slider that does nothing; issue 16 item 10). Pooling keeps the input's channels and has no weights.
+UNUSED_BY_POOLING = {"out_channels": "pooling has no filters: it pools each input channel on its own",
+                     "groups": "pooling has no filters to group", "bias": "pooling adds no bias",
+                     "padding_mode": "max pooling pads with −∞, average pooling with zeros"}
+
+
+def unused_controls(page: str, op: object) -> dict[str, str]:
+    """The layer controls page `page` ignores with sweep operation `op`, each with the reason shown beside it.
+
+    >>> sorted(unused_controls("sweep", "max")), unused_controls("sweep", "conv"), unused_controls("", "max")
+    (['bias', 'groups', 'out_channels', 'padding_mode'], {}, {})
+    """
+    return UNUSED_BY_POOLING if page == "sweep" and op in ("max", "avg") else {}
 
 
 def too_many_steps(total: int) -> str:
