@@ -44,7 +44,7 @@ from conftest import running_server  # noqa: E402
 from st_session import RunResult, StreamlitSession  # noqa: E402
 
 GOAL_SECONDS = 0.5  # issue 17: CPU of the worst allowed request
-PAGES = ("", "sweep", "feature-maps", "matrix", "network", "practice")
+PAGES = ("", "sweep", "feature-maps", "matrix", "gradients", "network", "practice")
 TICK = os.sysconf("SC_CLK_TCK")
 SETTLE_POLL = 0.1  # seconds between CPU reads while waiting for the server to go idle after a run
 SETTLE_MAX = 5.0  # ... at most this long
@@ -260,6 +260,26 @@ def sweep_queries() -> list[tuple[str, str]]:
     return layer_queries(_sweeps, layers, extras) + layer_queries(_sweeps, pooled, pool_extras, over=False)
 
 
+def _runs_backward(config: LabConfig) -> bool:
+    """/gradients: the formula holds and the backward page's work cap lets it run forward, backward and by hand."""
+    from conv_lab.gradients.check import check_gradient_work
+
+    spec = config.spec()
+    spec.explain(config.input_shape())
+    check_gradient_work(spec, config.input_shape())
+    return True
+
+
+def gradient_queries() -> list[tuple[str, str]]:
+    layers = [LAYERS[i] for i in (0, 1, 3, 9, 11, 15, 18, 20)] + [
+        Layer("3->3 3x3 on RGB", 3, 3, 3, padding=1), Layer("16->32 3x3", 16, 32, 3, padding=1),
+        Layer("64->64 3x3", 64, 64, 3, padding=1), Layer("256->256 7x7", 256, 256, 7, padding=3),
+        Layer("transposed 8->8 k4 s2", 8, 8, 4, stride=2, padding=1, transposed=True),
+        Layer("dilated 4 16->16 k5", 16, 16, 5, padding=8, dilation=4, mode="circular")]
+    extras = [{"grad": "weight", "filter": "511", "channel": "255"}, {"grad": "input"}]
+    return layer_queries(_runs_backward, layers, extras)
+
+
 def matrix_queries() -> list[tuple[str, str]]:
     layers = [Layer("1 ch 3x3 pad 1", 1, 1, 3, padding=1), Layer("4->4 3x3 pad 16", 4, 4, 3, padding=16),
               Layer("16->16 3x3", 16, 16, 3, padding=1), Layer("dilated 8 15x15 pad 16", 1, 1, 15, padding=16, dilation=8),
@@ -327,7 +347,8 @@ def practice_queries() -> list[tuple[str, str]]:
 
 
 QUERIES = {"": shape_lab_queries, "sweep": sweep_queries, "feature-maps": feature_map_queries,
-           "matrix": matrix_queries, "network": network_queries, "practice": practice_queries}
+           "matrix": matrix_queries, "gradients": gradient_queries, "network": network_queries,
+           "practice": practice_queries}
 
 
 # ---------------------------------------------------------------- measuring

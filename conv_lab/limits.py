@@ -39,6 +39,17 @@ NS_PER_MAC = {"dense": 0.1, "grouped": 0.3, "depthwise": 1.6, "transposed": 0.12
 NS_PER_ELEMENT = {"direct": 5.0, "transposed": 25.0}
 NS_PER_WEIGHT = 18.0
 CHANNEL_BLOCK = 8
+# /gradients runs everything in float64 (so the explicit engine's sums are exact), where torch has no oneDNN path: its
+# slow convolutions unfold every window (im2col), and the engine's weight gradient is a convolution whose "kernel" is
+# the whole output gradient. The page's CPU is modelled as ns per forward MAC, per unfolded number (kernel cells ×
+# (C_in × output cells + C_out × input cells)) and per element of x and y (seeding, comparing, the sweep's grid),
+# plus a fixed part: fitted on 41 runs of 11 layer families (benchmarks/gradients.py) so that none is under-estimated
+# (at the cap: 0.41–0.61 s measured at load 6–7; depthwise and transposed layers are over-estimated 3–7×). Before,
+# the page assumed 9 float32 runs: a 3→8 15×15 layer on 269² passed the cap and took 3.6 s.
+GRADIENT_NS_PER_MAC = 0.5
+GRADIENT_NS_PER_UNFOLDED = 14.0
+GRADIENT_NS_PER_ELEMENT = 130.0
+GRADIENT_FIXED_SECONDS = 0.005
 # The feature maps also write a filter bank into every weight (filter_banks.apply_bank): up to 24 ns per weight
 # (a transposed layer's random bank) plus ~100 µs per filter; and they draw every output number (ReLU, colour
 # scale, the grid of maps): ~8-16 ns each. All counted against the same cap (benchmarks/conv_cost.py).

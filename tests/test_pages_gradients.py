@@ -90,6 +90,11 @@ def test_impossible_and_too_large_layers_are_plain_messages():
     at = run_app(PAGE, {"input": "64x512x512", "filters": "256", "kernel": "7", "padding": "3"})
     _ok(at)
     assert at.error and "cap" in _text(at)
+    # float64 unfolds every window: this layer passed a float32 cost model and took 3.6 s of CPU (issue 17)
+    at = run_app(PAGE, {"input": "3x269x269", "filters": "8", "kernel": "15", "padding": "7"})
+    _ok(at)
+    assert at.error and "cap" in _text(at) and "e.g. input 3×" in _text(at)
+    assert "x.grad" not in _text(at)  # refused before anything ran
     at = run_app(PAGE, {"input": "1x80x80", "filters": "1", "kernel": "3", "grad": "weight"})
     _ok(at)
     assert "up to 64 cells a side" in _text(at) and "✓" in _text(at)

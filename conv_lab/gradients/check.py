@@ -3,29 +3,45 @@ the transposed conv's overlap counts (how many windows write each output cell: t
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Optional
 
 import numpy as np
 
-from conv_lab.core.costs import LayerCost, estimated_seconds, work_check
+from conv_lab import limits
+from conv_lab.core.costs import LayerCost, layer_cost, work_check
 from conv_lab.core.errors import ConvConfigError, WorkCapError
 from conv_lab.core.params import LayerSpec
+from conv_lab.core.shapes import output_shape
 
-# One /gradients run does the forward pass and autograd's two backward convolutions, then the explicit engine's two,
-# all in float64 (about 2× float32's cost): ~9 forward runs' worth, counted against limits.MAX_REQUEST_SECONDS by
-# `work_check` (benchmarks/gradients.py measures the largest allowed layer).
-BACKWARD_RUNS = 9.0
 MAX_GRADIENT_ELEMENTS = 1_000_000  # numbers in x, the weight or g: seeded in numpy, copied to float64 tensors
 
 
+def backward_seconds(spec: LayerSpec, input_shape: tuple[int, ...]) -> float:
+    """CPU seconds of the page's float64 work: the forward run, loss.backward() and the explicit engine (an upper
+    estimate, `limits.GRADIENT_NS_PER_MAC` and friends).
+
+    >>> round(backward_seconds(ConvSpec(3, 8, 15, padding=7), (1, 3, 96, 96)), 2)
+    0.36
+    """
+    out = output_shape(spec, input_shape)
+    unfolded = math.prod(spec.kernel_nd) * (spec.in_channels * math.prod(out[2:]) +
+                                            spec.out_channels * math.prod(input_shape[2:]))
+    elements = spec.in_channels * math.prod(input_shape[2:]) + spec.out_channels * math.prod(out[2:])
+    macs = layer_cost(spec, input_shape).macs
+    return (macs * limits.GRADIENT_NS_PER_MAC + unfolded * limits.GRADIENT_NS_PER_UNFOLDED
+            + elements * limits.GRADIENT_NS_PER_ELEMENT) * 1e-9 + limits.GRADIENT_FIXED_SECONDS
+
+
 def check_gradient_work(spec: LayerSpec, input_shape: tuple[int, ...]) -> LayerCost:
-    """WorkCapError when the backward page's run of this layer would exceed one request's share of the server.
+    """WorkCapError when the backward page's run of this layer would exceed one request's share of the server (its
+    float64 work counted on top of the layer's own run by `work_check`, which also names a smaller input that fits).
 
     >>> check_gradient_work(ConvSpec(3, 8, 3), (1, 3, 32, 32)).macs
     194400
     """
-    cost = work_check(spec, input_shape, lambda s, shape: (BACKWARD_RUNS - 1) * estimated_seconds(s, shape))
+    cost = work_check(spec, input_shape, backward_seconds)
     largest = max(cost.input_bytes, cost.output_bytes, cost.weight_params * 4) // 4
     if largest > MAX_GRADIENT_ELEMENTS:
         raise WorkCapError("input_size", f"the backward pass would hold a tensor of {largest:,} numbers, above the "
