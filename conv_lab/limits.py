@@ -135,3 +135,12 @@ MAX_CLASSES = 500  # live (unexpired) classes per server
 CLASS_HOURS = 4.0  # a class expires this long after it starts (CONVLAB_CLASS_HOURS overrides)
 MAX_CLASS_HOURS = 72.0
 CLASS_REFRESH_SECONDS = 2.0  # how often the class pages poll the store (st.fragment run_every)
+# The planner's measured receptive field (network.rf_measure): autograd through the stack rebuilt with one output
+# channel per conv, in float64, at one torch thread. Its work is counted in units of a small 2-D conv's tap on one cell
+# (network.rf_measure.measure_work: large kernels, transposed and 3-D layers weigh more; 4 units per cell and layer for
+# the elementwise work), ~5 ns each on the 2-core reference machine under load. 24 M units keep the worst kind of
+# stack near 0.15 s of CPU (benchmarks/network.py `rf` prints p50/p95 on the largest plan of each kind) and let the
+# 3-D preset measure its last map.
+MAX_RF_MEASURE_WORK = 24_000_000
+RF_NS_PER_UNIT = 6.5  # the worst kind's CPU per unit at the cap: what a request whose planner run spent CPU (transposed
+# layers checked on the CPU, not from the cache) has left of MAX_REQUEST_SECONDS bounds it too (rf_measure.allowed_work)

@@ -16,9 +16,12 @@ from conv_lab.network.layers import LAYER_KINDS
 from conv_lab.network.plan import parse_rows, plan
 from conv_lab.network.presets import PRESET_BY_NAME, PRESETS, preset_for_link
 from conv_lab.network.torch_run import run_plan
-from conv_lab.network.view import FLOW_COLUMNS, flow_table, long_messages, skip_verdict
+from conv_lab.network.view import flow_table, skip_verdict
 from ui import require_entry, show_config_error, show_notices, url_options, write_url_options
+from ui.network_rf import LINK_KEY, forget_rf, rf_choice, rf_keys, rf_section
+from ui.network_tables import flow_dataframe
 from ui.paste_model import paste_model_boxes
+from ui.phone import on_phone
 from ui.present import page_intro
 from ui.share import mode_flags, share_box
 
@@ -36,6 +39,7 @@ def _load(input_shape, rows, skips, notices=()) -> None:
     state["net_rows"], state["net_skips"], state["net_notices"] = list(rows), list(skips), list(notices)
     state["net_info"] = []
     state["net_version"] = state.get("net_version", 0) + 1
+    forget_rf()
     state[DIMS_KEY] = DIM_LABELS[len(input_shape) - 2]
     for key, value in zip(_input_keys(len(input_shape) - 2), input_shape):
         state[key] = int(value)
@@ -65,7 +69,8 @@ def _controls() -> list[str]:
     """What decides the stack (for url_options): the editors' keys change with each loaded stack."""
     version = state.get("net_version", 0)
     dims = dims_of_label(state.get(DIMS_KEY))
-    return ["net_rows", "w_net_preset", DIMS_KEY, *_input_keys(dims), f"w_net_layers_{version}", f"w_net_skips_{version}"]
+    return ["net_rows", "w_net_preset", DIMS_KEY, *_input_keys(dims), f"w_net_layers_{version}", f"w_net_skips_{version}",
+            *rf_keys()]
 
 
 url = url_options("network", option_keys(NETWORK_OPTIONS), _controls(), keep_when_absent=True)
@@ -78,6 +83,8 @@ elif "net_rows" not in state:  # first visit: the first preset
     first = PRESETS[0]
     _load(first.input_shape, first.rows, first.skips)
     state["w_net_preset"] = first.name
+if url is not None:
+    state[LINK_KEY] = url.get("rf", "")
 
 page_intro("Network planner",
            "Stack layers with PyTorch's own argument names and follow the shape through them. The formula gives each "
@@ -109,13 +116,14 @@ st.subheader("Layers")
 st.caption("Pick a layer and write its arguments as in PyTorch, e.g. `out_channels=16, kernel_size=3, padding=1`. "
            "Leave out in_channels / num_features / in_features: the planner takes them from the incoming tensor.")
 layer_options = list(LAYER_KINDS) + sorted({r[0] for r in state["net_rows"] if r[0] and r[0] not in LAYER_KINDS})
+phone = on_phone()  # issue 16: on a phone the arguments wrap in taller rows (Streamlit wraps rows over 4 rem)
+row_px = 72 if phone else 35
 edited = st.data_editor(
     pd.DataFrame(state["net_rows"], columns=["layer", "arguments"], index=range(1, len(state["net_rows"]) + 1)),
-    key=f"w_net_layers_{version}", num_rows="dynamic", width="stretch",
-    height=min(35 * (len(state["net_rows"]) + 2) + 3, 800),
-    column_config={"layer": st.column_config.SelectboxColumn("layer", options=layer_options, width=125),
-                   "arguments": st.column_config.TextColumn("arguments", width="large",
-                                                            max_chars=300)})
+    key=f"w_net_layers_{version}", num_rows="dynamic", width="stretch", row_height=row_px,
+    height=min(row_px * (len(state["net_rows"]) + 1) + 38, 1600),
+    column_config={"layer": st.column_config.SelectboxColumn("layer", options=layer_options, width=110 if phone else 125),
+                   "arguments": st.column_config.TextColumn("arguments", width=210 if phone else "large", max_chars=300)})
 rows = [(r.layer if isinstance(r.layer, str) else "", r.arguments if isinstance(r.arguments, str) else "")
         for r in edited.itertuples()]
 
@@ -146,8 +154,11 @@ run = run_plan(result)
 for notice in result.notices:
     st.warning(notice, icon=":material/warning:")
 
+choice = rf_choice(result)
 net_value, skip_value = encode_network(input_shape, parse_rows(rows)), encode_skips(skips)
-write_url_options("network", {"net": net_value, **({"skip": skip_value} if skip_value else {})}, _controls())
+links = {"net": net_value, **({"skip": skip_value} if skip_value else {}),
+         **({"rf": choice.text(result)} if choice and choice.text(result) else {})}
+write_url_options("network", links, _controls())
 
 st.subheader("Shape flow")
 metrics = st.columns(4)
@@ -169,40 +180,19 @@ elif run.failed and not result.rows[run.failed - 1].over_cap:
 names = state.get("net_names", ([], []))
 table = pd.DataFrame(flow_table(result, run, names[1] if names[0] == rows else None)).set_index("#") \
     if result.rows else pd.DataFrame()
-
-
-def _row_style(row):
-    if row["status"] == "broken":
-        return ["background-color: #fde2e2; color: #8a1c1c; font-weight: 600"] * len(row)
-    if row["status"] == "not reached":
-        return ["color: #a0a0a0; background-color: #f4f4f4"] * len(row)
-    return [""] * len(row)
-
-
 if not table.empty:
-    # Issue 16: at 1366 px every column but the message fits (the status is the message's first words, the input the
-    # row above's output); long messages are listed in full under the table.
-    st.dataframe(table.drop(columns=["arguments"]).style.apply(_row_style, axis=1), width="stretch", key="w_net_flow",
-                 height=min(35 * (len(table) + 1) + 3, 1200), column_order=FLOW_COLUMNS,
-                 column_config={"layer": st.column_config.TextColumn("layer", width=125),
-                                **{c: st.column_config.TextColumn(c, width=140) for c in FLOW_COLUMNS[2:4]},
-                                "message": st.column_config.TextColumn("message", width="large"),
-                                **{page: st.column_config.LinkColumn(page, display_text="open", width="small",
-                                                                     help=f"this layer in the {page}, on its input here")
-                                   for page in ("Shape Lab", "sweep")}})
-    for label, text in long_messages(table):
-        st.caption(f"**{label}** — {text}")
+    flow_dataframe(table)
 for report in result.skips:
     level, text = skip_verdict(report)
     getattr(st, level)(text)
+rf_section(result, choice, run.cpu_seconds)
 
 st.subheader("Export")
 code = export_code(result)
 left, right = st.columns([1, 4], vertical_alignment="center")
 left.download_button("Download model.py", code, file_name="model.py", mime="text/x-python", key="w_net_download")
 with right:
-    share_box(urlencode({"net": net_value, **({"skip": skip_value} if skip_value else {}), **mode_flags()}, safe="-,"),
-              "this stack with every layer and skip", "Share this stack")
+    share_box(urlencode({**links, **mode_flags()}, safe="-,@"), "this stack with every layer and skip", "Share this stack")
     st.caption(f"{len(net_value)} of {limits.MAX_NETWORK_URL_CHARS} characters. Grammar: `C16k3p1` = Conv2d "
                "out_channels=16, kernel_size=3, padding=1; `1C`/`3C` = Conv1d/Conv3d; `pC` padding='causal'; `R` "
                "ReLU; `3M1x2x2` MaxPool3d (1, 2, 2); `F` Flatten; `L10` Linear 10.")

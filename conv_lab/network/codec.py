@@ -41,11 +41,14 @@ _PAIRS = re.compile(rf"([a-z])({_VALUE})")
 _INPUT = re.compile(r"^I(\d{1,5})((?:x\d{1,5}){1,3})(?:n(\d{1,3}))?$")
 _SIZE_NAMES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
 _SKIP = re.compile(r"^([ca])(\d{1,3})\.(\d{1,3})(x?)$")
+RF_CHARS = 40  # an rf= value longer than this is refused (network.receptive.choose)
 
 # The planner's share link: the stack and its skips, each in the compact syntax this module reads.
 NETWORK_OPTIONS = (
     Option("net", "text", "", hi=limits.MAX_NETWORK_URL_CHARS, label="Network", help="input and layers, e.g. I1x28x28-C6k5"),
     Option("skip", "text", "", hi=limits.MAX_NETWORK_URL_CHARS, label="Skip connections", help="e.g. c2-5"),
+    Option("rf", "text", "", hi=RF_CHARS, label="Receptive-field cell",
+           help="a cell of a layer's output: 3,5 (one index per spatial dimension) on the last map, 3,5@7 on layer 7"),
 )
 
 

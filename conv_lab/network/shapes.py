@@ -97,13 +97,23 @@ def _unbatched(kind: LayerKind, shape: Shape) -> str:
            f"{shape[0]} is taken as the channels"
 
 
+def conv_spec(kind_name: str, kw: dict[str, Any]) -> ConvSpec:
+    """The ConvSpec of a conv row's full constructor arguments (in_channels filled in).
+
+    >>> conv_spec("ConvTranspose1d", {"in_channels": 2, "out_channels": 4, "kernel_size": 3, "stride": 2}).transposed
+    True
+    """
+    kind = LAYER_KINDS[kind_name]
+    return ConvSpec(kw["in_channels"], kw["out_channels"], kw["kernel_size"], kw.get("stride", 1), kw.get("padding", 0),
+                    kw.get("dilation", 1), kw.get("groups", 1), kw.get("bias", True), kw.get("padding_mode", "zeros"),
+                    kind.family == "transposed", kw.get("output_padding", 0), dims=kind.dims)
+
+
 def _conv(kind: LayerKind, v: dict, shape: Shape) -> Step:
     n = kind.dims
     _need_rank(kind, shape, (n + 1, n + 2))
     kw = resolve_kwargs(kind.name, v, shape)
-    spec = ConvSpec(kw["in_channels"], kw["out_channels"], kw["kernel_size"], kw.get("stride", 1), kw.get("padding", 0),
-                    kw.get("dilation", 1), kw.get("groups", 1), kw.get("bias", True), kw.get("padding_mode", "zeros"),
-                    kind.family == "transposed", kw.get("output_padding", 0), dims=n)
+    spec = conv_spec(kind.name, kw)
     explanation = spec.explain(shape)  # runs the engine's checks (rank, channels, kernel vs input, caps)
     cost = layer_cost(spec, shape)
     out = explanation.output_shape

@@ -12,7 +12,9 @@ element output and took 21 GB).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import threading
+import time
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -38,6 +40,7 @@ class TorchRun:
     failed: int | None  # 1-based row
     error: str
     devices: tuple[str, ...]
+    cpu_seconds: float = 0.0  # CPU `run_plan` spent running layers on the CPU (0 from the caches): the request's budget
 
 
 def build_layer(kind: str, kwargs: dict[str, Any], device: str = "meta") -> nn.Module:
@@ -119,10 +122,17 @@ def cpu_seconds(kind: str, kwargs: dict[str, Any], x: torch.Tensor) -> float | N
     return seconds if seconds <= limits.MAX_REQUEST_SECONDS else None
 
 
+_SPENT = threading.local()  # CPU seconds this thread's `run_plan` spent in `_run_on_cpu` (its request's share)
+
+
 def _run_on_cpu(kind: str, kwargs: dict, x: torch.Tensor) -> torch.Tensor:
     """Run one layer on a CPU zero tensor (caller checked the caps); the result goes back to meta."""
-    with torch.no_grad():
-        return build_layer(kind, kwargs, "cpu")(torch.zeros(x.shape)).to("meta")
+    started = time.thread_time()  # torch runs in this thread (one intra-op thread): its CPU, not other sessions'
+    try:
+        with torch.no_grad():
+            return build_layer(kind, kwargs, "cpu")(torch.zeros(x.shape)).to("meta")
+    finally:
+        _SPENT.seconds = getattr(_SPENT, "seconds", 0.0) + time.thread_time() - started
 
 
 @dataclass(frozen=True)
@@ -229,13 +239,14 @@ def run_plan(plan: NetworkPlan) -> TorchRun:
     >>> run_plan(plan((1, 3, 224, 224), [("Conv2d", "out_channels=64, kernel_size=7, stride=2, padding=3")])).shapes
     ((1, 64, 112, 112),)
     """
+    _SPENT.seconds = 0.0
     last = plan.broken or len(plan.rows)
     over_cap = bool(plan.broken and plan.rows[last - 1].over_cap)
     layers = tuple(freeze(r.kind, r.kwargs) if r.kwargs is not None else None for r in plan.rows[:last - over_cap])
     run = run_frozen(plan.input_shape, layers, tuple(s.skip for s in plan.skips if s.status in ("ok", "mismatch")))
     if over_cap and run.failed is None:
-        return TorchRun(run.shapes, last, NOT_RUN, run.devices)
-    return run
+        run = TorchRun(run.shapes, last, NOT_RUN, run.devices)
+    return replace(run, cpu_seconds=_SPENT.seconds)
 
 
 NOT_RUN = "not run: over Conv Lab's work cap, so torch is not asked"

@@ -10,7 +10,7 @@ from conv_lab.network.flow import SkipReport, crop_text
 from conv_lab.network.links import layer_query
 from conv_lab.network.plan import NetworkPlan
 from conv_lab.network.shapes import Shape, describe
-from conv_lab.network.torch_run import TorchRun, freeze, merge, run_frozen
+from conv_lab.network.torch_run import NOT_RUN, TorchRun, freeze, merge, run_frozen
 
 # "Try a sample" on the planner page: print(model) of a LeNet whose classifier was sized for 28×28 MNIST
 # (16·4·4 = 256 features) and is fed 32×32 (16·5·5 = 400). tests/test_debug_model.py checks it is torch's own repr.
@@ -129,8 +129,8 @@ def flow_table(plan: NetworkPlan, run: TorchRun | None = None, names: list[str] 
         torch_shape = ""
         if run is not None and r.index <= len(run.shapes):
             torch_shape = describe(torch_shapes[0]) if torch_shapes[0] else "?"
-        elif run is not None and run.failed == r.index:
-            torch_shape = "✗ " + run.error
+        elif run is not None and run.failed == r.index:  # the error itself is shown above the table, in full
+            torch_shape = "not run (work cap)" if run.error == NOT_RUN else "✗ fails (see above)"
         own = merges[0].target_shape if merges else r.out_shape
         formula = describe(own) if own and r.status == "ok" else ""
         if r.status == "broken":
@@ -148,7 +148,8 @@ def flow_table(plan: NetworkPlan, run: TorchRun | None = None, names: list[str] 
                      "params": compact(r.params) if r.status == "ok" else "",
                      "MACs": compact(r.macs) if r.status == "ok" else "",
                      "receptive field": r.receptive_field, "status": r.status,
-                     "message": _status_word(r.status) + message, **_links(r)})
+                     "message": _status_word(r.status) + message,
+                     "note": short_note(r.status, _status_word(r.status) + message), **_links(r)})
         for k, m in enumerate(merges, start=1):
             merged, by_torch = describe(m.merged_shape), describe(torch_shapes[k]) if torch_shapes[k] else ""
             crop = f", cropped {crop_text(m.crop_box)}" if m.crop_box else ""
@@ -159,24 +160,85 @@ def flow_table(plan: NetworkPlan, run: TorchRun | None = None, names: list[str] 
                          "output (formula)": merged, "output (torch)": by_torch,
                          "agree": "" if run is None else ("✓" if merged == by_torch else "✗"), "params": "0", "MACs": "0",
                          "receptive field": r.receptive_field, "status": "ok",
-                         "message": f"point {m.skip.source} {what}{crop}", "Shape Lab": "", "sweep": ""})
+                         "message": f"point {m.skip.source} {what}{crop}",
+                         "note": short_note("ok", f"point {m.skip.source} {what}{crop}"), "Shape Lab": "", "sweep": ""})
     return rows
 
 
-# The flow table's columns as shown (the data keeps "input" and "status" too, for tests and the row colours).
-FLOW_COLUMNS = ("module", "layer", "output (formula)", "output (torch)", "agree", "Shape Lab", "sweep", "message",
-                "params", "MACs", "receptive field")
+# The flow table's columns as shown (the data keeps "input", "status" and the full "message" too, for tests and the row
+# colours). Issue 16: at 1366 px the message was cut off and pushed params, MACs and the receptive field out of view;
+# now every column is sized to its text and the message column holds a few words, each long message listed in full
+# under the table.
+FLOW_COLUMNS = ("module", "layer", "output (formula)", "output (torch)", "agree", "note", "params", "MACs",
+                "receptive field", "Shape Lab", "sweep")
+NOTE_CHARS = 16  # a message up to this long shows in the table itself
+CELL_PADDING = 22  # px around a grid cell's text
+# Streamlit's grid draws 14 px Source Sans: measured on its screenshots, digits ~6.7 px, punctuation and spaces 3-4.5,
+# lower-case letters ~6.3, capitals ~8.3 ("(1, 32, 16, 112, 112)" is 109 px, "AdaptiveAvgPool3d" 114 px); a little more
+# here, so a column is never short
+_NARROW = {",": 3.5, ".": 3.5, " ": 3.2, "(": 4.4, ")": 4.4, "×": 7.0, "✓": 9.0, "✗": 9.0, "↓": 8.0}
 
 
-def long_messages(table, width: int = 60) -> list[tuple[str, str]]:
-    """(row label, message) of the flow rows whose message is longer than its column shows (`table`: by "#").
+def text_px(text: str) -> float:
+    """The width in pixels of `text` in Streamlit's grid (an estimate from measured character widths).
+
+    >>> round(text_px("(1, 32, 16, 112, 112)")), round(text_px("AdaptiveAvgPool3d"))
+    (110, 116)
+    """
+    return sum(_NARROW.get(c, 6.8 if c.isdigit() else 8.3 if c.isupper() else 6.5) for c in text)
+
+
+def short_note(status: str, message: str) -> str:
+    """The few words the note column shows: the message when it fits, else what kind of message waits below.
+
+    >>> short_note("ok", "point 4 added"), short_note("broken", "✗ breaks — kernel too big"), short_note("ok", "x" * 40)
+    ('point 4 added', '✗ breaks ↓', 'note ↓')
+    """
+    if len(message) <= NOTE_CHARS:
+        return message
+    return {"broken": "✗ breaks ↓", "not reached": "not reached"}.get(status, "note ↓")
+
+
+def flow_widths(table) -> dict[str, int]:
+    """Pixel width per column shown: its longest text or header, so nothing is cut off (`table`: the flow frame). The
+    note column is left out when no row has a note, the module column when no model was pasted.
+
+    >>> import pandas as pd
+    >>> flow_widths(pd.DataFrame([{"layer": "ConvTranspose2d", "agree": "✓", "note": "", "sweep": "/sweep?input=3x8x8"}]))
+    {'layer': 123, 'agree': 54, 'sweep': 54}
+    """
+    widths = {}
+    for column in (c for c in FLOW_COLUMNS if c in table.columns):
+        texts = ["open"] if column in LINK_COLUMNS else [str(v) for v in table[column]]  # links show "open"
+        if column == "note" and not any(texts):
+            continue
+        widths[column] = int(max(map(text_px, [*texts, HEADERS.get(column, column)])) + CELL_PADDING)
+    return widths
+
+
+HEADERS = {"receptive field": "RF"}  # short headers for wide names
+LINK_COLUMNS = ("Shape Lab", "sweep")
+
+
+def row_style(row) -> list[str]:
+    """CSS per cell of a flow row: broken rows red and bold, rows past the break grey (their words say so too)."""
+    if row["status"] == "broken":
+        return ["background-color: #fde2e2; color: #8a1c1c; font-weight: 600"] * len(row)
+    if row["status"] == "not reached":
+        return ["color: #6b6b6b; background-color: #f4f4f4"] * len(row)
+    return [""] * len(row)
+
+
+def long_messages(table, width: int = NOTE_CHARS) -> list[tuple[str, str]]:
+    """(row label, message) of the flow rows whose message is longer than the note column shows (`table`: by "#").
 
     >>> import pandas as pd
     >>> long_messages(pd.DataFrame([{"#": "4", "layer": "Conv2d", "message": "x" * 80}]).set_index("#"))[0][0]
     'layer 4 (Conv2d)'
     """
-    return [(f"layer {label} ({row['layer']})", row["message"]) for label, row in table.iterrows()
-            if len(row["message"]) > width]
+    return [(f"{row['layer']} after layer {label[:-2]}" if label.endswith(" +") else f"layer {label} ({row['layer']})",
+             row["message"]) for label, row in table.iterrows()
+            if len(row["message"]) > width and row.get("status") != "not reached"]
 
 
 def skip_verdict(report: SkipReport) -> tuple[str, str]:
