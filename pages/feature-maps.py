@@ -10,6 +10,7 @@ from conv_lab.core.torch_run import causal_pad
 from conv_lab.features.banks import sees_text
 from conv_lab.features.figures import enlarged_image, image_format, input_image, maps_grid_image
 from conv_lab.features.images import ImageError, read_upload, sample_picture
+from conv_lab.features.patch import cell_patch
 from conv_lab.features.runs import (
     FEATURE_OPTION,
     OPTION_KEYS,
@@ -65,12 +66,14 @@ if config.dims != 2:  # pictures (samples and uploads) are 2-D: a 1-D layer gets
 
 # Page options (the FEATURE_OPTIONS table): the URL seeds the widgets (first visit, a link, back button); the
 # widgets write the URL.
-WIDGETS = {key: f"w_fm_{key}" for key in OPTION_KEYS}
-in_url = url_options("feature_maps", OPTION_KEYS, WIDGETS.values())
+WIDGETS = {key: f"w_fm_{key}" for key in OPTION_KEYS if key != "cell"}
+CELL_KEYS = ("w_fm_row", "w_fm_col")  # cell=row,col: two number boxes
+in_url = url_options("feature_maps", OPTION_KEYS, [*WIDGETS.values(), *CELL_KEYS])
 if in_url is not None:
     from_url, st.session_state["_fm_notices"] = parse_options(in_url)
     for key, widget in WIDGETS.items():
         st.session_state[widget] = getattr(from_url, key)
+    st.session_state.update(zip(CELL_KEYS, from_url.cell))
 show_notices(st.session_state.get("_fm_notices", []))
 opt = FEATURE_OPTION
 
@@ -86,7 +89,8 @@ with st.container(horizontal=True):
     relu = st.toggle(opt["relu"].label, key="w_fm_relu", help=opt["relu"].help)
     own_size = st.toggle(opt["own_size"].label, key="w_fm_own_size", help=opt["own_size"].help)
 
-options = FeatureOptions(image, bank, int(seed), relu, own_size, scale, int(st.session_state.get("w_fm_filter", 0)))
+options = FeatureOptions(image, bank, int(seed), relu, own_size, scale, int(st.session_state.get("w_fm_filter", 0)),
+                         bool(st.session_state.get("w_fm_patch")), tuple(st.session_state.get(k, 0) for k in CELL_KEYS))
 try:
     if image == UPLOAD:
         upload = st.file_uploader("Upload a PNG or JPEG picture", type=["png", "jpg", "jpeg"], key="w_fm_upload",
@@ -113,9 +117,12 @@ except ConvConfigError as exc:
 
 # Write the page options to the URL (only those that differ from the defaults).
 if run is not None:
-    options = replace(options, filter=min(options.filter, len(run.filters) - 1))
+    options = replace(options, filter=min(options.filter, len(run.filters) - 1),
+                      cell=tuple(min(max(0, v), n - 1) for v, n in zip(options.cell, run.maps.shape[1:])))
     if st.session_state.get("w_fm_filter") != options.filter:  # assign only to change it: it moves the control
         st.session_state["w_fm_filter"] = options.filter
+    if tuple(st.session_state.get(k, 0) for k in CELL_KEYS) != options.cell:  # a link's cell past this map's edge
+        st.session_state.update(zip(CELL_KEYS, options.cell))
 write_url_options("feature_maps", options_query(options))
 if run is None:
     st.stop()
@@ -143,8 +150,15 @@ st.image(grid, caption=grid_caption, output_format=image_format(grid),
 chosen = st.selectbox(opt["filter"].label, list(range(len(run.filters))), key="w_fm_filter",
                       format_func=lambda i: f"#{i} {run.filters[i].name} — sees "
                                             f"{sees_text(run.filters[i].sees, run.prepared.channel_names)}")
-big = enlarged_image(run, chosen, per_map=scale == "map")
-st.image(big, caption=f"Map #{chosen} enlarged: the input it sees, its kernel, the result",
+with st.container(horizontal=True, vertical_alignment="bottom"):
+    st.toggle(opt["patch"].label, key="w_fm_patch", help=opt["patch"].help)
+    if options.patch:
+        for key, label, size in zip(CELL_KEYS, ("Map row", "Map column"), run.maps.shape[1:]):
+            st.number_input(label, 0, size - 1, key=key, width=130)
+patch = cell_patch(spec, (h, w), options.cell) if options.patch else None
+big = enlarged_image(run, chosen, per_map=scale == "map", patch=patch)
+where = f"; {patch.text(spec.padding_mode)}" if patch else ""
+st.image(big, caption=f"Map #{chosen} enlarged: the input it sees, its kernel, the result{where}",
          output_format=image_format(big),
-         alt=f"Map #{chosen}, {run.filters[chosen].name}: the input it sees, its kernel, the result")
+         alt=f"Map #{chosen}, {run.filters[chosen].name}: the input it sees, its kernel, the result{where}")
 share_box(layer_share_query(config, OPTION_KEYS), "this layer on this picture with these options")

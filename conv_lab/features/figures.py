@@ -33,6 +33,7 @@ from conv_lab.features.drawing import (
     resize,
     vertical_bar,
 )
+from conv_lab.features.patch import CellPatch
 from conv_lab.features.runs import FeatureRun
 
 __all__ = ["MAX_DRAWN_MAPS", "ColourScale", "colour_scale", "encode", "image_format", "maps_grid_image",
@@ -168,8 +169,19 @@ def input_image(run: FeatureRun) -> tuple[bytes, str]:
     return encode(canvas), f"Input torch.Size([1, {len(array)}, {h}, {w}]): {listed}{more}"
 
 
-def enlarged_image(run: FeatureRun, index: int, per_map: bool = True, side: int = 340) -> bytes:
-    """One map large: the input it sees, its kernel with the numbers, the map and its colour bar.
+PATCH_INK, PATCH_EDGE = (255, 190, 0), (20, 20, 20)  # the picked cell and the input it read: amber inside black
+
+
+def _outline(draw: ImageDraw.ImageDraw, left: float, top: float, right: float, bottom: float) -> None:
+    """A box visible on any colour: black, amber, black (so it never relies on colour alone)."""
+    for grow, ink in ((3, PATCH_EDGE), (2, PATCH_INK), (1, PATCH_INK), (0, PATCH_EDGE)):
+        draw.rectangle([left - grow, top - grow, right + grow, bottom + grow], outline=ink)
+
+
+def enlarged_image(run: FeatureRun, index: int, per_map: bool = True, side: int = 340,
+                   patch: CellPatch | None = None) -> bytes:
+    """One map large: the input it sees, its kernel with the numbers, the map and its colour bar (and, with `patch`,
+    one map cell outlined beside the input cells it read).
 
     >>> from conv_lab.features.runs import run_feature_maps; from conv_lab.features.images import sample_picture
     >>> from conv_lab.core.spec import ConvSpec
@@ -193,7 +205,7 @@ def enlarged_image(run: FeatureRun, index: int, per_map: bool = True, side: int 
     gap, head = 28, 30
     panel = max(iw, 190)  # room for the title even when the input is drawn small
     width = 10 + panel + gap + k_w + gap + mw + 80
-    height = head + max(ih, mh, kh * cell + 40) + 30
+    height = head + max(ih, mh, kh * cell + 40) + 30 + (16 if patch is not None else 0)
     canvas = Image.new("RGB", (width, height), BACKGROUND)
     draw = ImageDraw.Draw(canvas)
     bold, small = get_font(13, bold=True), get_font(11)
@@ -205,6 +217,10 @@ def enlarged_image(run: FeatureRun, index: int, per_map: bool = True, side: int 
     seen_title = f"input it sees: {seen_names}" + (" (mean)" if len(f.sees) > 1 else "")
     draw.text((x, 8), fit(draw, seen_title, bold, panel + gap - 6), fill=INK, font=bold)
     draw.text((x, head + ih + 4), f"{in_h}×{in_w}", fill=MUTED, font=small)
+    if patch is not None:
+        (r0, r1), (c0, c1) = patch.clipped
+        if r1 > r0 and c1 > c0:
+            _outline(draw, x + c0 * iw / in_w, head + r0 * ih / in_h, x + c1 * iw / in_w - 1, head + r1 * ih / in_h - 1)
     x += panel + gap
     canvas.paste(kernel_image(kernel, cell * max(kh, kw)), (x, head))
     if cell >= 26:
@@ -225,5 +241,10 @@ def enlarged_image(run: FeatureRun, index: int, per_map: bool = True, side: int 
     draw.text((x, 8), title, fill=INK, font=bold)
     lo, hi = float(maps[index].min()), float(maps[index].max())
     draw.text((x, head + mh + 4), f"values {num(lo)} … {num(hi)}", fill=MUTED, font=small)
+    if patch is not None:
+        r, c = patch.cell
+        cw, ch = mw / out_w, mh / out_h
+        _outline(draw, x + c * cw, head + r * ch, x + (c + 1) * cw - 1, head + (r + 1) * ch - 1)
+        draw.text((x, head + mh + 18), f"cell {patch.cell} = {num(float(maps[index][r, c]))}", fill=INK, font=small)
     vertical_bar(canvas, draw, bool(scale.diverging[at]), float(scale.limits[at]), x + mw + 12, head, min(mh, 240))
     return encode(canvas)

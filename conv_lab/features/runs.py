@@ -41,6 +41,9 @@ FEATURE_OPTIONS = (
            help="instead of resizing it to the sidebar's input height×width"),
     Option("scale", "choice", "map", label="Colour scale", choices=tuple(SCALES)),
     Option("filter", "int", 0, 0, limits.MAX_FILTERS - 1, "Enlarge map"),
+    Option("patch", "bool", False, label="Where did one cell look?",
+           help="outline one cell of the enlarged map and the input cells its window read"),
+    Option("cell", "cell", (0, 0), label="Map cell (row, column)"),
 )
 FEATURE_OPTION = {option.key: option for option in FEATURE_OPTIONS}
 _DEFAULTS = option_defaults(FEATURE_OPTIONS)
@@ -62,13 +65,16 @@ class FeatureOptions:
     own_size: bool = _DEFAULTS["own_size"]
     scale: str = _DEFAULTS["scale"]
     filter: int = _DEFAULTS["filter"]  # the map shown enlarged
+    patch: bool = _DEFAULTS["patch"]  # outline one map cell and the input it read
+    cell: tuple[int, int] = _DEFAULTS["cell"]  # that cell (row, column), clamped to the map by the page
 
 
 def parse_options(params: Mapping[str, object]) -> tuple[FeatureOptions, list[str]]:
     """Page options from query params (the table, read by `core.options`); never raises.
 
-    >>> parse_options({"bank": "random", "seed": "7", "relu": "1"})[0]
-    FeatureOptions(image='scene', bank='random', seed=7, relu=True, own_size=False, scale='map', filter=0)
+    >>> options = parse_options({"bank": "random", "seed": "7", "relu": "1", "patch": "1", "cell": "3,4"})[0]
+    >>> options.bank, options.seed, options.relu, options.filter, options.patch, options.cell
+    ('random', 7, True, 0, True, (3, 4))
     >>> parse_options({"bank": "fancy"})[1]
     ["bank='fancy' is not one of classic, random, mix; using the default"]
     """
