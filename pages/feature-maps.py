@@ -1,5 +1,6 @@
 """Feature maps: the configured layer run on a real picture, every output channel drawn beside its kernel."""
 
+from contextlib import nullcontext
 from dataclasses import replace
 
 import streamlit as st
@@ -24,6 +25,7 @@ from conv_lab.features.runs import (
 from conv_lab.features.signals import MAX_LINES, MAX_MAPS_3D, clip_png, run_sample, signal_png
 from conv_lab.lab.alt_text import layer_words
 from ui import current_config, require_entry, show_config_error, show_notices, url_options, write_url_options
+from ui.phone import on_phone, phone_controls
 from ui.present import page_intro
 from ui.share import layer_share_query, share_box
 
@@ -41,6 +43,7 @@ if config.dims != 2:  # pictures (samples and uploads) are 2-D: a 1-D layer gets
     what = "a generated chirp with noise" if config.dims == 1 else "a generated clip: a square moving over the frames"
     st.caption(f"A {config.dims}-D layer runs on {what} instead of a picture; uploads are 2-D pictures, so the upload "
                "control is shown for 2-D layers only.")
+    phone_controls()  # a phone: the layer's boxes right above the output
     try:
         spec = config.spec()
         sample = run_sample(spec, config.input_size)
@@ -77,18 +80,21 @@ if in_url is not None:
 show_notices(st.session_state.get("_fm_notices", []))
 opt = FEATURE_OPTION
 
-with st.container(horizontal=True):
-    image = st.selectbox(opt["image"].label, opt["image"].choices, key="w_fm_image", help=opt["image"].help,
-                         format_func=lambda v: "your own (upload)" if v == UPLOAD else v)
-    bank = st.selectbox(opt["bank"].label, opt["bank"].choices, key="w_fm_bank", help=opt["bank"].help)
-    seed = st.number_input(opt["seed"].label, opt["seed"].lo, opt["seed"].hi, step=1, key="w_fm_seed",
-                           disabled=bank == "classic", help=opt["seed"].help)
-    scale = st.radio(opt["scale"].label, opt["scale"].choices, key="w_fm_scale", format_func=lambda v: SCALES[v],
-                     horizontal=True)
-with st.container(horizontal=True):
-    relu = st.toggle(opt["relu"].label, key="w_fm_relu", help=opt["relu"].help)
-    own_size = st.toggle(opt["own_size"].label, key="w_fm_own_size", help=opt["own_size"].help)
+# A phone: these options one tap away, so the layer's boxes and the maps come first on the screen.
+with st.expander("Picture, filters and colour scale") if on_phone() else nullcontext():
+    with st.container(horizontal=True):
+        image = st.selectbox(opt["image"].label, opt["image"].choices, key="w_fm_image", help=opt["image"].help,
+                             format_func=lambda v: "your own (upload)" if v == UPLOAD else v)
+        bank = st.selectbox(opt["bank"].label, opt["bank"].choices, key="w_fm_bank", help=opt["bank"].help)
+        seed = st.number_input(opt["seed"].label, opt["seed"].lo, opt["seed"].hi, step=1, key="w_fm_seed",
+                               disabled=bank == "classic", help=opt["seed"].help)
+        scale = st.radio(opt["scale"].label, opt["scale"].choices, key="w_fm_scale", format_func=lambda v: SCALES[v],
+                         horizontal=True)
+    with st.container(horizontal=True):
+        relu = st.toggle(opt["relu"].label, key="w_fm_relu", help=opt["relu"].help)
+        own_size = st.toggle(opt["own_size"].label, key="w_fm_own_size", help=opt["own_size"].help)
 
+phone_controls()  # a phone: the layer's boxes right above the output (and any message about the layer)
 options = FeatureOptions(image, bank, int(seed), relu, own_size, scale, int(st.session_state.get("w_fm_filter", 0)),
                          bool(st.session_state.get("w_fm_patch")), tuple(st.session_state.get(k, 0) for k in CELL_KEYS))
 try:

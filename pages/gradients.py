@@ -14,6 +14,7 @@ from conv_lab.sweep.backward import BackwardRequest, backward_values, fold_map, 
 from conv_lab.sweep.service import sweep_player
 from conv_lab.sweep.steps import region_for
 from ui import current_config, require_entry, show_config_error, show_notices, url_options, write_url_options
+from ui.phone import phone_controls
 from ui.present import page_intro
 from ui.share import layer_share_query, share_box
 
@@ -41,6 +42,7 @@ page_intro("Backward pass",
            "input with g. Built here by hand (flips, zero insertion, padding) and checked against loss.backward().")
 show_notices()
 show_notices(st.session_state.get("_grad_notices", []))
+phone = phone_controls() is not None  # a phone: the layer's boxes above the gradients' shapes, code lines wrapped
 
 try:
     spec = config.spec()
@@ -56,14 +58,14 @@ out_shape = spec.output_shape(shape)
 st.subheader("1 · The forward layer and an upstream gradient")
 code = torch_code(spec, shape).replace("y = layer(x)\nprint(y.shape)", "x.requires_grad_(True)\ny = layer(x)")
 st.code(f"{code}\ng = torch.randint(-2, 3, {tuple(out_shape)})  # seeded: ∂L/∂y from the layers above\n"
-        "loss = (y * g).sum()  # so that ∂loss/∂y = g\nloss.backward()", language="python")
+        "loss = (y * g).sum()  # so that ∂loss/∂y = g\nloss.backward()", language="python", wrap_lines=phone)
 st.caption("Values are seeded small whole numbers (x in 0…9, weights and g in −2…2), so every product can be checked.")
 
 st.subheader("2 · Each gradient, and the shapes torch gives them")
 shown = {"grad_input": "x.grad", "grad_weight": "layer.weight.grad", "grad_bias": "layer.bias.grad"}
 for key, latex in formulas(spec).items():
     st.latex(latex)
-    st.code(f"{shown[key]}.shape  →  {check.shapes[shown[key]]}", language="text")
+    st.code(f"{shown[key]}.shape  →  {check.shapes[shown[key]]}", language="text", wrap_lines=phone)
 if check.agree:
     st.success(f"✓ The explicit computation equals loss.backward() for x.grad, layer.weight.grad and layer.bias.grad "
                f"(largest difference {check.max_difference:.2g}).")

@@ -42,17 +42,19 @@ from ui import (
     url_options,
     write_url_options,
 )
+from ui.phone import phone_controls
 from ui.present import page_intro
 from ui.share import layer_share_query, share_box
 
 require_entry()
 
-padded = page_flag("show_padding", MATRIX_OPTION["show_padding"].label, MATRIX_OPTION["show_padding"].help)
 config = current_config()
 page_intro("Convolution as a matrix",
            "A convolution is a multiplication by one big, mostly-zero matrix C built from the kernel; its transposed "
            "convolution is a multiplication by Cᵀ. Libraries compute it as im2col (unfold) times the filter matrix.")
 show_notices()
+row = phone_controls()  # a phone: the layer's boxes and the padding flag above the pictures (else: the sidebar)
+padded = page_flag("show_padding", MATRIX_OPTION["show_padding"].label, MATRIX_OPTION["show_padding"].help, row)
 if notice := dims_notice(config.dims):  # a 3-D layer: C is not drawn; offer its 2-D plane or a 1-D layer
     st.info(notice, icon=":material/view_in_ar:")
     with st.container(horizontal=True):

@@ -10,6 +10,7 @@ from conv_lab.core.options import option_keys
 from conv_lab.practice.check import PRACTICE_OPTIONS, Answer, PracticeSettings, Score, check_answer, new_seed, parse_settings
 from conv_lab.practice.questions import LEVELS, question_at, question_set
 from ui import require_entry, url_options, write_url_options
+from ui.phone import on_phone
 from ui.present import page_intro
 from ui.share import mode_flags, share_box
 
@@ -96,7 +97,8 @@ seed, level, number = settings.seed, settings.level, settings.number
 key, token = (seed, level, number), _token(settings)
 question = question_at(seed, level, number)
 
-cols = st.columns(4)
+phone = on_phone()  # a phone: the four numbers on one line, not four stacked rows above the question
+cols = [st.container(horizontal=True)] * 4 if phone else st.columns(4)
 cols[0].metric("Question", f"{number} / {SET_SIZE}")
 cols[1].metric("Score", f"{score.right} / {score.answered}", help="first answers right / questions answered")
 cols[2].metric("Streak", score.streak, help="right first answers in a row")
@@ -109,7 +111,9 @@ st.code(question.code, language="python")
 
 with st.form(f"pr_form_{token}"):
     if question.asks == "shape":
-        cols = st.columns(len(question.shape_labels))  # one box per dimension: L; H, W; or D, H, W
+        # one box per dimension: L; H, W; or D, H, W (a phone: side by side too, where columns would stack)
+        cols = [st.container(horizontal=True)] * len(question.shape_labels) if phone else \
+            st.columns(len(question.shape_labels))
         for col, label in zip(cols, question.shape_labels):
             col.number_input(label, -100_000, 1_000_000, value=None, step=1, key=f"w_pr_{label}_{token}")
         st.checkbox("PyTorch rejects this (the layer fails)", key=f"w_pr_fails_{token}")

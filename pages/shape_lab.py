@@ -24,7 +24,6 @@ require_entry()
 
 present = presenting()  # app.py draws the projector toggle on every page
 phone = on_phone() and not present  # a phone: number boxes above the result, the sidebar left closed
-predict = page_flag("predict", "Predict first", "Hide the answer until you type your guess")
 config = current_config()
 NO_PRESET = "—"
 
@@ -55,7 +54,8 @@ with st.container():
         st.caption(f"**{chosen.name}** — {chosen.teaches}")
 with st.container():
     show_notices()
-phone_controls()  # on a phone only
+row = phone_controls()  # on a phone only: the boxes, and the predict-first toggle with them (else in the sidebar)
+predict = page_flag("predict", "Predict first", "Hide the answer until you type your guess", row)
 
 
 def _impossible() -> None:

@@ -13,6 +13,7 @@ from conv_lab.sweep.options import (
     SweepOptions,
     clamp_out_depth,
     clamp_step,
+    new_timeline,
     parse_sweep_query,
     too_many_steps,
     url_step,
@@ -21,6 +22,8 @@ from conv_lab.sweep.oracle import checkable, module_name, torch_check
 from conv_lab.sweep.service import sweep_player
 from conv_lab.sweep.steps import Region, part_regions, region_for
 from ui import apply_config, current_config, require_entry, show_config_error, show_notices, url_options, write_url_options
+from ui.phone import POOL_ROWS, ROWS, phone_controls
+from ui.present import intro_caption
 
 require_entry()
 
@@ -37,6 +40,7 @@ if url_now is not None:
     for name, key in WIDGETS.items():
         st.session_state[key] = getattr(options, name)
     st.session_state["_sweep_speed"], st.session_state["_sweep_notices"] = options.speed, notices
+    st.session_state["_sweep_timeline"] = new_timeline()  # the link decides the step: the player opens there
 
 
 
@@ -59,7 +63,7 @@ _set("w_sweep_filter", min(st.session_state["w_sweep_filter"], config.out_channe
 _set("w_sweep_channel", min(st.session_state["w_sweep_channel"], config.in_channels - 1))
 
 st.title("Kernel sweep")
-st.caption(page_caption(op_now))
+intro_caption(page_caption(op_now))  # on a phone: in an expander
 show_notices()
 show_notices(st.session_state.get("_sweep_notices", []))
 
@@ -80,6 +84,7 @@ with st.container(horizontal=True):
     if op == "avg":
         st.toggle("count_include_pad", key="w_sweep_include_pad", help="do padding zeros count in the divisor?")
 
+phone_controls(ROWS if op == "conv" else POOL_ROWS[op])  # a phone: the layer's boxes right above the player
 filter_index = st.session_state["w_sweep_filter"] if op == "conv" else st.session_state["w_sweep_channel"]
 out_depth = st.session_state.get("w_sweep_depth", defaults.out_depth)
 try:
@@ -137,6 +142,7 @@ if over_budget:
     if st.session_state.pop("_sweep_part_moved", False):  # the part control moved: start at its first position
         region = parts[st.session_state["w_sweep_part"] - 1]
         row, col = region.rows[0], region.cols[0]
+        st.session_state["_sweep_timeline"] = new_timeline()
         step = row * wo + col + 1
     else:
         region = region_for(sweep, row, col, st.session_state["w_sweep_region"])
@@ -152,7 +158,8 @@ if op == "conv" and st.session_state["w_sweep_channel"] not in sweep.channels:
                f"(its group); showing channel {sweep.channels[front]} in front.")
 animation = sweep_player(request, region, front)  # rendered in a worker process, shared
 start = animation.positions.index((row, col))
-st.iframe(animation.player_html(start, st.session_state["_sweep_speed"]))
+# Any other rerun keeps the player where it was moved (the same timeline), clamped when the layer has fewer steps.
+st.iframe(animation.player_html(start, st.session_state["_sweep_speed"], st.session_state.get("_sweep_timeline", "")))
 st.download_button("⬇️ Download GIF (for slides)", data=lambda: animation.gif_bytes, file_name="conv-lab-sweep.gif",
                    mime="image/gif", help=f"{len(animation)} frames: every position shown, then the never-read cells",
                    key="w_sweep_gif")

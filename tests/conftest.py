@@ -218,6 +218,19 @@ def browser_page(page):
     return page
 
 
+@pytest.fixture
+def phone_page(browser, playwright):
+    """A page in an iPhone 13 context (390×844, touch, a mobile User-Agent holding "Mobi") on the system Chromium."""
+    _need_browser()
+    device = {k: v for k, v in playwright.devices["iPhone 13"].items() if k != "default_browser_type"}
+    assert device["screen"] == {"width": 390, "height": 844} and "Mobi" in device["user_agent"]
+    context = browser.new_context(**{**device, "viewport": {"width": 390, "height": 844}})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    context.close()
+
+
 def refuse_outside(page, server_url: str) -> list[str]:
     """Make the page work offline: anything not served by the app itself is refused and recorded in the list returned."""
     outside: list[str] = []
@@ -251,7 +264,7 @@ def pytest_collection_modifyitems(config, items):
     if CHROMIUM or REQUIRE_BROWSER:
         return
     for item in items:
-        if "browser_page" in getattr(item, "fixturenames", ()):
+        if {"browser_page", "phone_page"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.skip(reason="SKIPPED LOUDLY: no system Chromium found"))
 
 

@@ -64,18 +64,6 @@ def test_projector_mode_on_every_page(browser_page, server_url, path):
     no_exception_box(page)
 
 
-@pytest.fixture
-def phone_page(browser, playwright, server_url):
-    """A page in an iPhone 13 context (390×844, touch, a mobile User-Agent) on the system Chromium."""
-    device = {k: v for k, v in playwright.devices["iPhone 13"].items() if k != "default_browser_type"}
-    assert device["screen"] == {"width": 390, "height": 844}
-    context = browser.new_context(**{**device, "viewport": {"width": 390, "height": 844}})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    yield page
-    context.close()
-
-
 def in_view(page, locator, height: int = 664) -> bool:
     """Whether the element is on the first screen (664 px: what Safari's bars leave of an iPhone 13's 844)."""
     box = locator.bounding_box()

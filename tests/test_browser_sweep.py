@@ -7,6 +7,7 @@ import re
 from urllib.parse import parse_qs, urlparse
 
 from PIL import Image, ImageSequence
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from conftest import artifact, refuse_outside, wait_idle
 
@@ -219,3 +220,59 @@ def test_a_bare_sweep_link_opens_a_small_followable_layer(browser_page, server_u
     wait_idle(page)
     page.get_by_text("torch.Size([1, 1, 3, 3])").first.wait_for(timeout=30_000)
     assert parse_qs(urlparse(page.url).query)["input"] == ["1x5x5"]
+
+
+def rerun_and_reopen(page, action, url_part: str):
+    """Do `action` (a control that reruns the page), wait until the address holds `url_part` and the run ended; return
+    the player's frame once it is ready again."""
+    action()
+    page.mouse.move(0, 0)  # off the player: a hover over an output cell would move its step
+    page.wait_for_function("part => location.search.includes(part)", arg=url_part, timeout=30_000)
+    wait_idle(page)
+    frame = page.frame_locator("iframe").first
+    frame.locator("#sweep-player[data-ready='1']").wait_for(timeout=30_000)
+    return frame
+
+
+def step_in_url(page, frame, step: str) -> None:
+    """Wait until the page's address holds step=`step` (the player puts it there); say what it holds if it does not."""
+    try:
+        page.wait_for_function("step => new URLSearchParams(location.search).get('step') === step", arg=step,
+                               timeout=30_000)
+    except PlaywrightTimeout:
+        shown = frame.locator("#count").inner_text()
+        raise AssertionError(f"no step={step} in {page.url}; the player shows {shown}") from None
+
+
+def test_the_step_survives_reruns_from_other_controls(browser_page, server_url):
+    page = browser_page
+    frame, _ = open_sweep(page, server_url, SMALL)
+    for _ in range(4):
+        frame.get_by_role("button", name="Step forward").click()
+    assert frame.locator("#count").inner_text() == "step 5 of 25"
+    # a control of the sweep page and the projector toggle rerun the page without touching the layer: step 5 stays
+    frame = rerun_and_reopen(page, lambda: page.get_by_text("Random floats").click(), "values=float")
+    assert frame.locator("#count").inner_text() == "step 5 of 25"
+    assert "." in frame.locator("#arith").inner_text(), "the player shows the float sweep"
+    step_in_url(page, frame, "5")
+    frame = rerun_and_reopen(page, lambda: page.get_by_text("Projector mode").click(), "present=1")
+    assert frame.locator("#count").inner_text() == "step 5 of 25"
+    step_in_url(page, frame, "5")
+    # a smaller layer keeps the step while it has it, and clamps it to its last step when it does not
+    slider = page.get_by_role("slider", name="Input size")
+    slider.focus()
+    frame = rerun_and_reopen(page, lambda: page.keyboard.press("ArrowLeft"), "input=1x4x4")
+    frame.locator("#count").filter(has_text="of 16").wait_for()
+    assert frame.locator("#count").inner_text() == "step 5 of 16"
+    frame.get_by_role("button", name="Step forward").click()
+    slider.focus()
+    frame = rerun_and_reopen(page, lambda: page.keyboard.press("ArrowLeft"), "input=1x3x3")
+    frame.locator("#count").filter(has_text="of 9").wait_for()
+    assert frame.locator("#count").inner_text() == "step 6 of 9"
+    slider.focus()
+    frame = rerun_and_reopen(page, lambda: page.keyboard.press("ArrowLeft"), "input=1x2x2")
+    frame.locator("#count").filter(has_text="of 4").wait_for()
+    assert frame.locator("#count").inner_text() == "step 4 of 4"
+    # a link opened in the same tab still opens at its own step, not the one the tab kept
+    frame, _ = open_sweep(page, server_url, SMALL + "&step=3")
+    assert frame.locator("#count").inner_text() == "step 3 of 25"

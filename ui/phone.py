@@ -1,28 +1,38 @@
 """The layer controls on a phone: number boxes inline above the result, so the result stays in view (issue 16).
 
 On a phone the sidebar covers the whole screen and a 230 px slider over 1…512 cannot be set by touch. A page calls
-`phone_controls()` where its result should stay visible; it draws nothing on a desktop browser. A phone is told by
-its browser's User-Agent ("Mobi", as MDN recommends): the server knows before anything is drawn, and desktops pay
-nothing. The boxes set one value for every dimension (square); non-square sizes stay in the sidebar.
+`phone_controls()` just above its result (before anything that may stop the page, so a broken layer can be fixed
+there), with the rows that page uses (pooling has no filters); it draws nothing on a desktop browser and returns the
+row, where the page puts its own sidebar flags (`page_flag(..., container=row)`). A phone is told by its browser's
+User-Agent ("Mobi", as MDN recommends): the server knows before anything is drawn, and desktops pay nothing. The boxes
+set one value for every dimension (square); non-square sizes and the advanced rows stay in the sidebar.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from conv_lab.core.params import PARAM
 from conv_lab.core.state import LabConfig, sized
 from ui.controls import apply_config, current_config
 
-# (table row, short label): the rows a learner moves most, each a number box (wide ranges typed, not dragged).
-ROWS = (("input_size", "Input size"), ("in_channels", "C_in"), ("out_channels", "Filters"), ("kernel_size", "Kernel"),
-        ("stride", "Stride"), ("padding", "Padding"), ("dilation", "Dilation"))
+# Table row → short label: the rows a learner moves most, each a number box (wide ranges typed, not dragged).
+LABELS = {"input_size": "Input size", "in_channels": "C_in", "out_channels": "Filters", "kernel_size": "Kernel",
+          "stride": "Stride", "padding": "Padding", "dilation": "Dilation"}
+ROWS = tuple(LABELS)
+POOL_ROWS = {"max": ("input_size", "in_channels", "kernel_size", "stride", "padding", "dilation"),  # no filters
+             "avg": ("input_size", "in_channels", "kernel_size", "stride", "padding")}  # no dilation either
 
-# Less room above the result on a phone: Streamlit's 6 rem top padding and a 2.75 rem title take a third of the screen.
+# Less room above the result on a phone, on every page: Streamlit's 6 rem top padding and a 2.75 rem title take a
+# third of the screen.
 PHONE_CSS = """[data-testid="stMainBlockContainer"] { padding-top: 3rem; }
-[data-testid="stMain"] h1 { font-size: 1.8rem; }"""
+[data-testid="stMain"] h1 { font-size: 1.8rem; }
+[data-testid="stMain"] h2 { font-size: 1.4rem; }
+[data-testid="stMain"] h3 { font-size: 1.2rem; }"""
 
 
 def on_phone() -> bool:
@@ -55,16 +65,18 @@ def _changed(name: str) -> None:
         apply_config(_with(current_config(), name, int(value)))
 
 
-def phone_controls() -> None:
-    """On a phone: the layer's main rows as number boxes in one wrapping row (nothing on other browsers)."""
+def phone_controls(rows: Sequence[str] = ROWS) -> DeltaGenerator | None:
+    """On a phone: the layer's `rows` (table names) as number boxes in one wrapping row, returned for the page's own
+    flags; None (nothing drawn) on other browsers."""
     if not on_phone():
-        return
+        return None
     config = current_config()
-    st.html(f"<style>{PHONE_CSS}</style>")
-    with st.container(horizontal=True, key="phone_controls", gap="small"):
-        for name, label in ROWS:
-            p = PARAM[name]
+    row = st.container(horizontal=True, key="phone_controls", gap="xsmall")  # 4 boxes a line at 390 px
+    with row:
+        for name in rows:
+            p, label = PARAM[name], LABELS[name]
             key = f"w_ph_{name}"
             st.session_state[key] = min(max(_value(config, name), p.lo), p.his[config.dims - 1] if p.his else p.hi)
-            st.number_input(label, p.lo, p.his[config.dims - 1] if p.his else p.hi, key=key, step=1, width=108,
+            st.number_input(label, p.lo, p.his[config.dims - 1] if p.his else p.hi, key=key, step=1, width=82,
                             on_change=_changed, args=(name,), help=p.help)
+    return row

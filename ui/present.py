@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui.phone import PHONE_CSS, on_phone
 from ui.url_sync import controls_moved, page_flag
 
 FLAG_KEY = "w_flag_present"  # page_flag's widget key for present
@@ -54,10 +55,10 @@ def sidebar_state() -> str:
 
 def projector_mode() -> bool:
     """The projector toggle (present=1, in the URL) at the foot of the sidebar; the page's style (readable captions,
-    and the large type when projecting), one element per run."""
+    the large type when projecting, less room above the result on a phone), one element per run."""
     st.session_state.setdefault("_moved_before_page", controls_moved())  # pages without layer controls: see require_entry
     on = page_flag("present", LABEL, HELP)
-    st.html(f"<style>{BASE_CSS}{PRESENT_CSS if on else ''}</style>")
+    st.html(f"<style>{BASE_CSS}{PRESENT_CSS if on else PHONE_CSS if on_phone() else ''}</style>")
     return on
 
 
@@ -70,8 +71,14 @@ def presenting() -> bool:
     return bool(st.session_state.get(FLAG_KEY, False))
 
 
+def intro_caption(caption: str) -> None:
+    """A page's one-paragraph introduction; on a phone one tap away in an expander, so its controls and result come
+    first on the screen."""
+    (st.expander("About this page", icon=":material/info:") if on_phone() else st).caption(caption)
+
+
 def page_intro(title: str, caption: str) -> None:
     """The page's title and its one-paragraph introduction (left out in projector mode: less to read, more room)."""
     st.title(title)
     if not presenting():
-        st.caption(caption)
+        intro_caption(caption)

@@ -73,12 +73,13 @@ def _moved_this_run() -> bool:
 
 
 
-def page_flag(key: str, label: str, help_text: str) -> bool:
-    """A sidebar toggle mirrored in the URL as `key=1` (e.g. present=1), read on load."""
+def page_flag(key: str, label: str, help_text: str, container=None) -> bool:
+    """A sidebar toggle mirrored in the URL as `key=1` (e.g. present=1), read on load (container: elsewhere, e.g. a
+    phone's inline row)."""
     widget = f"w_flag_{key}"
     url = url_options(f"flag_{key}", [key], [widget])
     if url is not None:
         st.session_state[widget] = url.get(key) == "1"
-    value = st.sidebar.toggle(label, key=widget, help=help_text)
+    value = (container or st.sidebar).toggle(label, key=widget, help=help_text)
     write_url_options(f"flag_{key}", {key: "1"} if value else {})
     return value

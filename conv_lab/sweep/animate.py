@@ -206,6 +206,7 @@ class SweepAnimation:
         if not s.touched().all():
             legend.append((NEVER, "never read"))
         legend += [(OUT_DONE, "output done"), (OUT_NOW, "now, outlined")]
+        self.legend = tuple(legend)  # the player repeats it as HTML on a narrow screen, where these pixels are tiny
         for i, (colour, label) in enumerate(legend):
             y = OUT_BOX[1] + 4 + i * 27
             add_box(shapes, 958, y, 18, 18, colour)

@@ -8,6 +8,7 @@ or out-of-range value falls back or is clamped, with a notice naming it. Ranges 
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, replace
 from typing import Mapping
 
@@ -110,6 +111,16 @@ def url_step(value: str | None, fallback: int = 1) -> int:
     text = str(value).strip()
     return min(int(text), 10**7) if text.isdigit() else fallback
 
+
+
+def new_timeline() -> str:
+    """A fresh token for the step the sweep page has just decided (a link, the part control): the player opens there;
+    reruns that keep the token keep the step the player was moved to (`PlayerPage.html`).
+
+    >>> len(new_timeline()), new_timeline() != new_timeline()
+    (12, True)
+    """
+    return secrets.token_hex(6)
 
 
 FOLLOW_STEPS = 100  # more steps than a class can follow one by one

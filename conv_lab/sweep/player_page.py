@@ -6,11 +6,11 @@ copies (see `animate.FrameOps`) with the step's arithmetic as text lines, deflat
 and jumping cost a few drawImage calls per frame and the page stays small. The arithmetic is HTML text
 under the controls (readable, selectable, announced), not pixels: the canvas stops above the GIF's text
 band. One counter, "step k of N" then "done", is the sweep's one timeline; it keeps the parent page's
-`step=` in its address. Hovering an output cell jumps to its step; hovering a grid cell outlines every
-output cell that reads it (`reads_map`, computed here).
+`step=` in its address, and its step across the parent page's reruns (`timeline`). Hovering an output cell
+jumps to its step; hovering a grid cell outlines every output cell that reads it (`reads_map`, computed here).
 
 Building that data takes ~100 ms for a big sweep; `PlayerPage` holds it once per animation
-and `PlayerPage.html(start, fps)` only fills in the two per-rerun values (issue #9).
+and `PlayerPage.html(start, fps, timeline)` only fills in the per-rerun values (issue #9).
 
 This module only builds pages: `sweep.animate` hands it a `SweepAnimation` (it never imports animate);
 running renders in the worker pool is `sweep.service`.
@@ -37,7 +37,7 @@ ICONS = {  # 24×24 inline SVG paths
     "next": "M16 5h2v14h-2zM6 5v14l9-7z",
     "last": "M16 5h2v14h-2zM4 5v14l11-7z",
 }
-_START, _OPTIONS = "\x00START\x00", "\x00OPTIONS\x00"  # placeholders of a PlayerPage, filled per rerun
+_START, _OPTIONS, _TIMELINE = "\x00START\x00", "\x00OPTIONS\x00", "\x00TIMELINE\x00"  # filled per rerun
 
 
 def _svg(name: str) -> str:
@@ -122,9 +122,9 @@ def pack_frames(frames: list) -> str:
 class PlayerPage:
     """A player page with everything but the start frame and speed filled in (built once per animation; pickles).
 
-    >>> page = PlayerPage(f"<p>{_START}|{_OPTIONS}</p>", 3)
-    >>> page.html(7, 4).startswith("<p>2|"), len(page)
-    (True, 3)
+    >>> page = PlayerPage(f"<p>{_START}|{_TIMELINE}|{_OPTIONS}</p>", 3)
+    >>> page.html(7, 4, "ab12").startswith("<p>2|ab12|"), page.html(0, 4, "<x>").startswith("<p>0||"), len(page)
+    (True, True, 3)
     """
 
     template: str
@@ -133,12 +133,18 @@ class PlayerPage:
     def __len__(self) -> int:
         return self.frames
 
-    def html(self, start: int = 0, fps: float = 4.0) -> str:
-        """The page starting at frame `start` (clamped) at the speed nearest `fps`."""
+    def html(self, start: int = 0, fps: float = 4.0, timeline: str = "") -> str:
+        """The page starting at frame `start` (clamped) at the speed nearest `fps`.
+
+        timeline: the parent page's token for the step it last decided (letters and digits). A player reloaded by a
+        rerun with the same token reopens at the step it was moved to (kept in the tab's sessionStorage), clamped
+        to its own steps; a new token (a link, the back button) opens at `start`. Empty: always at `start`.
+        """
         start = min(max(int(start), 0), self.frames - 1)
+        timeline = timeline if timeline.isascii() and timeline.isalnum() else ""
         fps = min(SPEEDS, key=lambda s: abs(s - fps))
         options = "".join(f'<option value="{s}"{" selected" if s == fps else ""}>{s:g} steps/s</option>' for s in SPEEDS)
-        return self.template.replace(_START, str(start)).replace(_OPTIONS, options)
+        return self.template.replace(_START, str(start)).replace(_TIMELINE, timeline).replace(_OPTIONS, options)
 
 
 def player_page(animation) -> PlayerPage:
@@ -153,10 +159,13 @@ def player_page(animation) -> PlayerPage:
         **hover_data(animation),
     }
     payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
+    key = "".join(f'<span><i style="background:{colour}"></i>{html.escape(label)}</span>'
+                  for colour, label in getattr(animation, "legend", ()))
     # The canvas stops above the text band: the step's arithmetic is HTML text under the controls.
     template = _TEMPLATE.format(width=WIDTH, height=TEXT_TOP - 8, last=n - 1, start=_START, n=n, options=_OPTIONS,
+                                timeline=_TIMELINE,
                                 steps=len(animation.positions), payload=payload,
-                                title=html.escape(animation.title),
+                                title=html.escape(animation.title), key=key,
                                 frames=pack_frames([frame_list(animation), reads_map(animation)]),
                                 first=_svg("first"), prev=_svg("prev"), play=_svg("play"), pause=_svg("pause"),
                                 next=_svg("next"), lastIcon=_svg("last"))
@@ -181,7 +190,7 @@ _TEMPLATE = """<!doctype html>
 <style>
  body {{ margin: 0; font-family: system-ui, sans-serif; background: #fff; color: #1a1a1a; }}
  #sweep-player canvas {{ width: 100%; max-width: {width}px; height: auto; display: block; border: 1px solid #ccc;
-   image-rendering: auto; touch-action: manipulation; }}
+   image-rendering: auto; touch-action: manipulation; box-sizing: border-box; }}
  .bar {{ display: flex; flex-wrap: wrap; align-items: center; gap: 8px; margin: 8px 0; max-width: {width}px; }}
  .bar button {{ width: 46px; height: 42px; border: 1px solid #888; border-radius: 8px; background: #f4f4f4;
    color: #1a1a1a; cursor: pointer; display: inline-flex; align-items: center; justify-content: center; padding: 0; }}
@@ -197,12 +206,17 @@ _TEMPLATE = """<!doctype html>
  #readout .result {{ font-weight: 700; color: #9c3d00; }}
  #hover-note {{ max-width: {width}px; font-size: 15px; color: #333; min-height: 1.4em; margin: 2px 0 6px; }}
  .sr {{ position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }}
+ #narrow {{ display: none; font-size: 14px; margin: 4px 0 0; }} #narrow b {{ display: block; font-size: 15px; }}
+ #narrow span {{ display: inline-flex; align-items: center; gap: 4px; margin-right: 10px; white-space: nowrap; }}
+ #narrow i {{ width: 13px; height: 13px; border: 1px solid #777; display: inline-block; }}
+ @media (max-width: 600px) {{ #narrow {{ display: block; }} }}  /* a phone: the canvas's title and key shrink to ~5 px */
  .icon-pause {{ display: none; }} .playing .icon-pause {{ display: inline; }} .playing .icon-play {{ display: none; }}
 </style></head>
 <body>
 <div id="sweep-player" data-frame="{start}" data-frames="{n}" data-steps="{steps}">
  <canvas id="sweep-canvas" width="{width}" height="{height}" role="img"
    aria-label="kernel sweep of {title}: the padded input grid, the kernel and the output grid"></canvas>
+ <p id="narrow" aria-hidden="true"><b>{title}</b>{key}</p>
  <div class="bar">
   <button id="first" type="button" aria-label="First step" title="First step (Home)">{first}</button>
   <button id="prev" type="button" aria-label="Step back" title="Step back (←)">{prev}</button>
@@ -222,6 +236,7 @@ _TEMPLATE = """<!doctype html>
 const D = {payload};
 const FRAMES = "{frames}";
 const STEPS = {steps};
+const TIMELINE = "{timeline}", KEPT = "convlab-sweep-step";  // see PlayerPage.html
 const root = document.getElementById("sweep-player");
 const canvas = document.getElementById("sweep-canvas");
 const ctx = canvas.getContext("2d");
@@ -261,9 +276,23 @@ function syncUrl() {{  // the page's link follows the player (same origin: no re
     if (url.href !== w.location.href) w.history.replaceState(w.history.state, "", url.href);
   }} catch (e) {{ /* a page opened on its own: nothing to follow */ }}
 }}
+function keep() {{  // remember the step for a reload by the parent page's next rerun (same timeline)
+  try {{ if (TIMELINE) sessionStorage.setItem(KEPT, JSON.stringify({{timeline: TIMELINE, step: frame < STEPS ?
+    D.steps[frame] : 0}})); }} catch (e) {{ /* storage off: the player opens where the page says */ }}
+}}
+function kept() {{  // the frame of the step kept under this timeline (0: done), clamped to this sweep; else the page's
+  try {{
+    const k = JSON.parse(sessionStorage.getItem(KEPT) || "null");
+    if (!TIMELINE || !k || k.timeline !== TIMELINE || !Number.isInteger(k.step)) return frame;
+    if (k.step === 0) return {last};
+    const at = D.steps.indexOf(k.step);
+    return at >= 0 ? at : k.step > D.steps[STEPS - 1] ? STEPS - 1 : frame;
+  }} catch (e) {{ return frame; }}
+}}
 function draw(t) {{
   if (!frames.length) return;
   frame = Math.max(0, Math.min({last}, t));
+  keep();
   paint(frame);
   const text = label(frame);
   count.textContent = text; readoutStep.textContent = text + ": ";
@@ -357,8 +386,14 @@ document.addEventListener("keydown", (e) => {{
   else if (e.key === "Home") {{ stop(); draw(0); }} else if (e.key === "End") {{ stop(); draw({last}); }}
 }});
 Promise.all([Promise.all(D.layers.map(load)), unpack(FRAMES)]).then(([l, [f, r]]) => {{
-  images = l; frames = f; reads = r; draw(frame); root.dataset.ready = "1";
+  images = l; frames = f; reads = r; draw(kept()); root.dataset.ready = "1";
 }});
+try {{  // after each of the parent page's runs (it may rewrite its address without step=), put the step back
+  const app = window.parent.document.querySelector("[data-testid='stApp']");
+  if (app && TIMELINE) new MutationObserver(() => {{
+    if (app.getAttribute("data-test-script-state") === "notRunning" && !timer) syncUrl(); }})
+    .observe(app, {{attributes: true, attributeFilter: ["data-test-script-state"]}});
+}} catch (e) {{ /* a page opened on its own */ }}
 </script>
 </body></html>
 """

@@ -47,9 +47,9 @@ class SweepPlayer:
         """Estimated bytes held (for byte-bounded caches): the page's text and the position tuples."""
         return sys.getsizeof(self.page.template) + 120 * len(self.positions)
 
-    def player_html(self, start: int = 0, fps: float = 4.0) -> str:
-        """The player page starting at frame `start` at `fps` steps per second."""
-        return self.page.html(start, fps)
+    def player_html(self, start: int = 0, fps: float = 4.0, timeline: str = "") -> str:
+        """The player page starting at frame `start` at `fps` steps per second (timeline: see `PlayerPage.html`)."""
+        return self.page.html(start, fps, timeline)
 
     @property
     def gif_bytes(self) -> bytes:
