@@ -1,8 +1,5 @@
 """Conv Lab entry point: page navigation and the shared layer controls (run: streamlit run app.py)."""
 
-import gc
-import sys
-
 import streamlit as st
 import torch
 
@@ -11,11 +8,12 @@ from conv_lab.blas import limit_blas_threads
 from conv_lab.render.slots import script_slot
 from conv_lab.sweep.options import SMALL_LAYER, unused_controls
 from ui import layer_controls
-from ui.navigation import navigation_pages
-from ui.present import projector_mode, sidebar_state
+from ui.navigation import freeze_loaded_objects, navigation_pages
+from ui.present import page_config, projector_mode, sidebar_state
 
-st.set_page_config(page_title="Conv Lab — how a conv layer's parameters decide its output", page_icon="🧮",
-                   layout="wide", initial_sidebar_state=sidebar_state())  # collapsed in projector mode
+# Sent only when it changes in this session (its first run, projector mode toggled): the browser keeps it between runs.
+page_config(page_title="Conv Lab — how a conv layer's parameters decide its output", page_icon="🧮", layout="wide",
+            initial_sidebar_state=sidebar_state())  # collapsed in projector mode
 
 # (file, title, url path, uses the shared layer controls). Each file is named like its url path: on a freshly
 # started server Streamlit's old pages/-folder mode serves the first request by file name (see
@@ -38,20 +36,7 @@ if torch.get_num_threads() != limits.TORCH_THREADS:
     limit_blas_threads(limits.TORCH_THREADS)  # numpy's OpenBLAS too (conv_lab.blas, issue 17)
 
 
-@st.cache_resource(show_spinner=False)
-def _freeze_loaded_objects(modules_loaded: int) -> int:
-    """Move what the imports created (torch, matplotlib, …) out of the garbage collector's sight.
-
-    Streamlit runs a full gc.collect() after every script run; with torch and matplotlib loaded
-    it walked ~1 M long-lived objects: ~110 ms of CPU per slider press, holding the GIL. Frozen
-    objects are skipped. Runs again only when new modules were imported (a page's first view).
-    """
-    gc.collect()
-    gc.freeze()
-    return modules_loaded
-
-
-_freeze_loaded_objects(len(sys.modules))
+freeze_loaded_objects()  # torch, matplotlib, … out of the garbage collector's sight (ui.navigation)
 
 # At most limits.CONCURRENT_SCRIPT_RUNS page scripts run at once; the others queue here without holding the
 # interpreter lock (conv_lab.render.slots; issue 17: with 110 students ~50 script threads took turns on the lock in

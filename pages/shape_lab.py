@@ -10,7 +10,7 @@ from conv_lab.core.shapes import formula_steps
 from conv_lab.core.torch_run import RunReport, run_report, torch_code
 from conv_lab.lab.alt_text import layer_words
 from conv_lab.lab.blocks import layer_blocks_png
-from conv_lab.lab.formula_groups import merged_latex
+from conv_lab.lab.formula_groups import merged_latex, stacked_latex
 from conv_lab.lab.grid_picture import layer_grid_png, overhang_png
 from conv_lab.lab.numbers import count_text, memory_text
 from conv_lab.lab.presets import PRESET_BY_NAME, PRESETS
@@ -27,8 +27,9 @@ phone = on_phone() and not present  # a phone: number boxes above the result, th
 config = current_config()
 NO_PRESET = "—"
 
+# Headings are markdown: an st.title/st.subheader costs the browser ~5× more to redraw on every slider press (issue 16).
 if not present:  # projector: the page's name is in the tab; the first screen is for the answer
-    st.title("Conv Lab — Shape Lab")
+    st.markdown("# Conv Lab — Shape Lab")
 if not present and not phone:
     st.caption("What shape comes out of this convolution, and why? Move the sliders on the left: the formula with "
                "your numbers, and the real PyTorch layer giving the same `torch.Size`.")
@@ -44,15 +45,14 @@ chosen = PRESET_BY_NAME.get(st.session_state.get("w_preset"))
 if chosen and chosen.config != config:  # the sliders moved on: the box no longer names what is shown
     st.session_state["w_preset"], chosen = NO_PRESET, None
 # Projector: the answer and the formula on the left; the preset, the code and the padded grid on the right.
-answer_col, side_col = st.columns([3, 2], gap="medium") if present else (st.container(), st.container())
+answer_col, side_col = st.columns([3, 2], gap="medium") if present else (st, st)
 side_col.selectbox("Preset", [NO_PRESET] + [p.name for p in PRESETS], key="w_preset", on_change=_apply_preset,
              help="Classic layers, each named for what it teaches", width=420)
-# Fixed slots (empty or not) keep every later element at the same position from run to run, so the
+# A fixed slot (empty or not) keeps every later element at the same position from run to run, so the
 # browser never shows the previous run's elements shifted while a rerun streams in.
 with st.container():
     if chosen and not present:
         st.caption(f"**{chosen.name}** — {chosen.teaches}")
-with st.container():
     show_notices()
 row = phone_controls()  # on a phone only: the boxes, and the predict-first toggle with them (else in the sidebar)
 predict = page_flag("predict", "Predict first", "Hide the answer until you type your guess", row)
@@ -69,7 +69,7 @@ def _impossible() -> None:
         return
     left, right = st.columns([1, 1], gap="large")
     with left:
-        st.subheader("Formula")
+        st.markdown("### Formula")
         for step in steps:
             st.latex(step.latex)
     if not spec.transposed:
@@ -137,34 +137,34 @@ def _torch_result() -> RunReport | None:
     return report
 
 
-def _formula(size: str) -> None:
+def _formula() -> None:
+    """Every output size worked out in one formula block (one element, not one per dimension), then its notes."""
     # Projector: dimensions with the same numbers worked out once (H_out = W_out = …), so all fits 1280×720.
     groups = merged_latex(explanation.dims) if present else [(s.latex, (s,)) for s in explanation.dims]
-    for latex, steps in groups:
-        st.latex(size + latex)
-        for note in (step.note for step in steps if step.note):
-            st.caption(f":material/warning: {note}")
-    st.latex(size + explanation.channels_latex)
+    st.latex(stacked_latex([latex for latex, _ in groups] + [explanation.channels_latex]))
+    notes = [step.note for _, steps in groups for step in steps if step.note]
+    if notes:
+        st.caption("  \n".join(f":material/warning: {note}" for note in notes))
 
 
 if revealed and present:  # projector: everything on the first screen of a 1280×720 projector
     with answer_col:
         report = _torch_result()
-        _formula("")
+        _formula()
     png, caption = layer_grid_png(spec, config.input_size)
     side_col.image(png, caption=caption, width=300, alt=f"{caption}, for {layer_words(config)}")
 elif revealed and phone:
     report = _torch_result()
-    st.subheader("Formula")
-    _formula("")
+    st.markdown("### Formula")
+    _formula()
 elif revealed:
     formula_col, torch_col = st.columns([4, 3], gap="large")  # the transposed formula needs the width
     with torch_col:  # filled first: the result reaches the browser before the formula
-        st.subheader("PyTorch")
+        st.markdown("### PyTorch")
         report = _torch_result()
     with formula_col:
-        st.subheader("Formula")
-        _formula("")
+        st.markdown("### Formula")
+        _formula()
 if revealed and not present and report:
     cost = report.cost
     # One horizontal row: the five metrics side by side as st.columns(5) drew them, in one block instead of six
@@ -183,12 +183,9 @@ if revealed and not present:
                                               config.input_size, explanation.output_shape[2:], spec.transposed)
     left, right = st.columns([1, 1], gap="large")
     left.image(png, caption=caption, alt=f"{caption}, for {layer_words(config)}")
-    with left:
-        st.markdown("**The grid the kernel slides over.** Blue cells are the input, grey the padding, orange the first "
-                    "window; red cells are never covered by any window.")
-        for step in explanation.dims:
-            if step.note:
-                st.markdown(f"- {step.note}")
+    notes = "".join(f"\n- {step.note}" for step in explanation.dims if step.note)  # one element with its notes
+    left.markdown("**The grid the kernel slides over.** Blue cells are the input, grey the padding, orange the first "
+                  f"window; red cells are never covered by any window.\n{notes}")
     right.image(blocks, caption=blocks_caption, alt=f"Tensors as blocks: {blocks_caption}")
     right.markdown("**The tensors as blocks.** Each filter spans every input channel of its group and makes one "
                    "output slice: the input volume becomes a volume with one slice per filter.")

@@ -64,7 +64,11 @@ def test_deep_link_renders_the_result_with_no_click(browser_page, server_url):
     page.get_by_text("torch.Size([1, 64, 16, 16])").wait_for()
     assert shown_size(page) == "torch.Size([1, 64, 16, 16])"
     assert page.get_by_text("formula and PyTorch agree").is_visible()
-    assert page.locator(".katex").count() >= 3  # the formula is typeset, not raw TeX
+    # The formula is typeset, not raw TeX: one block working out H_out, W_out and C_out (its TeX is in the MathML).
+    formula = page.locator("[data-testid='stMain'] .katex-display")
+    assert formula.count() == 1 and formula.locator(".katex-html").is_visible()
+    tex = formula.locator("annotation").text_content()
+    assert all(f"{sym}_{{out}}" in tex for sym in "HWC") and "= 16" in tex and "= 64" in tex, tex
     assert page.locator("[data-testid='stMetricValue']").first.inner_text() == "1,792"
     page.screenshot(path=artifact("shape_lab_deep_link_1400.png"))
     no_exception_box(page)

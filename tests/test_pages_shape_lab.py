@@ -36,6 +36,12 @@ def assert_clean(at):
     assert not at.exception, [e.value for e in at.exception]
 
 
+def open_advanced(at):
+    """Open the sidebar's "Advanced" expander, as a click does: its controls are drawn only while it is open."""
+    at.session_state["w_advanced"] = True
+    return at.run()
+
+
 def test_deep_link_renders_the_brief_example_without_a_click():
     at = run_app(query=BRIEF)
     assert_clean(at)
@@ -53,6 +59,8 @@ SLIDERS = [("w_in_channels", 6, "input", "6x32x32"), ("w_input_size", 20, "input
 @pytest.mark.parametrize("key, value, url_key, url_value", SLIDERS, ids=[s[0] for s in SLIDERS])
 def test_each_slider_changes_result_and_url(key, value, url_key, url_value):
     at = run_app(query=BRIEF)
+    if key == "w_dilation":
+        open_advanced(at)
     at.slider(key=key).set_value(value).run()
     assert_clean(at)
     assert at.query_params[url_key] == url_value
@@ -61,6 +69,8 @@ def test_each_slider_changes_result_and_url(key, value, url_key, url_value):
 
 def test_advanced_controls_change_result_and_url():
     at = run_app(query={"input": "4x9x9", "filters": "8", "kernel": "3", "padding": "1"})
+    assert [box.key for box in at.selectbox] == ["w_preset"] and not at.radio, "a closed Advanced draws no controls"
+    open_advanced(at)
     at.selectbox(key="w_groups").set_value(2).run()
     assert at.query_params["groups"] == "2" and shown_size(at) == expected_size(at)
     at.selectbox(key="w_padding_mode").set_value("reflect").run()
@@ -77,6 +87,7 @@ def test_advanced_controls_change_result_and_url():
 
 def test_transposed_and_output_padding():
     at = run_app(query={"input": "8x16x16", "filters": "4", "kernel": "3", "stride": "2", "padding": "1"})
+    open_advanced(at)
     at.toggle(key="w_transposed").set_value(True).run()
     assert at.query_params["transposed"] == "1" and shown_size(at) == "torch.Size([1, 4, 31, 31])"
     at.slider(key="w_output_padding").set_value(1).run()
@@ -95,6 +106,7 @@ def test_non_square_toggle_gives_height_and_width_controls():
     assert at.query_params["kernel"] == "3x5" and at.query_params["input"] == "3x40x32"
     assert at.query_params["stride"] == "2x1" and at.query_params["padding"] == "0x1"
     assert shown_size(at) == expected_size(at) == "torch.Size([1, 64, 19, 30])"
+    open_advanced(at)
     at.slider(key="w_dilation_h").set_value(2).run()
     assert at.query_params["dilation"] == "2x1" and shown_size(at) == expected_size(at)
 
@@ -119,6 +131,18 @@ def test_url_round_trip_moves_controls():
     assert at.selectbox(key="w_padding_mode").value == "replicate" and at.toggle(key="w_bias").value is False
     assert dict(at.query_params) == query
     assert shown_size(at) == expected_size(at)
+
+
+def test_advanced_opens_for_a_layer_that_uses_it_and_keeps_its_values_when_closed():
+    at = run_app(query={"input": "3x32x32", "kernel": "3", "dilation": "2"})
+    assert at.slider(key="w_dilation").value == 2  # the link uses an Advanced row: it opened
+    at.session_state["w_advanced"] = False
+    at.run()
+    assert [box.key for box in at.selectbox] == ["w_preset"] and not at.radio  # closed: its controls are not drawn
+    at.slider(key="w_out_channels").set_value(10).run()
+    assert at.query_params["dilation"] == "2" and shown_size(at) == expected_size(at) == "torch.Size([1, 10, 28, 28])"
+    open_advanced(at)
+    assert at.slider(key="w_dilation").value == 2 and at.toggle(key="w_bias").value is True
 
 
 @pytest.mark.parametrize("query, words", [

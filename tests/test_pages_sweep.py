@@ -228,8 +228,11 @@ def test_pooling_never_speaks_of_weights_and_greys_out_what_it_ignores():
     assert_clean(at)
     words = texts(at)
     assert "multiplies the taps by the weights" not in words and "largest value" in words
-    assert _greyed(at) == {"w_out_channels", "w_groups", "w_bias", "w_padding_mode"}
+    assert _greyed(at) == {"w_out_channels"}  # "Advanced" is closed: its rows are not drawn
     assert "pooling has no filters" in at.sidebar.slider(key="w_out_channels").help
+    at.session_state["w_advanced"] = True  # the learner opens "Advanced"
+    at.run()
+    assert _greyed(at) == {"w_out_channels", "w_groups", "w_bias", "w_padding_mode"}
     assert not any(n.key == "w_sweep_filter" for n in at.number_input)
     at.radio(key="w_sweep_op").set_value("avg").run()
     assert "multiplies the taps by the weights" not in texts(at) and "divides" in texts(at)

@@ -22,6 +22,9 @@ SIZED = tuple(p.name for p in PARAMETERS if p.kind == "sizes")
 PADDING_KIND = "w_padding_kind"  # the radio beside a sized row with words (padding: number, same, valid, causal)
 DIMS_KEY = "w_dims"
 DIM_LABELS = {1: "1-D", 2: "2-D", 3: "3-D"}
+# "Advanced" tracks whether it is open and draws its controls only then: a closed expander's seven widgets cost the
+# server ~20 % of a Shape Lab rerun and the browser a redraw on every slider press (issue 16, issue 17).
+ADVANCED_KEY, ADVANCED_USED = "w_advanced", "_advanced_used"
 
 
 def _config_values(config: LabConfig) -> dict:
@@ -149,6 +152,13 @@ def _control(container, p: Option, values: dict, non_square: bool, dims: int, un
     return container.toggle(p.label, key=key, help=helps, disabled=off)
 
 
+def _open_advanced_when_used(used: bool) -> None:
+    """Open "Advanced" when the layer starts using one of its rows (a link, a preset); the learner may close it again."""
+    if used and not st.session_state.get(ADVANCED_USED):
+        st.session_state[ADVANCED_KEY] = True
+    st.session_state[ADVANCED_USED] = used
+
+
 def _switch_dims() -> None:
     """The dimension control moved: the same layer in the new dimension, every control moved to it."""
     chosen = [n for n, label in DIM_LABELS.items() if label == st.session_state.get(DIMS_KEY)]
@@ -165,7 +175,7 @@ def layer_controls(container=None, first_visit: LabConfig | None = None, unused:
     """
     container = container or st.sidebar
     config = load_config_from_url(first_visit)
-    container.header("Layer")
+    container.markdown("## Layer")  # a markdown heading: st.header costs the browser ~5× more to redraw per rerun
     container.segmented_control("Dimensions", [DIM_LABELS[n] for n in DIMS], key=DIMS_KEY, on_change=_switch_dims,
                                 help="Conv1d (sequences, audio), Conv2d (images) or Conv3d (video, volumes)")
     dims = config.dims
@@ -177,13 +187,17 @@ def layer_controls(container=None, first_visit: LabConfig | None = None, unused:
     advanced = [p for p in PARAMETERS if not p.always]
     worded = [p for p in PARAMETERS if p.words]  # one radio key: a second worded row would need its own
     now, defaults = _config_values(config), _config_values(LabConfig())
-    at_defaults = all(now[p.name] == defaults[p.name] for p in advanced)
-    with container.expander("Advanced", expanded=not at_defaults or st.session_state.get(PADDING_KIND) != "number"):
+    _open_advanced_when_used(not all(now[p.name] == defaults[p.name] for p in advanced)
+                             or st.session_state.get(PADDING_KIND) != "number")
+    expander = container.expander("Advanced", key=ADVANCED_KEY, on_change="rerun")
+    if expander.open:
         for p in worded:  # the kind of a worded row (padding: a number, 'same', 'valid', 'causal' in 1-D); slider above
             words = [w for w in p.words if w != "causal" or dims == 1 or st.session_state.get(PADDING_KIND) == w]
-            st.radio(f"{p.label} kind", ["number", *words], key=PADDING_KIND, horizontal=True, help=p.help)
+            expander.radio(f"{p.label} kind", ["number", *words], key=PADDING_KIND, horizontal=True, help=p.help)
         for p in advanced:
-            values[p.name] = _control(st, p, values, non_square, dims, unused or {})
+            values[p.name] = _control(expander, p, values, non_square, dims, unused or {})
+    else:  # closed: its seven controls are not drawn; the layer keeps their values (see ADVANCED_KEY)
+        values.update((p.name, now[p.name]) for p in advanced)
     size = values.pop("input_size")
     values.update(dims=dims, depth=size[0] if dims == 3 else 1, height=size[-2] if dims > 1 else 1, width=size[-1])
     new = LabConfig(**values)

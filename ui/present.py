@@ -53,10 +53,22 @@ def sidebar_state() -> str:
     return "collapsed" if _wanted() else "auto"
 
 
+def page_config(**config: str) -> None:
+    """st.set_page_config, sent only when it differs from what this session's browser already shows.
+
+    The browser keeps a page's config between runs. Sent on every run, it cost each slider press an extra redraw of
+    the whole page and two host-frame messages, each checked against Streamlit's allowed origins (issue 16).
+    """
+    if st.session_state.get("_page_config") != config:
+        st.session_state["_page_config"] = config
+        st.set_page_config(**config)
+
+
 def projector_mode() -> bool:
     """The projector toggle (present=1, in the URL) at the foot of the sidebar; the page's style (readable captions,
     the large type when projecting, less room above the result on a phone), one element per run."""
-    st.session_state.setdefault("_moved_before_page", controls_moved())  # pages without layer controls: see require_entry
+    if "_moved_before_page" not in st.session_state:  # pages without layer controls (see require_entry); computed
+        st.session_state["_moved_before_page"] = controls_moved()  # only then: it reads every control's state
     on = page_flag("present", LABEL, HELP)
     st.html(f"<style>{BASE_CSS}{PRESENT_CSS if on else PHONE_CSS if on_phone() else ''}</style>")
     return on

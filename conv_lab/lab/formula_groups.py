@@ -30,3 +30,13 @@ def merged_latex(steps: tuple[DimStep, ...] | list[DimStep]) -> list[tuple[str, 
         latex = pattern.replace("@_{out}", outs, 1).replace("@_{", f"{first}_{{")
         merged.append((latex, tuple(group)))
     return merged
+
+
+def stacked_latex(blocks: list[str]) -> str:
+    r"""Formula blocks stacked in one display, each centred, a little apart: one st.latex instead of one per block.
+
+    >>> print(stacked_latex([r"H_{out} = 3", r"C_{out} = 8"]))
+    \begin{gathered}H_{out} = 3 \\ \\ C_{out} = 8\end{gathered}
+    """
+    # An empty row between blocks: a `\\[18pt]` gap is lost under a block deeper than 18pt (KaTeX, like LaTeX).
+    return r"\begin{gathered}" + r" \\ \\ ".join(blocks) + r"\end{gathered}"
