@@ -36,12 +36,13 @@ from conftest import CHROMIUM, CHROMIUM_ARGS, running_server  # noqa: E402
 PROBE = """
 () => {
   if (window.__probe) return;
-  const sizeText = () => {
+  const sizeText = () => {  // every torch.Size shown (the Shape Lab's one; /gradients' x.grad, weight.grad, ...)
+    const found = [];
     for (const el of document.querySelectorAll('code, [data-testid="stMarkdownContainer"] h2')) {
       const t = el.textContent.trim();
-      if (t.startsWith('torch.Size(')) return t;
+      if (t.includes('torch.Size(')) found.push(t);
     }
-    return null;
+    return found.length ? found.join(' | ') : null;
   };
   const app = () => document.querySelector("[data-testid='stApp']");
   const probe = {press: null, visible: null, done: null, last: sizeText(), log: []};
@@ -113,14 +114,15 @@ def summary(name: str, values: list[float]) -> str:
             f"max {max(values):6.0f} ms   (n={len(values)})")
 
 
-def open_page(browser, url: str, query: str, viewport: dict) -> tuple:
-    """A page at `url/?query`, warmed up, with a CDP session measuring its main thread."""
+def open_page(browser, url: str, query: str, viewport: dict, path: str = "") -> tuple:
+    """A page at `url/path?query`, warmed up, with a CDP session measuring its main thread."""
     page = browser.new_page(viewport=viewport)
     started = time.perf_counter()
-    page.goto(f"{url}/?{query}")
+    page.goto(f"{url}/{path}?{query}")
     page.wait_for_selector("text=torch.Size(", timeout=60_000)
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']")
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=30_000)
+    if not path:  # other pages may keep a placeholder (an iframe's) while the player loads
+        page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=30_000)
     return page, time.perf_counter() - started
 
 
@@ -172,6 +174,8 @@ def main() -> int:
     parser.add_argument("--bare", action="store_true",
                         help="also measure benchmarks/bare_slider.py, rounds alternating, and print the ratio")
     parser.add_argument("--url", default=None, help="use a running server instead of starting one")
+    parser.add_argument("--page", default="", help="url path of the page to measure (default: the Shape Lab); it must "
+                        "show a torch.Size that the slider changes, e.g. gradients")
     args = parser.parse_args()
 
     from contextlib import ExitStack
@@ -182,9 +186,9 @@ def main() -> int:
     with ExitStack() as stack, sync_playwright() as pw:
         url, proc = stack.enter_context(running_server(args.url))
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page, first = open_page(browser, url, args.query, viewport)
+        page, first = open_page(browser, url, args.query, viewport, args.page)
         print(f"first render: {first:.1f} s (includes importing torch on the server)")
-        runs = [Run("Shape Lab", page, proc)]
+        runs = [Run(f"/{args.page}" if args.page else "Shape Lab", page, proc)]
         if args.bare:
             bare_url, bare_proc = stack.enter_context(running_server(script=ROOT / "benchmarks" / "bare_slider.py"))
             runs.append(Run("bare slider", open_page(browser, bare_url, "", viewport)[0], bare_proc))
