@@ -13,6 +13,7 @@ dozens of sessions of the real server. Used by `benchmarks/load.py` and the faul
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 import urllib.parse
 from dataclasses import dataclass, field
@@ -36,11 +37,16 @@ def _loopback_only(base_url: str) -> urllib.parse.SplitResult:
     return parts
 
 
+_TIMELINE = re.compile(r'const TIMELINE = "[0-9a-z]*"')  # the sweep player's per-run timeline token
+
+
 def _strip(value):
     if isinstance(value, dict):
         return {k: _strip(v) for k, v in value.items() if k not in _DROP_FIELDS}
     if isinstance(value, list):
         return [_strip(v) for v in value]
+    if isinstance(value, str) and "const TIMELINE" in value:
+        return _TIMELINE.sub('const TIMELINE = ""', value)
     return value
 
 

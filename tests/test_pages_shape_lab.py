@@ -133,16 +133,20 @@ def test_url_round_trip_moves_controls():
     assert shown_size(at) == expected_size(at)
 
 
-def test_advanced_opens_for_a_layer_that_uses_it_and_keeps_its_values_when_closed():
+def test_advanced_stays_open_while_the_layer_uses_it_and_is_not_drawn_when_closed():
     at = run_app(query={"input": "3x32x32", "kernel": "3", "dilation": "2"})
-    assert at.slider(key="w_dilation").value == 2  # the link uses an Advanced row: it opened
+    assert at.slider(key="w_dilation").value == 2  # the link uses an Advanced row: open
+    at.session_state["w_advanced"] = False
+    at.run()
+    assert at.slider(key="w_dilation").value == 2  # still used: it stays open, the same page on every run
+    at.slider(key="w_dilation").set_value(1).run()
     at.session_state["w_advanced"] = False
     at.run()
     assert [box.key for box in at.selectbox] == ["w_preset"] and not at.radio  # closed: its controls are not drawn
     at.slider(key="w_out_channels").set_value(10).run()
-    assert at.query_params["dilation"] == "2" and shown_size(at) == expected_size(at) == "torch.Size([1, 10, 28, 28])"
+    assert "dilation" not in at.query_params and shown_size(at) == expected_size(at) == "torch.Size([1, 10, 30, 30])"
     open_advanced(at)
-    assert at.slider(key="w_dilation").value == 2 and at.toggle(key="w_bias").value is True
+    assert at.slider(key="w_dilation").value == 1 and at.toggle(key="w_bias").value is True
 
 
 @pytest.mark.parametrize("query, words", [

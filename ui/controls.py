@@ -24,7 +24,7 @@ DIMS_KEY = "w_dims"
 DIM_LABELS = {1: "1-D", 2: "2-D", 3: "3-D"}
 # "Advanced" tracks whether it is open and draws its controls only then: a closed expander's seven widgets cost the
 # server ~20 % of a Shape Lab rerun and the browser a redraw on every slider press (issue 16, issue 17).
-ADVANCED_KEY, ADVANCED_USED = "w_advanced", "_advanced_used"
+ADVANCED_KEY = "w_advanced"
 
 
 def _config_values(config: LabConfig) -> dict:
@@ -153,10 +153,10 @@ def _control(container, p: Option, values: dict, non_square: bool, dims: int, un
 
 
 def _open_advanced_when_used(used: bool) -> None:
-    """Open "Advanced" when the layer starts using one of its rows (a link, a preset); the learner may close it again."""
-    if used and not st.session_state.get(ADVANCED_USED):
+    """Keep "Advanced" open while the layer uses one of its rows (a link, a preset): they are part of the layer shown,
+    on every run alike (a tab that does not echo the expander's state back gets the same page)."""
+    if used:
         st.session_state[ADVANCED_KEY] = True
-    st.session_state[ADVANCED_USED] = used
 
 
 def _switch_dims() -> None:
