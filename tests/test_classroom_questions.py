@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from conv_lab import limits
@@ -100,6 +100,9 @@ def test_the_slip_is_named_as_on_the_shape_lab():
 
 
 @given(st.text(max_size=80))
+@example("²")  # Unicode digits pass isdigit() but not int() (found by CI)
+@example("16×3²×30")
+@example("١٦×30×30")
 def test_any_stored_answer_is_diagnosed_without_raising(text):
     for qid in ("lab:input=3x32x32&filters=16&kernel=3&stride=1&padding=1", "practice:42:4:2", "practice:5:6:3"):
         assert isinstance(diagnose(load_question(qid), text), str)

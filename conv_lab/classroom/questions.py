@@ -135,7 +135,9 @@ def encode_answer(values: tuple[Optional[int], ...], fails: bool = False) -> Opt
 
 def _numbers(text: str, count: int) -> Optional[tuple[int, ...]]:
     parts = text.replace("x", TIMES).split(TIMES)
-    if len(parts) != count or not all(p.strip().lstrip("-").isdigit() and len(p.strip()) <= 12 for p in parts):
+    # isascii: "²" and other Unicode digits pass isdigit() but not int() (a stored answer is any text)
+    if len(parts) != count or not all(p.strip().lstrip("-").isascii() and p.strip().lstrip("-").isdigit()
+                                      and len(p.strip()) <= 12 for p in parts):
         return None
     return tuple(int(p) for p in parts)
 
