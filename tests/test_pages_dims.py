@@ -24,6 +24,7 @@ def test_a_1d_causal_link_shows_conv1d_its_left_padding_and_the_real_size():
     assert any("causal: 8 = d·(k−1) zeros on the left only" in c.value for c in at.caption)
     assert at.segmented_control(key="w_dims").value == "1-D"
     assert at.number_input(key="w_input_size").value == 1000
+    assert at.slider(key="w_dilation").value == 8 and at.radio(key="w_padding_kind").value == "causal"  # Advanced open
     assert any(m.label == "Receptive field" and m.value == "9" for m in at.metric)
 
 
@@ -36,6 +37,8 @@ def test_a_3d_link_shows_conv3d_and_the_formula_per_dimension():
     assert r"D_{out}" in symbols and r"H_{out}" in symbols and r"W_{out}" in symbols
     assert any(m.label == "Parameters" and m.value == f"{3 * 64 * 27 + 64:,}" for m in at.metric)
     assert at.segmented_control(key="w_dims").value == "3-D"
+    # Dilation (1, 1, 1) is 3-D's default: "Advanced" stays closed and draws none of its controls.
+    assert [box.key for box in at.selectbox] == ["w_preset"] and not at.radio
 
 
 def test_the_dimension_control_converts_the_layer_and_the_link():

@@ -186,7 +186,7 @@ def layer_controls(container=None, first_visit: LabConfig | None = None, unused:
         values[p.name] = _control(container, p, values, non_square, dims, unused or {})
     advanced = [p for p in PARAMETERS if not p.always]
     worded = [p for p in PARAMETERS if p.words]  # one radio key: a second worded row would need its own
-    now, defaults = _config_values(config), _config_values(LabConfig())
+    now, defaults = _config_values(config), _config_values(LabConfig().with_dims(dims))  # (1, 1, 1) is 3-D's default
     _open_advanced_when_used(not all(now[p.name] == defaults[p.name] for p in advanced)
                              or st.session_state.get(PADDING_KIND) != "number")
     expander = container.expander("Advanced", key=ADVANCED_KEY, on_change="rerun")
