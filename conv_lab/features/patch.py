@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from conv_lab.core.params import LayerSpec
-from conv_lab.core.receptive import receptive_field
+from conv_lab.core.receptive import ReceptiveField, receptive_field
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class CellPatch:
     @property
     def clipped(self) -> tuple[tuple[int, int], tuple[int, int]]:
         """The rows and columns of the box that are real input cells."""
-        return tuple((min(max(a, 0), n), min(max(b, 0), n)) for (a, b), n in zip((self.rows, self.cols), self.input_hw))
+        return ReceptiveField(*zip(self.rows, self.cols), jump=(1, 1)).clipped(self.input_hw)
 
     @property
     def outside(self) -> int:
