@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from network_cases import check_export, check_first_break, deep_valid_stack, stack, torch_oracle
 
@@ -38,6 +38,7 @@ def test_deep_valid_stacks_match_torch_layer_by_layer(case):
 
 @settings(max_examples=n_examples(40, 10))
 @given(stack(max_layers=5))
+@example(((1, 1, 1, 1), [("ConvTranspose1d", "out_channels=1, kernel_size=1, groups=2, in_channels=1")], []))  # CI: groups
 def test_exported_code_runs_with_the_planned_shapes(case):
     shape, rows, skips = case
     result = plan(shape, rows, skips)

@@ -111,9 +111,9 @@ def conv_spec(kind_name: str, kw: dict[str, Any]) -> ConvSpec:
 
 def _conv(kind: LayerKind, v: dict, shape: Shape) -> Step:
     n = kind.dims
-    _need_rank(kind, shape, (n + 1, n + 2))
     kw = resolve_kwargs(kind.name, v, shape)
-    spec = conv_spec(kind.name, kw)
+    spec = conv_spec(kind.name, kw)  # torch's constructor checks (groups, ...) come before the forward's rank check
+    _need_rank(kind, shape, (n + 1, n + 2))
     explanation = spec.explain(shape)  # runs the engine's checks (rank, channels, kernel vs input, caps)
     cost = layer_cost(spec, shape)
     out = explanation.output_shape
