@@ -5,7 +5,7 @@ VENV ?= $(HOME)/.cache/conv-lab/venv-$(REQ_HASH)
 PORT ?= 8501
 HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: run test lint venv browser services clean-venv readme-media bench
+.PHONY: run hall test lint venv browser services haproxy clean-venv readme-media bench
 
 $(VENV)/.done:  # the venv path carries a hash of the requirements, so no mtime prerequisites
 	$(PYTHON) -m venv $(VENV)
@@ -31,9 +31,20 @@ services:
 	    if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	    else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi; fi
 
+# HAProxy alone, for `make hall` (installed only when missing).
+haproxy:
+	@command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy; fi; }
+
 run: venv
 	MPLBACKEND=Agg $(VENV)/bin/streamlit run app.py --server.headless true --server.port $(PORT) \
 	  --browser.gatherUsageStats false
+
+# A lecture hall on one machine: one replica per core behind HAProxy on $(PORT) (scripts/replicas.py), the live
+# class in the shared SQLite file. REPLICAS=3 for another count.
+hall: venv haproxy
+	MPLBACKEND=Agg $(VENV)/bin/python scripts/replicas.py --port $(PORT) $(if $(REPLICAS),--replicas $(REPLICAS))
 
 test: venv browser services
 	$(VENV)/bin/ruff check .

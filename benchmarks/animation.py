@@ -140,7 +140,7 @@ def unpacked_page_bytes(animation: SweepAnimation) -> int:
     """Bytes of the earlier page encoding: every layer whole, frames as plain JSON with positioned text lines."""
     import json
 
-    from conv_lab.sweep.player_page import png_data_uri
+    from conv_lab.render.data_uri import png_data_uri
 
     frames = [[[v for copy in ops.copies for v in copy], [list(text) for text in ops.texts]]
               for ops in (animation.frame_ops(t) for t in range(len(animation)))]

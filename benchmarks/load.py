@@ -48,7 +48,7 @@ MAX_DURATION = 600.0
 # Issue 17's lecture hall: 150 sessions on one 2-core laptop, a move every ~2 s. Goal: Shape Lab p95 <= 1 s,
 # Sweep and Feature maps p95 <= 3 s, zero errors. They arrive over 30 s (a class opening the link).
 LECTURE_HALL = {"mix": "shape_lab=110,sweep=25,feature-maps=15", "duration": 90.0, "ramp": 30.0, "interval": 2.0}
-SWEEP_STEP_SHARE = 0.8  # --sweep-moves step: 4 of 5 moves on the sweep step its position, 1 in 5 changes the layer
+SWEEP_STEP_SHARE = 0.8  # --sweep-moves step/player: 4 of 5 moves on the sweep step its position, 1 in 5 the layer
 LECTURE_HALL_GOAL = {"shape_lab": 1.0, "sweep": 3.0, "feature-maps": 3.0}
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -97,6 +97,7 @@ class Student:
     rng: random.Random
     settings: dict = field(default_factory=dict)
     step_share: float = 0.0  # share of moves that step the sweep's output position instead (--sweep-moves step)
+    steps_in_player: bool = False  # --sweep-moves player: a step moves the offline player only (no request)
     step: int = 0  # the sweep position in the URL (0: none)
 
     RANGES = {"channels": (1, 16), "size": (8, 64), "filters": (1, 64), "kernel": (1, 7), "stride": (1, 3),
@@ -106,16 +107,18 @@ class Student:
         self.settings = {name: self.rng.randint(lo, min(hi, lo + (hi - lo) // 2))
                          for name, (lo, hi) in self.RANGES.items()}
 
-    def move(self) -> None:
-        """Nudge one setting by one step (bounced at its range), as a slider key press would."""
+    def move(self) -> bool:
+        """Nudge one setting by one step (bounced at its range), as a slider key press would; False when the move
+        stays in the browser (a step of the sweep's offline player, which asks the server nothing)."""
         if self.step_share and self.rng.random() < self.step_share:  # the sweep's step slider (or ▶ to a new start)
             self.step = max(1, self.step + self.rng.choice((1, 1, 1, 2, -1)))
-            return
+            return not self.steps_in_player
         name = self.rng.choice(list(self.RANGES))
         lo, hi = self.RANGES[name]
         step = self.rng.choice((-1, 1)) * (8 if name == "size" else 1)
         value = self.settings[name] + step
         self.settings[name] = value if lo <= value <= hi else self.settings[name] - step
+        return True
 
     def query(self) -> str:
         """The URL query string of the current settings (the app's share-link keys)."""
@@ -136,12 +139,13 @@ class SessionLog:
 
 
 async def student_session(base_url: str, page: str, seed: int, start_delay: float, end_time: float,
-                          interval: float, fetch_media: bool, timeout: float, step_share: float = 0.0) -> SessionLog:
+                          interval: float, fetch_media: bool, timeout: float, step_share: float = 0.0,
+                          steps_in_player: bool = False) -> SessionLog:
     """Open `page` by a deep link, then move a control every ~interval s until end_time."""
     rng = random.Random(seed)
     student = Student(rng)
     if page == "sweep" and step_share:
-        student.step_share, student.step = step_share, 1
+        student.step_share, student.step, student.steps_in_player = step_share, 1, steps_in_player
     log = SessionLog(page)
     await asyncio.sleep(start_delay)
     try:
@@ -156,7 +160,8 @@ async def student_session(base_url: str, page: str, seed: int, start_delay: floa
             await asyncio.sleep(interval * rng.uniform(0.75, 1.25))
             if time.monotonic() >= end_time:
                 break
-            student.move()
+            if not student.move():  # a step of the offline player: the browser alone redraws
+                continue
             result = await session.run(student.query(), page, fetch_media=fetch_media)
             log.updates.append(result)
             if result.status is None:  # connection gone or timed out: this student is stuck
@@ -411,7 +416,8 @@ async def concurrent_uploads(base_url: str, monitor: ProcessMonitor, students: i
 
 async def drive(base_url: str, plan: list[str], duration: float, interval: float, ramp: float, seed: int,
                 fetch_media: bool, timeout: float, monitor: ProcessMonitor, uploads: int = 0,
-                upload_side: int = 4096, step_share: float = 0.0) -> tuple[list[SessionLog], float, dict]:
+                upload_side: int = 4096, step_share: float = 0.0, steps_in_player: bool = False
+                ) -> tuple[list[SessionLog], float, dict]:
     """Run every session of `plan` against base_url (and the uploads, mid-run); their logs, the wall time, extras."""
     stop = asyncio.Event()
     poller = asyncio.create_task(monitor.poll(stop))
@@ -420,7 +426,7 @@ async def drive(base_url: str, plan: list[str], duration: float, interval: float
     start = time.monotonic()
     end_time = start + duration
     tasks = [student_session(base_url, page, seed * 1000 + i, ramp * i / max(1, len(plan)), end_time, interval,
-                             fetch_media, timeout, step_share) for i, page in enumerate(plan)]
+                             fetch_media, timeout, step_share, steps_in_player) for i, page in enumerate(plan)]
     if uploads:  # after the ramp, while everybody is moving controls
         tasks.append(concurrent_uploads(base_url, monitor, uploads, upload_side,
                                         min(duration * 0.6, ramp + (duration - ramp) / 3), timeout))
@@ -466,7 +472,8 @@ def run_load(script: Path | None, url: str | None, pid: int | None, plan: list[s
         logs, wall, extras = asyncio.run(drive(url, plan, args.duration, args.interval, args.ramp, args.seed,
                                                not args.no_media, args.timeout, monitor,
                                                getattr(args, "uploads", 0), getattr(args, "upload_side", 4096),
-                                               SWEEP_STEP_SHARE if getattr(args, "sweep_moves", "") == "step" else 0.0))
+                                               SWEEP_STEP_SHARE if getattr(args, "sweep_moves", "") != "layer" else 0.0,
+                                               getattr(args, "sweep_moves", "") == "player"))
         server_cpu = monitor.cpu_seconds() - cpu_before
         workers_cpu = sum(cpu - workers_before.get(pid, 0.0) for pid, cpu in monitor.workers_cpu().items())
         report = summarize(logs, wall, server_cpu, monitor.peak_mb() if pid else math.nan, pages)
@@ -515,9 +522,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--uploads", type=int, default=0,
                         help="also: this many students upload a PNG to Feature maps at the same moment, mid-run")
     parser.add_argument("--upload-side", type=int, default=4096, help="pixels per side of each uploaded PNG")
-    parser.add_argument("--sweep-moves", choices=("layer", "step"), default="layer",
+    parser.add_argument("--sweep-moves", choices=("layer", "step", "player"), default="layer",
                         help="what students on the Sweep move: the layer settings every time (default, the worst case: "
-                             "every move renders a new animation) or mostly the step slider (4 of 5 moves)")
+                             "every move renders a new animation); mostly the step (4 of 5 moves) as a rerun with "
+                             "step= (step); or, as the page works since issue 16, 4 of 5 moves step the offline "
+                             "player, which asks the server nothing, and 1 in 5 changes the layer (player)")
     parser.add_argument("--quiet-below", type=float, default=None,
                         help="before starting, wait until the 1-min load average is below this (default 1.5 with "
                              "--lecture-hall)")
@@ -544,7 +553,9 @@ def main(argv: list[str] | None = None) -> int:
     mix_text = ", ".join(f"{plan.count(p)} on {page_label(p, pages)}" for p in dict.fromkeys(plan))
     print(f"Conv Lab load: {len(plan)} sessions ({mix_text}), one move every ~{args.interval:g} s "
           f"for {args.duration:g} s, {os.cpu_count()} cores"
-          + (f"; on the Sweep {SWEEP_STEP_SHARE:.0%} of moves step the position" if args.sweep_moves == "step" else ""))
+          + (f"; on the Sweep {SWEEP_STEP_SHARE:.0%} of moves step the position"
+             + (" in the offline player (no request)" if args.sweep_moves == "player" else " (a rerun each)")
+             if args.sweep_moves != "layer" else ""))
     results = {"app": run_load(ROOT / "app.py", args.url, args.pid, plan, args, pages, args.server_option)}
     if args.lecture_hall:
         pages_seen = results["app"]["pages"]

@@ -120,6 +120,7 @@ class StreamlitSession:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.ws = None
+        self.cookie_header = ""  # the sticky replica cookie, once connected (see connect)
         self._widget_values: dict[str, dict] = {}  # what the frontend shows per widget id
 
     async def __aenter__(self) -> "StreamlitSession":
@@ -135,6 +136,10 @@ class StreamlitSession:
         self.ws = await asyncio.wait_for(websockets.connect(
             ws_url, subprotocols=["streamlit"], origin=self.base_url, max_size=None, ping_interval=None,
             open_timeout=self.timeout), self.timeout)
+        # Behind HAProxy (scripts/replicas.py) the handshake sets the sticky replica cookie: the browser sends it with
+        # every media request, so they reach the replica that holds this session's files.
+        cookies = [c.split(";", 1)[0] for c in self.ws.response.headers.get_all("Set-Cookie")]
+        self.cookie_header = f"Cookie: {'; '.join(cookies)}\r\n" if cookies else ""
 
     async def close(self) -> None:
         """Close the websocket (the server then drops the session)."""
@@ -215,7 +220,8 @@ class StreamlitSession:
         for url in result.media_urls:
             reader, writer = await asyncio.open_connection(self.parts.hostname, self.parts.port)
             try:
-                writer.write(f"GET {url} HTTP/1.1\r\nHost: {self.parts.netloc}\r\nConnection: close\r\n\r\n".encode())
+                writer.write(f"GET {url} HTTP/1.1\r\nHost: {self.parts.netloc}\r\n{self.cookie_header}"
+                             "Connection: close\r\n\r\n".encode())
                 await writer.drain()
                 data = await reader.read()
             finally:

@@ -15,6 +15,7 @@ from conv_lab.lab.grid_picture import layer_grid_png, overhang_png
 from conv_lab.lab.numbers import count_text, memory_text
 from conv_lab.lab.presets import PRESET_BY_NAME, PRESETS
 from conv_lab.practice.slips import check_prediction
+from conv_lab.render.data_uri import png_data_uri
 from ui import apply_config, current_config, page_flag, require_entry, show_config_error, show_notices
 from ui.phone import on_phone, phone_controls
 from ui.present import presenting
@@ -74,7 +75,8 @@ def _impossible() -> None:
             st.latex(step.latex)
     if not spec.transposed:
         png, caption = overhang_png(spec, config.input_size)
-        right.image(png, caption=caption, alt=f"The kernel sticking out of the padded grid: {layer_words(config)}")
+        right.image(png_data_uri(png), caption=caption,
+                    alt=f"The kernel sticking out of the padded grid: {layer_words(config)}")
 
 
 shape = config.input_shape()
@@ -152,7 +154,9 @@ if revealed and present:  # projector: everything on the first screen of a 1280Ã
         report = _torch_result()
         _formula()
     png, caption = layer_grid_png(spec, config.input_size)
-    side_col.image(png, caption=caption, width=300, alt=f"{caption}, for {layer_words(config)}")
+    # Pictures go inline (data: URIs): no media file to store and no second request per picture, each of which
+    # crossed the server's whole HTTP stack (issue 17).
+    side_col.image(png_data_uri(png), caption=caption, width=300, alt=f"{caption}, for {layer_words(config)}")
 elif revealed and phone:
     report = _torch_result()
     st.markdown("### Formula")
@@ -182,11 +186,11 @@ if revealed and not present:
     blocks, blocks_caption = layer_blocks_png(spec.in_channels, spec.out_channels, spec.groups, spec.kernel_nd,
                                               config.input_size, explanation.output_shape[2:], spec.transposed)
     left, right = st.columns([1, 1], gap="large")
-    left.image(png, caption=caption, alt=f"{caption}, for {layer_words(config)}")
+    left.image(png_data_uri(png), caption=caption, alt=f"{caption}, for {layer_words(config)}")
     notes = "".join(f"\n- {step.note}" for step in explanation.dims if step.note)  # one element with its notes
     left.markdown("**The grid the kernel slides over.** Blue cells are the input, grey the padding, orange the first "
                   f"window; red cells are never covered by any window.\n{notes}")
-    right.image(blocks, caption=blocks_caption, alt=f"Tensors as blocks: {blocks_caption}")
+    right.image(png_data_uri(blocks), caption=blocks_caption, alt=f"Tensors as blocks: {blocks_caption}")
     right.markdown("**The tensors as blocks.** Each filter spans every input channel of its group and makes one "
                    "output slice: the input volume becomes a volume with one slice per filter.")
 

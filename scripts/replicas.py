@@ -1,6 +1,11 @@
-"""Two (or more) Conv Lab replicas on one PostgreSQL behind HAProxy, sticky by cookie, checked on /_stcore/health.
+"""Two (or more) Conv Lab replicas behind HAProxy, sticky by cookie, checked on /_stcore/health.
 
-    python scripts/replicas.py --database-url postgresql://user@host/db [--port 8080] [--replicas 2]
+    python scripts/replicas.py [--database-url postgresql://user@host/db] [--port 8080] [--replicas 2]
+    make hall                  # the same on this machine: one replica per core on port 8501, classes in SQLite
+
+One Streamlit process runs page scripts on one core (Python's interpreter lock); a replica per core lets a lecture
+hall use the whole machine (issue 17). Replicas on one machine share the live class's default SQLite file (WAL:
+several processes may write it); replicas on several machines need PostgreSQL.
 
 Starts one Streamlit server per replica on loopback ports (the same STREAMLIT_SERVER_COOKIE_SECRET on each, so a
 tab that fails over keeps a valid XSRF cookie), writes the HAProxy configuration below, checks it with
@@ -148,15 +153,16 @@ class Replicas:
                     proc.wait(5)
 
 
-def start(database_url: str, proxy_port: int = 0, replicas: int = 2, workdir: Path | None = None) -> Replicas:
-    """Start the replicas and HAProxy in front of them (free loopback ports unless given); stop() ends all."""
+def start(database_url: str, proxy_port: int = 0, replicas: int = 2, workdir: Path | None = None,
+          bind: str = "127.0.0.1") -> Replicas:
+    """Start the replicas and HAProxy in front of them on `bind` (free loopback ports unless given); stop() ends all."""
     workdir = workdir or Path(tempfile.mkdtemp(prefix="convlab-replicas-"))
     setup = Replicas(database_url, proxy_port or free_port(), [free_port() for _ in range(replicas)], workdir)
     try:
         for i in range(replicas):
             setup.start_replica(i)
         config = workdir / "haproxy.cfg"
-        config.write_text(haproxy_config(setup.proxy_port, setup.ports))
+        config.write_text(haproxy_config(setup.proxy_port, setup.ports, bind))
         check_config(config)
         setup.haproxy = subprocess.Popen([HAPROXY, "-db", "-f", str(config)], stdout=subprocess.DEVNULL,
                                          stderr=open(workdir / "haproxy.log", "ab"))
@@ -170,13 +176,18 @@ def start(database_url: str, proxy_port: int = 0, replicas: int = 2, workdir: Pa
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default=os.environ.get("CONVLAB_DATABASE_URL"),
-                        help="postgresql://… shared by every replica (default: $CONVLAB_DATABASE_URL)")
+                        help="postgresql://… shared by every replica (default: $CONVLAB_DATABASE_URL; without one, "
+                             "the replicas on this machine share the default SQLite file)")
     parser.add_argument("--port", type=int, default=8080, help="HAProxy's port (default 8080)")
-    parser.add_argument("--replicas", type=int, default=2)
+    parser.add_argument("--bind", default="0.0.0.0",
+                        help="the address HAProxy listens on (default: every interface, as `make run` does, so "
+                             "students' laptops reach it; 127.0.0.1 for this machine only)")
+    parser.add_argument("--replicas", type=int, default=os.cpu_count() or 2,
+                        help="Streamlit processes (default: one per core)")
     args = parser.parse_args()
-    if not args.database_url or not args.database_url.startswith(("postgresql://", "postgres://")):
-        parser.error("replicas share their classes through PostgreSQL: pass --database-url postgresql://…")
-    setup = start(args.database_url, args.port, args.replicas)
+    if args.database_url and not args.database_url.startswith(("postgresql://", "postgres://", "sqlite:///")):
+        parser.error("--database-url must be postgresql://… (replicas on several machines) or sqlite:///…")
+    setup = start(args.database_url or "", args.port, args.replicas, bind=args.bind)
     print(f"Conv Lab on {setup.url} -> replicas on ports {setup.ports}; config and logs in {setup.workdir}")
     try:
         setup.haproxy.wait()

@@ -50,3 +50,22 @@ def test_mix_and_pages_are_read_from_app_py():
     assert parse_mix("shape_lab=2,sweep=1", 0, pages) == ["", "", "sweep"]
     assert resolve_page("/sweep", pages) == resolve_page("sweep", pages) == "sweep"
     assert parse_mix(None, 3, pages) == ["", "", ""]
+
+
+def test_sweep_student_steps_in_the_player_without_a_request():
+    """--sweep-moves player: a step moves the offline player only (no rerun), a layer move asks the server."""
+    import random
+
+    from load import SWEEP_STEP_SHARE, Student
+
+    student = Student(random.Random(1), step_share=SWEEP_STEP_SHARE, step=1, steps_in_player=True)
+    moves = []
+    for _ in range(200):
+        settings, step = dict(student.settings), student.step
+        asks = student.move()
+        moves.append(asks)
+        assert asks == (student.settings != settings), "a request exactly when a layer setting moved"
+        assert asks or student.step != step or step == 1
+    assert 0.1 < moves.count(True) / len(moves) < 0.35  # about 1 move in 5 changes the layer
+    rerun_steps = Student(random.Random(1), step_share=SWEEP_STEP_SHARE, step=1)
+    assert all(rerun_steps.move() for _ in range(50))  # --sweep-moves step: every step is a rerun with step=

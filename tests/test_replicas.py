@@ -1,5 +1,6 @@
-"""Past one machine, tested: two replicas on one PostgreSQL behind HAProxy (scripts/replicas.py); students answer
-through HAProxy in Chromium, one replica is killed with kill -9, and the class goes on on the other."""
+"""Past one process, tested: two replicas behind HAProxy (scripts/replicas.py), on one PostgreSQL (replicas on several
+machines) or on one SQLite file (`make hall`: a replica per core of one machine); students answer through HAProxy in
+Chromium, one replica is killed with kill -9, and the class goes on on the other."""
 
 from __future__ import annotations
 
@@ -24,13 +25,21 @@ QID = lab_question_id(PRESET_BY_NAME["Halve with stride 2"].config)  # 3×32×32
 WAIT = 60_000  # ms: a failed-over tab reconnects, then the new replica imports torch for its first page
 
 
+@pytest.fixture(params=["postgresql", "sqlite"])
+def database_url(request, tmp_path):
+    """The store the replicas share: PostgreSQL, or one SQLite file on this machine (WAL: several writers)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'classes.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
 @pytest.fixture
-def setup(postgres_url):
+def setup(database_url):
     if not Path(replicas.HAPROXY).exists():
         if REQUIRE_HAPROXY:
             pytest.fail("CONVLAB_REQUIRE_HAPROXY=1 but haproxy is not installed (apt-get install haproxy)")
         pytest.skip("SKIPPED: haproxy not found; apt-get install haproxy to run the replica test (make test does)")
-    running = replicas.start(postgres_url)
+    running = replicas.start(database_url)
     try:
         yield running
     finally:
@@ -52,8 +61,8 @@ def tally_lines(page, url: str) -> list[str]:
     return sorted(line for line in page.inner_text("body").splitlines() if " — " in line and "%" in line)
 
 
-def test_students_keep_going_when_a_replica_dies(setup, postgres_url, browser_page, browser):
-    store = open_store(postgres_url)
+def test_students_keep_going_when_a_replica_dies(setup, database_url, browser_page, browser):
+    store = open_store(database_url)
     code, key = store.create_class()
     store.set_question(code, key, QID)
     contexts = [browser.new_context() for _ in range(4)]

@@ -16,7 +16,7 @@ from conv_lab.core.options import Option
 from conv_lab.core.params import AXES, DIMS, PARAMETERS, group_counts
 from conv_lab.core.state import CONFIG_KEYS, LabConfig, parse_query, sized, to_query
 from ui.navigation import PAGE_OPTION_KEYS
-from ui.url_sync import controls_moved, url_options, write_url_options
+from ui.url_sync import controls_moved, url_now, url_options, write_url_options
 
 SIZED = tuple(p.name for p in PARAMETERS if p.kind == "sizes")
 PADDING_KIND = "w_padding_kind"  # the radio beside a sized row with words (padding: number, same, valid, causal)
@@ -80,7 +80,8 @@ def load_config_from_url(first_visit: LabConfig | None = None) -> LabConfig:
     st.session_state["_moved_this_run"] = st.session_state["_moved_before_page"] = controls_moved()
     url = url_options("layer", CONFIG_KEYS, _widget_values(LabConfig()), keep_when_absent=True)
     if "config" not in st.session_state or url is not None:
-        named = any(key in st.query_params for key in CONFIG_KEYS)
+        url = url_now()
+        named = any(key in url for key in CONFIG_KEYS)
         base = first_visit if first_visit and not named and "config" not in st.session_state else LabConfig()
         config, notices = parse_query(_query_dict(), PAGE_OPTION_KEYS, base)
         st.session_state["config"] = config

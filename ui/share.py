@@ -9,6 +9,7 @@ import streamlit as st
 
 from conv_lab.core.options import option_keys
 from conv_lab.core.state import FLAG_OPTIONS, LabConfig, share_query_string
+from ui.url_sync import url_now
 
 
 def page_url() -> str:
@@ -19,13 +20,14 @@ def page_url() -> str:
 
 def layer_share_query(config: LabConfig, page_keys: Iterable[str] = ()) -> str:
     """The query of a link to `config`, keeping the page's flags (present, predict) and options now in the URL."""
-    keys = (*option_keys(FLAG_OPTIONS), *page_keys)
-    return share_query_string(config, **{k: st.query_params.get(k) for k in keys})
+    keys, url = (*option_keys(FLAG_OPTIONS), *page_keys), url_now()
+    return share_query_string(config, **{k: url.get(k) for k in keys})
 
 
 def mode_flags() -> dict[str, str]:
     """The mode flags on now, as the URL holds them (present=1, predict=1): every share link keeps them."""
-    return {key: value for key in option_keys(FLAG_OPTIONS) if (value := st.query_params.get(key))}
+    url = url_now()
+    return {key: value for key in option_keys(FLAG_OPTIONS) if (value := url.get(key))}
 
 
 def share_box(query: str, what: str = "exactly this configuration", title: str = "Copy link") -> None:

@@ -28,8 +28,8 @@ def url_options(name: str, keys: Iterable[str], widget_keys: Iterable[str],
     """
     entry = st.session_state.setdefault("_url_options", {}).setdefault(name, {})
     entry["keys"], entry["widgets"] = tuple(keys), tuple(widget_keys)
-    found = ((k, st.query_params.get_all(k)) for k in entry["keys"])  # one read per key (each copies a list)
-    in_url = {k: values[-1] for k, values in found if values}
+    url = url_now()
+    in_url = {k: url[k] for k in entry["keys"] if k in url}
     if keep_when_absent and not in_url and "written" in entry:
         return None
     if "written" not in entry or (entry["widgets"] and entry["widgets"][0] not in st.session_state):
@@ -45,16 +45,23 @@ def write_url_options(name: str, wanted: dict[str, str], widget_keys: Iterable[s
     """
     entry = st.session_state["_url_options"][name]
     entry["widgets"] = entry["widgets"] if widget_keys is None else tuple(widget_keys)
+    url = url_now()
     for key in entry["keys"]:
-        if key not in wanted and key in st.query_params:
+        if key not in wanted and key in url:
             del st.query_params[key]
     # Also when only our last write differs: the browser holds that one, not the (older) URL this run carries.
-    if wanted != entry.get("written", wanted) or any(st.query_params.get(k) != v for k, v in wanted.items()):
+    if wanted != entry.get("written", wanted) or any(url.get(k) != v for k, v in wanted.items()):
         st.query_params.update(wanted)
     entry["written"] = dict(wanted)
     # One session-state read per control (`k in state` then `state[k]` were two, each ~10 µs through the proxy).
     seen = ((k, st.session_state.get(k, _MISSING)) for k in entry["widgets"])
     entry["seen"] = {k: value for k, value in seen if value is not _MISSING}
+
+
+def url_now() -> dict[str, str]:
+    """The URL's query as {key: last value}, read in one go: each `st.query_params` lookup takes Streamlit's lock and
+    costs ~40–65 µs (a missing key raises inside it), and a Shape Lab run made ~40 of them (issue 17)."""
+    return st.query_params.to_dict()
 
 
 def controls_moved() -> bool:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from conv_lab.render.data_uri import png_data_uri
 from conv_lab.sweep.captions import step_text
 from conv_lab.sweep.options import SPEEDS
 
@@ -43,15 +44,6 @@ _START, _OPTIONS, _TIMELINE = "\x00START\x00", "\x00OPTIONS\x00", "\x00TIMELINE\
 def _svg(name: str) -> str:
     return (f'<svg viewBox="0 0 24 24" width="26" height="26" aria-hidden="true" class="icon icon-{name}">'
             f'<path d="{ICONS[name]}" fill="currentColor"/></svg>')
-
-
-def png_data_uri(png: bytes) -> str:
-    """PNG bytes as a data: URI (the page carries its images inline: no file, no server, no CDN).
-
-    >>> png_data_uri(b"\\x89PNG")
-    'data:image/png;base64,iVBORw=='
-    """
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
 def frame_list(animation) -> list:
