@@ -8,6 +8,7 @@ HERE = Path(__file__).resolve().parent
 SCRIPTS = [
     ["slider_latency.py"],
     ["animation.py"],
+    ["sweep_render.py"],
     ["feature_maps.py", "--server"],
     ["matrix_page.py"],
     ["network.py"],

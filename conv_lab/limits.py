@@ -118,6 +118,7 @@ SWEEP_CACHE_BYTES = 64 * 2**20  # build_sweep: grids and kernels (25 KB for 3×3
 ANIMATION_CACHE_BYTES = 64 * 2**20  # sweep_animation, in the render worker: ~5 MB of layers each, +~6 MB with its GIF
 PLAYER_CACHE_BYTES = 16 * 2**20  # finished sweep players in the server (~0.3 MB each)
 GIF_CACHE_BYTES = 32 * 2**20  # finished sweep GIFs in the server (up to ~6 MB each)
+SWEEP_TEXT_CACHE_BYTES = 8 * 2**20  # the sweep animation's rasterised strings (~0.1–20 KB each), per process
 DECODE_CACHE_BYTES = 48 * 2**20  # decoded uploads, counting the upload's own bytes held by the cache key
 MATRIX_CACHE_BYTES = 96 * 2**20  # matrix_example / matrix_bundle each: C and its copies, up to ~20 MB per layer
 MATRIX_PICTURE_CACHE_BYTES = 16 * 2**20  # each kind of /matrix PNG (10–80 KB each)

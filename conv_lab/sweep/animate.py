@@ -3,10 +3,11 @@
 The layers are the padded grid with its values in four states (normal, kernel tap, dilation
 hole, never read), the output grid empty / filled / current, the kernel and the legend, plus a
 glyph atlas of the text font. Matplotlib draws every visual, read straight into one fixed palette
-(`sweep_drawing`: shapes unantialiased, text as coverage). A frame is then a list of
-rectangle copies from those layers plus glyph pastes (`FrameOps`), applied with numpy for a GIF
-or a PNG step and by the offline HTML player's canvas for playback — the same pixels either way,
-in milliseconds per frame instead of a full matplotlib redraw (see benchmarks/animation.py).
+(`sweep.drawing`: shapes unantialiased; text by matplotlib's FreeType binding, `sweep.typeset`, as
+coverage). A frame is then a list of rectangle copies from those layers plus glyph pastes
+(`FrameOps`), applied with numpy for a GIF or a PNG step and by the offline HTML player's canvas
+for playback — the same pixels either way, in milliseconds per frame instead of a full matplotlib
+redraw (see benchmarks/animation.py; one render's CPU: benchmarks/sweep_render.py).
 """
 
 from __future__ import annotations
@@ -27,14 +28,13 @@ from matplotlib.figure import Figure  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from conv_lab import limits  # noqa: E402
-from conv_lab.byte_cache import byte_lru_cache  # noqa: E402
+from conv_lab.byte_cache import approx_nbytes, byte_lru_cache  # noqa: E402
 from conv_lab.core.grid import INPUT, INSERTED, PADDING  # noqa: E402
 from conv_lab.core.state import LabConfig  # noqa: E402
 from conv_lab.sweep.captions import describe, done_lines, grid_caption, output_caption, slice_note  # noqa: E402
 from conv_lab.sweep.data import SweepRequest, build_sweep, fmt_number, step_lines  # noqa: E402
 from conv_lab.sweep.drawing import (
     BASE,
-    COVERAGE,
     GLYPHS,
     GRID_BOX,
     HEIGHT,
@@ -67,11 +67,11 @@ from conv_lab.sweep.drawing import (
     panel_boxes,
     shape_indices,
     shapes_figure,
-    text_coverage,
 )
 from conv_lab.sweep.layout import CellGrid  # noqa: E402
 from conv_lab.sweep.player_page import PlayerPage, player_page  # noqa: E402
 from conv_lab.sweep.steps import OUTSIDE, Region, Sweep, region_for  # noqa: E402
+from conv_lab.sweep.typeset import stamp  # noqa: E402
 
 _NOT_A_GLYPH = re.compile(f"[^{re.escape(GLYPHS)}]")  # characters the glyph atlas lacks (drawn as "?")
 
@@ -104,6 +104,13 @@ class SweepAnimation:
 
     def __len__(self) -> int:
         return len(self.positions) + 1  # every window position, then the end frame with never-read cells
+
+    @property
+    def nbytes(self) -> int:
+        """Estimated bytes held, for the byte-bounded cache (walking ~10^4 position tuples cost ~3 ms a render)."""
+        page = self.__dict__.get("page")
+        return (sum(layer.nbytes for layer in self.layers) + self.atlas.nbytes + approx_nbytes(self.sweep)
+                + 120 * len(self.positions) + (len(page.template) if page is not None else 0))
 
     # Drawing the layers ------------------------------------------------------------------------
     def _draw_layers(self) -> None:
@@ -157,17 +164,14 @@ class SweepAnimation:
 
     def _panels(self, shapes: Figure, grid_boxes: list, out_box) -> list:
         """Titles, captions, the kernel and the legend: shapes into `shapes`; returns the texts' ink spots."""
-        fig = shapes_figure()  # the texts' own figure: drawn black on white, read as coverage
+        mask = np.zeros((HEIGHT, WIDTH), np.float32)  # the texts' coverage, as matplotlib's FreeType draws them
         s = self.sweep
-        fig.text(24 / WIDTH, 1 - 26 / HEIGHT, self.title, fontsize=15, weight="bold", va="center", color=COVERAGE)
-        fig.text(grid_boxes[0][0] / WIDTH, 1 - 56 / HEIGHT, grid_caption(self), fontsize=12, va="center",
-                 color=COVERAGE)
-        fig.text(out_box[0] / WIDTH, 1 - 56 / HEIGHT, output_caption(s, self.region), fontsize=12, va="center",
-                 color=COVERAGE)
+        stamp(mask, 24, 26, self.title, 15, bold=True)
+        stamp(mask, grid_boxes[0][0], 56, grid_caption(self), 12)
+        stamp(mask, out_box[0], 56, output_caption(s, self.region), 12)
         if len(grid_boxes) > 1:  # a 3-D kernel: each panel is one depth slice of the padded input
             for (x, y, _, _), row in zip(grid_boxes, self.rows_shown):
-                fig.text(x / WIDTH, 1 - (y - 9) / HEIGHT, s.row_label(row).split()[-1] + slice_note(s, row),
-                         fontsize=11, va="center", color=COVERAGE)
+                stamp(mask, x, y - 9, s.row_label(row).split()[-1] + slice_note(s, row), 11)
         kernel_inks = []
         if s.op == "conv":
             rows = self.rows_shown
@@ -180,20 +184,17 @@ class SweepAnimation:
                 grid.draw(shapes, np.full((kh, kw), palette().flat[KERNEL_FILL], np.uint8))
                 kernel_inks.append(grid.ink([[fmt_number(v, self.values) for v in line] for line in s.kernel[row]]))
                 if len(rows) > 1:
-                    fig.text(box[0] / WIDTH, 1 - (box[1] - 8) / HEIGHT, s.row_label(row).split()[-1], fontsize=10,
-                             va="center", color=COVERAGE)
+                    stamp(mask, box[0], box[1] - 8, s.row_label(row).split()[-1], 10)
             flipped = " (flipped)" if s.flipped else ""
             depth = " by depth tap" if len(rows) > 1 else ""
-            fig.text(KERNEL_BOX[0] / WIDTH, 1 - (KERNEL_BOX[1] - 16 - 18 * (len(rows) > 1)) / HEIGHT,
-                     f"{s.labels.kernel}, channel {s.channels[self.front]}{depth}{flipped}", fontsize=12, va="center",
-                     color=COVERAGE)
+            stamp(mask, KERNEL_BOX[0], KERNEL_BOX[1] - 16 - 18 * (len(rows) > 1),
+                  f"{s.labels.kernel}, channel {s.channels[self.front]}{depth}{flipped}", 12)
         else:
             k = s.kernel_hw
             window = f"{k[1]}-cell" if s.source_dims == 1 else f"{k[0]}×{k[1]}"
             stride = f"{s.stride[1]}" if s.source_dims == 1 else f"{s.stride[0]}×{s.stride[1]}"
-            fig.text(KERNEL_BOX[0] / WIDTH, 1 - (KERNEL_BOX[1] + 20) / HEIGHT,
-                     f"{'max' if s.op == 'max' else 'average'} of a {window} window\nstride {stride}",
-                     fontsize=13, va="top", color=COVERAGE)
+            stamp(mask, KERNEL_BOX[0], KERNEL_BOX[1] + 20,
+                  f"{'max' if s.op == 'max' else 'average'} of a {window} window\nstride {stride}", 13, va="top")
         kinds = np.stack([s.panel_kinds(row) for row in self.rows_shown])
         legend = [(KIND_COLOURS[INPUT], "input"), (KIND_COLOURS[PADDING], "padding")]
         if (kinds == INSERTED).any():
@@ -210,8 +211,8 @@ class SweepAnimation:
         for i, (colour, label) in enumerate(legend):
             y = OUT_BOX[1] + 4 + i * 27
             add_box(shapes, 958, y, 18, 18, colour)
-            fig.text(984 / WIDTH, 1 - (y + 9) / HEIGHT, label, fontsize=11.5, va="center", color=COVERAGE)
-        return [ink_spots(text_coverage(fig)), *kernel_inks]
+            stamp(mask, 984, y + 9, label, 11.5)
+        return [ink_spots(mask), *kernel_inks]
 
     # Frames -------------------------------------------------------------------------------------
     @staticmethod
@@ -220,6 +221,21 @@ class SweepAnimation:
 
     def frame_ops(self, t: int) -> FrameOps:
         """The copies and text lines that make frame t (t = len(self) − 1 is the end frame)."""
+        return FrameOps(self.frame_copies(t), self.frame_texts(t))
+
+    def frame_texts(self, t: int) -> tuple[tuple[int, int, int, str], ...]:
+        """The text strip of frame t (GIF and PNG frames; the player shows the arithmetic as HTML instead)."""
+        if t >= len(self.positions):
+            return self._texts(done_lines(self))
+        s, (row, col) = self.sweep, self.positions[t]
+        index = row * s.out_shape[1] + col
+        lines = [f"step {t + 1} of {len(self.positions)}" + ("" if len(self.positions) == len(s) else
+                                                              f" (position {index + 1} of {len(s)})")]
+        fits = len(s.channels) if len(s.channels) <= TEXT_LINES - 3 else TEXT_LINES - 4
+        return self._texts(lines + step_lines(s, index, self.values, max_channels=fits))
+
+    def frame_copies(self, t: int) -> tuple[tuple[int, int, int, int, int], ...]:
+        """The rectangle copies (layer, x0, y0, x1, y1) that make frame t's picture."""
         s, region = self.sweep, self.region
         (g0, _), (c0, _) = self.grid_rows, self.grid_cols
         oh, ow = region.rows[1] - region.rows[0], region.cols[1] - region.cols[0]
@@ -230,7 +246,7 @@ class SweepAnimation:
             for grid in self.grids:
                 for r, c in zip(*np.nonzero(never)):
                     copies += self._cell(grid, r, c, r + 1, c + 1, MARK)
-            return FrameOps(tuple(copies), self._texts(done_lines(self)))
+            return tuple(copies)
         row, col = self.positions[t]
         orow, ocol = row - region.rows[0], col - region.cols[0]
         if orow:
@@ -257,12 +273,7 @@ class SweepAnimation:
             for x0, y0, x1, y1 in grid.rects(r0, q0, r1, q1):  # the window's outline (a piece per strip line)
                 copies += [(SOLID, x0 - w, y0 - w, x1 + w, y0 + 1), (SOLID, x0 - w, y1 - 1, x1 + w, y1 + w),
                            (SOLID, x0 - w, y0, x0 + 1, y1), (SOLID, x1 - 1, y0, x1 + w, y1)]
-        index = row * s.out_shape[1] + col
-        lines = [f"step {t + 1} of {len(self.positions)}" + ("" if len(self.positions) == len(s) else
-                                                              f" (position {index + 1} of {len(s)})")]
-        fits = len(s.channels) if len(s.channels) <= TEXT_LINES - 3 else TEXT_LINES - 4
-        lines += step_lines(s, index, self.values, max_channels=fits)
-        return FrameOps(tuple(copies), self._texts(lines))
+        return tuple(copies)
 
     def _texts(self, lines: list[str]) -> tuple[tuple[int, int, int, str], ...]:
         width = (WIDTH - 48) // self.glyph_w

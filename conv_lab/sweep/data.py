@@ -269,49 +269,77 @@ def _factor(value: float, kind: str) -> str:
     return f"({text})" if text.startswith("−") else text
 
 
+_FACTORS: dict[str, dict[float, str]] = {kind: {} for kind in VALUE_KINDS}  # value → _factor text, per kind
+
+
+def _products(values: list[float], weights: tuple[str, ...], kind: str) -> list[str]:
+    """'a×w' for each input value and weight text (a plain dict of the values' texts: a sweep's player formats
+    ~10^5 products, issue 17)."""
+    table = _FACTORS.get(kind)
+    if table is None:
+        return [_factor(a, kind) + w for a, w in zip(values, weights)]
+    try:
+        return [table[a] + w for a, w in zip(values, weights)]
+    except KeyError:
+        if len(table) > 8192:
+            table.clear()
+        table.update((a, _factor(a, kind)) for a in values)
+        return [table[a] + w for a, w in zip(values, weights)]
+
+
+@lru_cache(maxsize=512)
+def _weights(weights: tuple[float, ...], kind: str) -> tuple[str, ...]:
+    return tuple("×" + _factor(w, kind) for w in weights)
+
+
 def step_lines(sweep: Sweep, index: int, kind: str, max_channels: int = 3, max_terms: int = 9) -> list[str]:
     """The arithmetic of one step as short text lines (products, per-channel sums, bias, result).
 
     >>> step_lines(build_sweep(SweepRequest(LabConfig(1, 3, 3, 1, kernel_size=(2, 2), bias=False))), 0, "int")
     ['output (0, 0) = Σ input × weight', 'ch 0: 5×2 + 8×(−2) + 5×(−1) + 3×0 = −11', 'result: −11']
     """
-    step = sweep[index]
-    row, col = step.out_pos
+    if sweep.op == "conv" and 0 <= index < len(sweep):  # the numbers without building a SweepStep (issue 17)
+        row, col = divmod(int(index), sweep.out_shape[1])
+        window = sweep.window(row, col)
+        products, channel_sums, value = sweep._combine(window)
+    else:
+        step = sweep[index]
+        (row, col), products, channel_sums, value = step.out_pos, step.products, step.channel_sums, step.value
     where = sweep.position_label(row, col)
     # Only the numbers shown are formatted (issue 17: formatting every product of every frame was most of a sweep
     # animation's CPU); the text is the same.
     if sweep.op == "max":
-        shown = _shown(step.products, max_terms, kind)
-        return [f"output {where} = max of the {step.products.size} values under the window",
-                f"max({', '.join(shown)})", f"result: {fmt_number(step.value, kind)}"]
+        shown = _shown(products, max_terms, kind)
+        return [f"output {where} = max of the {products.size} values under the window",
+                f"max({', '.join(shown)})", f"result: {fmt_number(value, kind)}"]
     if sweep.op == "avg":
-        shown = _shown(step.products, max_terms, kind)
+        shown = _shown(products, max_terms, kind)
         div = int(sweep.divisors((row, row + 1), (col, col + 1))[0, 0])
         return [f"output {where} = sum of the window / {div} cells counted",
-                f"({' + '.join(shown)}) / {div}", f"result: {fmt_number(step.channel_sums[0], kind)} / {div} = "
-                f"{step.value:.2f}".replace("-", "−")]
+                f"({' + '.join(shown)}) / {div}", f"result: {fmt_number(channel_sums[0], kind)} / {div} = "
+                f"{value:.2f}".replace("-", "−")]
     words = sweep.labels
     over = " (over depth and channels)" if sweep.source_dims == 3 else ""
     lines = [f"{words.output} {where} = Σ {words.product}" + (" + bias" if sweep.has_bias else "") + over]
-    cells = step.products.shape[1] * step.products.shape[2]
-    window = sweep.window(row, col)
+    cells = products.shape[1] * products.shape[2]
+    window = sweep.window(row, col) if sweep.op != "conv" else window
+    shown = cells if cells <= max_terms else max_terms - 1
     for n in range(min(max_channels, len(sweep.channels))):
-        shown = cells if cells <= max_terms else max_terms - 1
-        terms = [f"{_factor(a, kind)}×{_factor(w, kind)}"
-                 for a, w in zip(window[n].ravel()[:shown].tolist(), sweep.kernel[n].ravel()[:shown].tolist())]
+        terms = _products(window[n].ravel()[:shown].tolist(),
+                          _weights(tuple(sweep.kernel[n].ravel()[:shown].tolist()), kind), kind)
         if cells > max_terms:
             terms.append(f"… ({cells} products)")
-        lines.append(f"{sweep.row_label(n)}: {' + '.join(terms)} = {fmt_number(step.channel_sums[n], kind)}")
+        lines.append(f"{sweep.row_label(n)}: {' + '.join(terms)} = {fmt_number(channel_sums[n], kind)}")
     if len(sweep.channels) > max_channels:
-        rest = step.channel_sums[max_channels:].sum()
+        rest = channel_sums[max_channels:].sum()
         what = "depth slices" if sweep.source_dims == 3 else "channels"
         lines.append(f"… {len(sweep.channels) - max_channels} more {what}: {fmt_number(rest, kind)}")
-    parts = [fmt_number(s, kind) for s in step.channel_sums[:max_channels]]
+    parts = [fmt_number(s, kind) for s in channel_sums[:max_channels]]
     if len(sweep.channels) > max_channels:
         parts.append(fmt_number(rest, kind))
     if sweep.has_bias or len(parts) > 1:
-        bias = [f"bias {fmt_number(step.bias, kind)}"] if sweep.has_bias else []
-        lines.append(f"result: {' + '.join(parts + bias)} = {fmt_number(step.value, kind)}")
+        bias = [f"bias {fmt_number(sweep.bias, kind)}"] if sweep.has_bias else []
+        lines.append(f"result: {' + '.join(parts + bias)} = {fmt_number(value, kind)}")
     else:
-        lines.append(f"result: {fmt_number(step.value, kind)}")
+        lines.append(f"result: {fmt_number(value, kind)}")
     return lines

@@ -1,11 +1,12 @@
 """Drawing helpers for the sweep animation: the frame layout, the fixed palette, cell grids, text and glyphs.
 
-Matplotlib draws every visual in two figures per animation. The shapes figure (cells as figure
-images on whole pixels, border lines, boxes) is drawn without antialiasing, so its pixels are
-exactly the palette's flat colours and map straight to palette indices. Text (titles, captions,
-legend labels, cell values, the glyph atlas) is drawn black on white and used as coverage, laid
-over any background through the palette's antialiasing ramps. So no image is quantized per
-animation, and a grid's other states (taps, holes, never read) are recoloured indices.
+Matplotlib draws every visual. The shapes figure (cells as images on whole pixels, border lines,
+boxes) is drawn without antialiasing, so its pixels are exactly the palette's flat colours
+and map straight to palette indices. Text (titles, captions, legend labels, cell values, the glyph
+atlas) is rasterised by matplotlib's FreeType binding as the Agg backend draws it (`sweep.typeset`,
+cached per string: no Figure per text) and used as coverage, laid over any background through the
+palette's antialiasing ramps. So no image is quantized per animation, and a grid's other states
+(taps, holes, never read) are recoloured indices.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import numpy as np  # noqa: E402
+from matplotlib.artist import Artist  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
@@ -24,6 +26,7 @@ from matplotlib.patches import Rectangle  # noqa: E402
 from conv_lab.core.grid import INPUT, INSERTED, PADDING  # noqa: E402
 from conv_lab.render.colors import rgb8  # noqa: E402
 from conv_lab.sweep.steps import OUTSIDE  # noqa: E402
+from conv_lab.sweep.typeset import stamp  # noqa: E402
 
 DPI = 100
 WIDTH, HEIGHT = 1120, 806
@@ -37,7 +40,6 @@ OUT_EMPTY, OUT_DONE, OUT_NOW = "#ffffff", "#a8dca8", "#f4a3d3"  # output now: pi
 BORDER, OUTLINE, INK, ACCENT = "#8c8c8c", "#7a2e00", "#1a1a1a", "#9c3d00"
 WHITE, STACK_FILL, KERNEL_FILL = "#ffffff", "#dde9f5", "#e4dcf4"
 INKS = (INK, ACCENT)  # text colours by style: normal, and the bold result line
-COVERAGE = "black"  # what matplotlib draws text in: read back as coverage, then inked in INKS
 LEVELS = 20  # text coverage levels over a background: 0 is the background, LEVELS - 1 the ink
 BASE, HOT, WARM, MARK, SOLID = range(5)  # the layers frames copy from
 TRANSPARENT = 255  # palette index the palette leaves free: the GIF deltas' unchanged pixels
@@ -116,12 +118,29 @@ def shapes_figure() -> Figure:
     return fig
 
 
+class CellImage(Artist):
+    """RGBA pixels drawn 1:1 by the renderer at whole-pixel offsets: what `fig.figimage` draws, without its resampling
+    pass (issue 17: ~10 ms per grid). `rows_up`: the image's rows bottom first, as `renderer.draw_image` takes them."""
+
+    def __init__(self, rows_up: np.ndarray, x: int, y: int):
+        super().__init__()
+        self.rows_up, self.x, self.y = rows_up, x, y
+
+    def draw(self, renderer) -> None:
+        """Draw the pixels (from the figure's bottom left, in pixels)."""
+        gc = renderer.new_gc()
+        renderer.draw_image(gc, self.x, self.y, self.rows_up)
+        gc.restore()
+
+
 def add_cells(fig: Figure, xs: np.ndarray, ys: np.ndarray, fills: np.ndarray) -> None:
-    """A grid of whole-pixel cells (palette index per cell) as a figure image, with BORDER lines on every edge."""
+    """A grid of whole-pixel cells (palette index per cell) as an image, with BORDER lines on every edge."""
     cw, ch = int(xs[1] - xs[0]), int(ys[1] - ys[0])
-    pixels = np.repeat(np.repeat(palette().rgba[fills], ch, axis=0), cw, axis=1)
+    rows_up = np.repeat(np.repeat(palette().rgba[fills[::-1]], ch, axis=0), cw, axis=1)
     # figure pixels count from the bottom; zorder: over the boxes (the stacked channels lie behind the grid)
-    fig.figimage(pixels, int(xs[0]), HEIGHT - int(ys[-1]), origin="upper", zorder=2)
+    image = CellImage(rows_up, int(xs[0]), HEIGHT - int(ys[-1]))
+    image.set_zorder(2)
+    fig.add_artist(image)
     top, bottom = HEIGHT - ys[0], HEIGHT - ys[-1]
     lines = [[(x, top), (x, bottom)] for x in xs] + [[(xs[0], HEIGHT - y), (xs[-1], HEIGHT - y)] for y in ys]
     width_px = 2 if cw >= 12 else 1
@@ -143,13 +162,34 @@ def shape_indices(fig: Figure) -> np.ndarray:
     True
     """
     fig.canvas.draw()
-    packed = np.asarray(fig.canvas.buffer_rgba()).view(np.uint32)[:, :, 0]  # one RGBA pixel as one number
-    keys = np.ascontiguousarray(palette().rgba[:len(palette().flat)]).view(np.uint32)[:, 0]
-    order = np.argsort(keys)
-    position = np.searchsorted(keys[order], packed).clip(0, len(keys) - 1)
-    if not (keys[order][position] == packed).all():
+    rgba = np.asarray(fig.canvas.buffer_rgba())
+    packed = rgba.view(np.uint32)[:, :, 0]  # one RGBA pixel as one number
+    channel, table, keys = _flat_lookup()
+    if channel is None:  # no colour channel tells the flat colours apart: sort and search
+        order = np.argsort(keys[:len(palette().flat)])
+        indices = order[np.searchsorted(keys[order], packed).clip(0, len(order) - 1)].astype(np.uint8)
+    else:
+        indices = table[rgba[:, :, channel]]
+    if not np.array_equal(keys[indices], packed):  # keys[TRANSPARENT] is no opaque pixel's
         raise ValueError("the shapes figure has a colour outside the palette (an antialiased artist?)")
-    return order[position].astype(np.uint8)
+    return indices
+
+
+@lru_cache(maxsize=1)
+def _flat_lookup() -> tuple[int | None, np.ndarray, np.ndarray]:
+    """How to read a drawn pixel as a flat colour's palette index with one table look-up (issue 17: a sort and search
+    of every pixel cost ~10 ms a render): a colour channel (0–2) whose values differ between the flat colours (None:
+    none does), value → palette index (TRANSPARENT where none), and palette index → packed RGBA."""
+    flat = palette().rgba[:len(palette().flat)]
+    keys = np.zeros(256, np.uint32)
+    keys[:len(flat)] = np.ascontiguousarray(flat).view(np.uint32)[:, 0]
+    keys[TRANSPARENT] = 0  # alpha 0: never a pixel of the opaque figure
+    table = np.full(256, TRANSPARENT, np.uint8)
+    for channel in range(3):
+        if len(set(flat[:, channel].tolist())) == len(flat):
+            table[flat[:, channel]] = np.arange(len(flat))
+            return channel, table, keys
+    return None, table, keys
 
 
 def recolour_cells(canvas: np.ndarray, xs: np.ndarray, ys: np.ndarray, fill: str) -> None:
@@ -162,9 +202,11 @@ def ink_spots(coverage: np.ndarray | None) -> tuple[np.ndarray, np.ndarray] | No
     """Where a coverage mask (0…1) inks anything: (flat pixel indices, levels), to lay one text over several layers."""
     if coverage is None:
         return None
-    levels = (coverage * (LEVELS - 1) + 0.5).astype(np.uint8).ravel()
-    where = np.flatnonzero(levels)
-    return where, levels[where]
+    flat = coverage.ravel()
+    where = np.flatnonzero(flat)  # text covers a few percent of a frame: level only those pixels (issue 17)
+    levels = (flat[where] * (LEVELS - 1) + 0.5).astype(np.uint8)
+    inked = levels != 0
+    return where[inked], levels[inked]
 
 
 def apply_ink(canvas: np.ndarray, spots: tuple[np.ndarray, np.ndarray] | None, style: int = 0) -> None:
@@ -176,38 +218,45 @@ def apply_ink(canvas: np.ndarray, spots: tuple[np.ndarray, np.ndarray] | None, s
     pixels[where] = palette().ramp[style, pixels[where], levels]
 
 
-def text_coverage(fig: Figure) -> np.ndarray:
-    """How much text covers each pixel (0…1) of a white figure whose texts are black."""
-    fig.canvas.draw()
-    return 1.0 - np.asarray(fig.canvas.buffer_rgba())[:, :, 0].astype(np.float32) / 255.0
-
-
 @lru_cache(maxsize=32)
 def glyph_alpha(size_px: int, bold: bool = False) -> tuple[np.ndarray, int, int]:
-    """Coverage (0…1) of every glyph in GLYPHS drawn once by matplotlib in DejaVu Sans Mono: (h, n·w), w, h.
+    """Coverage (0…1) of every glyph in GLYPHS drawn once by matplotlib's FreeType in DejaVu Sans Mono: (h, n·w), w, h.
 
     >>> alpha, w, h = glyph_alpha(18); alpha.shape == (h, w * len(GLYPHS)) and bool(0 < alpha.max() <= 1)
     True
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    w, h = _glyph_box(size_px)
+    return np.hstack([glyph_cell(ch, size_px, bold) for ch in GLYPHS]), w, h
 
-    w, h = int(np.ceil(0.61 * size_px)), int(np.ceil(1.3 * size_px)) + 2
-    fig = Figure(figsize=(w * len(GLYPHS) / DPI, h / DPI), dpi=DPI, facecolor="white")
-    FigureCanvasAgg(fig)
-    for i, ch in enumerate(GLYPHS):
-        fig.text((i * w + w / 2) / fig.bbox.width, 0.5, ch, ha="center", va="center_baseline", family="DejaVu Sans Mono",
-                 fontsize=size_px * 72 / DPI, color=COVERAGE, fontweight="bold" if bold else "normal")
-    return text_coverage(fig), w, h
+
+def _glyph_box(size_px: int) -> tuple[int, int]:
+    return int(np.ceil(0.61 * size_px)), int(np.ceil(1.3 * size_px)) + 2
+
+
+@lru_cache(maxsize=1024)  # ≤ 3 KB each: a cell label's few characters per size, the text strip's atlas
+def glyph_cell(ch: str, size_px: int, bold: bool = False) -> np.ndarray:
+    """Coverage (0…1) of one glyph centred in its monospace cell (h, w), as fig.text(ha="center",
+    va="center_baseline") draws it; a cell label draws only the characters it has (issue 17).
+
+    >>> cell = glyph_cell("8", 20); cell.shape == _glyph_box(20)[::-1] and float(cell.max()) > 0.9
+    True
+    """
+    w, h = _glyph_box(size_px)
+    alpha = np.zeros((h, w), np.float32)
+    stamp(alpha, w / 2, h / 2, ch, size_px * 72 / DPI, bold, "center", "center_baseline", "DejaVu Sans Mono",
+          cached=False)
+    alpha.flags.writeable = False  # shared
+    return alpha
 
 
 def _paint(alpha_out: np.ndarray, text: str, cx: float, cy: float, size_px: int) -> None:
     """Add the coverage of `text` centred at (cx, cy) into an image-sized alpha mask."""
-    alpha, w, h = glyph_alpha(size_px)
+    w, h = _glyph_box(size_px)
     x0, y0 = int(round(cx - len(text) * w / 2)), int(round(cy - h / 2))
     for i, ch in enumerate(text):
-        g = GLYPHS.index(ch) if ch in GLYPHS else GLYPHS.index("?")
         x = x0 + i * w
-        np.maximum(alpha_out[y0:y0 + h, x:x + w], alpha[:, g * w:(g + 1) * w], out=alpha_out[y0:y0 + h, x:x + w])
+        np.maximum(alpha_out[y0:y0 + h, x:x + w], glyph_cell(ch if ch in GLYPHS else "?", size_px),
+                   out=alpha_out[y0:y0 + h, x:x + w])
 
 
 def label_coverage(labels: list[list[str]], xs: np.ndarray, ys: np.ndarray) -> np.ndarray | None:

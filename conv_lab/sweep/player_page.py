@@ -56,7 +56,7 @@ def frame_list(animation) -> list:
     >>> len(frames), frames[-1][1][0]
     (5, 'Done: 4 output positions computed.')
     """
-    return [[[v for copy in animation.frame_ops(t).copies for v in copy], step_text(animation, t)]
+    return [[[v for copy in animation.frame_copies(t) for v in copy], step_text(animation, t)]
             for t in range(len(animation))]
 
 
@@ -107,7 +107,7 @@ def pack_frames(frames: list) -> str:
     [[[0, 1, 2, 3, 4], ['hi']]]
     """
     raw = json.dumps(frames, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    return base64.b64encode(zlib.compress(raw, 6)).decode("ascii")
+    return base64.b64encode(zlib.compress(raw, 4)).decode("ascii")  # level 4: a third of level 6's CPU, ~12% larger
 
 
 @dataclass(frozen=True)
