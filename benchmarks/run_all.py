@@ -12,6 +12,7 @@ SCRIPTS = [
     ["feature_maps.py", "--server"],
     ["matrix_page.py"],
     ["network.py"],
+    ["rerun_cpu.py", "--page", "shape_lab", "--page", "sweep", "--page", "feature-maps", "--bare"],
     ["load.py", "--sessions", "40", "--duration", "60"],
     ["load.py", "--mix", "shape_lab=30,sweep=10", "--duration", "60"],
     ["uploads.py"],
