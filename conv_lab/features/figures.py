@@ -4,7 +4,9 @@ Everything is composed with numpy and Pillow (matplotlib's colour maps as look-u
 nearest/box resizing, text in matplotlib's bundled DejaVu font), not as matplotlib axes: 64 maps
 of 224×224 take tens of milliseconds instead of seconds. Every map is drawn at the same
 pixels-per-cell as the input, so a strided map looks smaller and a transposed one bigger.
-The primitives (colour scales, text, bars) live in `feature_drawing`.
+The primitives (colour scales, text, bars) live in `feature_drawing`. The grid's kernels, maps and frames are
+numpy blits into one array and its text comes from glyph masks cached per string (issue 17: a rerun's CPU), drawing
+exactly the pixels that per-tile Pillow calls drew (tests/test_feature_drawing.py holds that drawing as the oracle).
 """
 
 from __future__ import annotations
@@ -22,15 +24,19 @@ from conv_lab.features.drawing import (
     MUTED,
     ColourScale,
     bar,
+    blank,
     colour_scale,
+    draw_text,
     encode,
     fit,
     get_font,
     image_format,
     kernel_image,
+    kernel_pixels,
     num,
     paste_text,
     resize,
+    text_length,
     vertical_bar,
 )
 from conv_lab.features.patch import CellPatch
@@ -78,30 +84,34 @@ def maps_grid_image(run: FeatureRun, per_map: bool = True, highlight: int | None
     rows = -(-len(drawn) // cols)
     head = 98
     width, height = max(cols * tile_w + 16, 620), head + rows * tile_h + 8
-    canvas = Image.new("RGB", (width, height), BACKGROUND)
+    pixels = blank(height, width)  # kernels, maps and frames as numpy blits, then text on top with Pillow
+    colours = scale.colourise_all(shown, mh, mw)
+    text_at = []
+    for i in range(len(drawn)):
+        x0, y0 = 8 + (i % cols) * tile_w, head + (i // cols) * tile_h
+        if highlight == i:  # drawn first, as ever: a map wider than 124 px covers the box's right edge
+            _highlight(pixels, x0 - 4, y0 - 4, x0 + tile_w - 10, y0 + tile_h - 6)
+        ky = y0
+        for kernel in _kernel_slices(run.filters[i]):
+            k_px = kernel_pixels(kernel, kside)
+            pixels[ky:ky + k_px.shape[0], x0:x0 + k_px.shape[1]] = k_px
+            _frame(pixels, x0, ky, k_px.shape[1], k_px.shape[0])
+            ky += k_px.shape[0] + 4
+        mx = x0 + kside + gap
+        pixels[y0:y0 + mh, mx:mx + mw] = colours[i]
+        _frame(pixels, mx, y0, mw, mh)
+        text_at.append((x0, y0 + max(mh, ky - y0 - 4) + 5))
+    canvas = Image.fromarray(pixels)
     draw = ImageDraw.Draw(canvas)
     title = f"Output {run.torch_size}" + (" after ReLU" if run.relu else "")
-    draw.text((8, 6), title, fill=INK, font=get_font(16, bold=True))
+    draw_text(canvas, (8, 6), title, 16, True, INK)
     _legend(canvas, draw, scale, 8, 30, width - 16)
     small, bold = get_font(11), get_font(12, bold=True)
     names = run.prepared.channel_names
     lows, highs = drawn.reshape(len(drawn), -1).min(axis=1), drawn.reshape(len(drawn), -1).max(axis=1)
-    for i in range(len(drawn)):
+    text_w = tile_w - 10
+    for i, (x0, ty) in enumerate(text_at):
         f = run.filters[i]
-        x0, y0 = 8 + (i % cols) * tile_w, head + (i // cols) * tile_h
-        if highlight == i:
-            draw.rectangle([x0 - 4, y0 - 4, x0 + tile_w - 10, y0 + tile_h - 6], outline=(230, 120, 0), width=3)
-        ky = y0
-        for kernel in _kernel_slices(f):
-            k_img = kernel_image(kernel, kside)
-            canvas.paste(k_img, (x0, ky))
-            draw.rectangle([x0 - 1, ky - 1, x0 + k_img.width, ky + k_img.height], outline=FRAME)
-            ky += k_img.height + 4
-        mx = x0 + kside + gap
-        canvas.paste(resize(scale.colourise(shown[i], i), mh, mw), (mx, y0))
-        draw.rectangle([mx - 1, y0 - 1, mx + mw, y0 + mh], outline=FRAME)
-        ty = y0 + max(mh, ky - y0 - 4) + 5
-        text_w = tile_w - 10
         paste_text(canvas, (x0, ty), fit(draw, f"#{i} {f.name}", bold, text_w), 12, True, INK)
         kernel_text = f"{fmt(run.spec.kernel_hw)} on {sees_text(f.sees, names)} → {fmt((out_h, out_w))}"
         paste_text(canvas, (x0, ty + 15), fit(draw, kernel_text, small, text_w), 11, False, MUTED)
@@ -109,6 +119,19 @@ def maps_grid_image(run: FeatureRun, per_map: bool = True, highlight: int | None
         paste_text(canvas, (x0, ty + 29), fit(draw, f"values {num(lo)} … {num(hi)}", small, text_w), 11, False, MUTED)
     caption = f"{run.torch_size}: {total} maps" + (f", the first {len(drawn)} drawn" if total > len(drawn) else "")
     return encode(canvas), caption
+
+
+def _frame(pixels: np.ndarray, x: int, y: int, w: int, h: int) -> None:
+    """What `draw.rectangle([x - 1, y - 1, x + w, y + h], outline=FRAME)` draws around a w×h block at (x, y)."""
+    pixels[[y - 1, y + h], x - 1:x + w + 1] = FRAME
+    pixels[y - 1:y + h + 1, [x - 1, x + w]] = FRAME
+
+
+def _highlight(pixels: np.ndarray, left: int, top: int, right: int, bottom: int) -> None:
+    """The chosen map's orange box, 3 px wide, as `draw.rectangle(..., width=3)` draws it."""
+    box = Image.new("RGB", (right - left + 1, bottom - top + 1), BACKGROUND)
+    ImageDraw.Draw(box).rectangle([0, 0, right - left, bottom - top], outline=(230, 120, 0), width=3)
+    pixels[top:bottom + 1, left:right + 1] = np.asarray(box)
 
 
 def _shrink_maps(maps: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -135,11 +158,11 @@ def _legend(canvas: Image.Image, draw: ImageDraw.ImageDraw, scale: ColourScale, 
         x += 176
     font = get_font(11)
     text = scale.legend()
-    if draw.textlength(text, font=font) > width:  # two lines: the colours, then how the maps are scaled
+    if text_length(text, 11) > width:  # two lines: the colours, then how the maps are scaled
         colours, where = text.rsplit("; ", 1)
-        draw.text((8, y + 46), fit(draw, where, font, width), fill=INK, font=font)
+        draw_text(canvas, (8, y + 46), fit(draw, where, font, width), 11, False, INK)
         text = colours
-    draw.text((8, y + 32), fit(draw, text, font, width), fill=INK, font=font)
+    draw_text(canvas, (8, y + 32), fit(draw, text, font, width), 11, False, INK)
 
 
 def input_image(run: FeatureRun) -> tuple[bytes, str]:
@@ -158,12 +181,10 @@ def input_image(run: FeatureRun) -> tuple[bytes, str]:
     ppc = side / max(h, w)
     th, tw = max(1, round(h * ppc)), max(1, round(w * ppc))
     canvas = Image.new("RGB", (len(shown) * (tw + 12) + 4, th + 24), BACKGROUND)
-    draw = ImageDraw.Draw(canvas)
-    font = get_font(12, bold=True)
     for i, channel in enumerate(shown):
         grey = np.clip(channel * 255 + 0.5, 0, 255).astype(np.uint8)
         canvas.paste(resize(np.stack([grey] * 3, axis=-1), th, tw), (4 + i * (tw + 12), 2))
-        draw.text((4 + i * (tw + 12), th + 6), f"{i}: {names[i]}", fill=INK, font=font)
+        draw_text(canvas, (4 + i * (tw + 12), th + 6), f"{i}: {names[i]}", 12, True, INK)
     more = f" (first {len(shown)} drawn)" if len(array) > len(shown) else ""
     listed = ", ".join(names[:8]) + ("…" if len(names) > 8 else "")
     return encode(canvas), f"Input torch.Size([1, {len(array)}, {h}, {w}]): {listed}{more}"
@@ -215,8 +236,8 @@ def enlarged_image(run: FeatureRun, index: int, per_map: bool = True, side: int 
     canvas.paste(resize(np.stack([grey] * 3, axis=-1), ih, iw), (x, head))
     seen_names = sees_text(f.sees, run.prepared.channel_names)
     seen_title = f"input it sees: {seen_names}" + (" (mean)" if len(f.sees) > 1 else "")
-    draw.text((x, 8), fit(draw, seen_title, bold, panel + gap - 6), fill=INK, font=bold)
-    draw.text((x, head + ih + 4), f"{in_h}×{in_w}", fill=MUTED, font=small)
+    draw_text(canvas, (x, 8), fit(draw, seen_title, bold, panel + gap - 6), 13, True, INK)
+    draw_text(canvas, (x, head + ih + 4), f"{in_h}×{in_w}", 11, False, MUTED)
     if patch is not None:
         (r0, r1), (c0, c1) = patch.clipped
         if r1 > r0 and c1 > c0:
@@ -228,23 +249,23 @@ def enlarged_image(run: FeatureRun, index: int, per_map: bool = True, side: int 
         for (r, c), v in np.ndenumerate(kernel):
             text = f"{v:.2g}"
             ink = (255, 255, 255) if abs(v) / top > 0.6 else INK
-            tx = x + c * cell + (cell - draw.textlength(text, font=small)) / 2
-            draw.text((tx, head + r * cell + cell / 2 - 7), text, fill=ink, font=small)
+            tx = x + c * cell + (cell - text_length(text, 11)) / 2
+            draw_text(canvas, (tx, head + r * cell + cell / 2 - 7), text, 11, False, ink)
     what = ("sum over its channels" if f.kind == "random" and len(f.sees) > 1 else
             f"on each channel ÷{len(f.sees)}" if len(f.sees) > 1 else "kernel")
-    draw.text((x, 8), fit(draw, f"{f.name} {fmt((kh, kw))}", bold, k_w + gap), fill=INK, font=bold)
-    draw.text((x, head + kh * cell + 4), fit(draw, what, small, k_w + gap), fill=MUTED, font=small)
+    draw_text(canvas, (x, 8), fit(draw, f"{f.name} {fmt((kh, kw))}", bold, k_w + gap), 13, True, INK)
+    draw_text(canvas, (x, head + kh * cell + 4), fit(draw, what, small, k_w + gap), 11, False, MUTED)
     x += k_w + gap
     canvas.paste(resize(scale.colourise(maps[index], at), mh, mw), (x, head))
     draw.rectangle([x - 1, head - 1, x + mw, head + mh], outline=FRAME)
     title = f"map #{index}: {out_h}×{out_w}" + (" after ReLU" if run.relu else "")
-    draw.text((x, 8), title, fill=INK, font=bold)
+    draw_text(canvas, (x, 8), title, 13, True, INK)
     lo, hi = float(maps[index].min()), float(maps[index].max())
-    draw.text((x, head + mh + 4), f"values {num(lo)} … {num(hi)}", fill=MUTED, font=small)
+    draw_text(canvas, (x, head + mh + 4), f"values {num(lo)} … {num(hi)}", 11, False, MUTED)
     if patch is not None:
         r, c = patch.cell
         cw, ch = mw / out_w, mh / out_h
         _outline(draw, x + c * cw, head + r * ch, x + (c + 1) * cw - 1, head + (r + 1) * ch - 1)
-        draw.text((x, head + mh + 18), f"cell {patch.cell} = {num(float(maps[index][r, c]))}", fill=INK, font=small)
+        draw_text(canvas, (x, head + mh + 18), f"cell {patch.cell} = {num(float(maps[index][r, c]))}", 11, False, INK)
     vertical_bar(canvas, draw, bool(scale.diverging[at]), float(scale.limits[at]), x + mw + 12, head, min(mh, 240))
     return encode(canvas)
