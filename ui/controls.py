@@ -80,8 +80,8 @@ def load_config_from_url(first_visit: LabConfig | None = None) -> LabConfig:
     st.session_state["_moved_this_run"] = st.session_state["_moved_before_page"] = controls_moved()
     url = url_options("layer", CONFIG_KEYS, _widget_values(LabConfig()), keep_when_absent=True)
     if "config" not in st.session_state or url is not None:
-        url = url_now()
-        named = any(key in url for key in CONFIG_KEYS)
+        query = url_now()
+        named = any(key in query for key in CONFIG_KEYS)
         base = first_visit if first_visit and not named and "config" not in st.session_state else LabConfig()
         config, notices = parse_query(_query_dict(), PAGE_OPTION_KEYS, base)
         st.session_state["config"] = config
