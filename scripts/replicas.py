@@ -188,7 +188,8 @@ def main() -> None:
     if args.database_url and not args.database_url.startswith(("postgresql://", "postgres://", "sqlite:///")):
         parser.error("--database-url must be postgresql://… (replicas on several machines) or sqlite:///…")
     setup = start(args.database_url or "", args.port, args.replicas, bind=args.bind)
-    print(f"Conv Lab on {setup.url} -> replicas on ports {setup.ports}; config and logs in {setup.workdir}")
+    print(f"Conv Lab on {setup.url} -> replicas on ports {setup.ports}; config and logs in {setup.workdir}", flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # a stop (kill, systemd) ends the replicas too, as Ctrl-C does
     try:
         setup.haproxy.wait()
     except KeyboardInterrupt:

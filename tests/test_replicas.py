@@ -104,3 +104,33 @@ def test_students_keep_going_when_a_replica_dies(setup, database_url, browser_pa
         for ctx in contexts:
             ctx.close()
         store.close()
+
+
+def test_make_hall_cli_serves_and_a_stop_ends_every_replica(tmp_path):
+    """`make hall`'s command: replicas on this machine's SQLite file behind HAProxy; SIGTERM (kill, systemd) stops
+    HAProxy and every replica, as Ctrl-C does."""
+    import signal
+    import subprocess
+    import urllib.request
+
+    if not Path(replicas.HAPROXY).exists():
+        if REQUIRE_HAPROXY:
+            pytest.fail("CONVLAB_REQUIRE_HAPROXY=1 but haproxy is not installed (apt-get install haproxy)")
+        pytest.skip("SKIPPED: haproxy not found")
+    port = replicas.free_port()
+    env = {**os.environ, "CONVLAB_DATABASE_URL": f"sqlite:///{tmp_path / 'classes.db'}"}
+    proc = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "replicas.py"), "--port", str(port), "--bind",
+                             "127.0.0.1", "--replicas", "2"], env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()  # printed once HAProxy answers its health check
+        assert line.startswith(f"Conv Lab on http://127.0.0.1:{port}"), line
+        ports = [int(p) for p in line.split("[", 1)[1].split("]", 1)[0].split(",")]
+        assert urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=5).read() == b"ok"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) == 0
+        for p in [port, *ports]:
+            with pytest.raises(OSError):
+                urllib.request.urlopen(f"http://127.0.0.1:{p}/_stcore/health", timeout=2)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
