@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from load import ProcessMonitor, app_pages, resolve_page  # noqa: E402
+from load import ProcessMonitor, Student, app_pages, resolve_page  # noqa: E402
 
 from conftest import running_server  # noqa: E402
 from st_session import StreamlitSession  # noqa: E402
@@ -40,10 +40,11 @@ def layer_queries(count: int = 50, seed: int = 3) -> list[str]:
     >>> len(layer_queries(4)), layer_queries(1)[0].startswith("input=")
     (4, True)
     """
-    rng = random.Random(seed)
-    return [f"input={rng.randint(1, 16)}x{rng.randint(8, 64)}x{rng.randint(8, 64)}&filters={rng.randint(1, 64)}"
-            f"&kernel={rng.randint(1, 7)}&stride={rng.randint(1, 3)}&padding={rng.randint(0, 3)}"
-            for _ in range(count)]
+    rng, ranges = random.Random(seed), Student.RANGES  # the same class as load.py's students
+    draw = [rng.randint(*ranges[name]) for _ in range(count) for name in
+            ("channels", "size", "size", "filters", "kernel", "stride", "padding")]
+    return [f"input={c}x{h}x{w}&filters={f}&kernel={k}&stride={s}&padding={p}"
+            for c, h, w, f, k, s, p in zip(*[iter(draw)] * 7)]
 
 
 def cpu_now(monitor: ProcessMonitor) -> tuple[float, float]:

@@ -32,16 +32,6 @@ def lut(name: str) -> np.ndarray:
     return (colormaps[name](np.linspace(0, 1, 256))[:, :3] * 255).round().astype(np.uint8)
 
 
-@lru_cache(maxsize=4096)
-def _text_mask(text: str, size: int, bold: bool) -> Image.Image:
-    """The text drawn at (0, 0) of an "L" mask, cut at that origin and at its ink's right and bottom edges."""
-    pad = 2 * size  # drawn at (pad, pad) of a larger mask, so no separate bounding-box layout is needed
-    mask = Image.new("L", (int(text_length(text, size, bold)) + 3 * pad, 3 * pad))
-    ImageDraw.Draw(mask).text((pad, pad), text, font=get_font(size, bold), fill=255)
-    box = mask.getbbox()
-    return mask.crop((pad, pad, max(pad + 1, box[2]), max(pad + 1, box[3])) if box else (0, 0, 1, 1))
-
-
 def paste_text(canvas: Image.Image, xy: tuple[int, int], text: str, size: int, bold: bool, fill: tuple) -> None:
     """Draw text through a cached glyph mask: captions repeat on every tile, rendering them once is 4× cheaper.
 
@@ -49,8 +39,13 @@ def paste_text(canvas: Image.Image, xy: tuple[int, int], text: str, size: int, b
     >>> int(np.asarray(img).min()) < 100
     True
     """
-    mask = _text_mask(text, size, bold)
-    canvas.paste(fill, (int(xy[0]), int(xy[1]), int(xy[0]) + mask.width, int(xy[1]) + mask.height), mask)
+    # draw_text's cached mask at a whole-pixel position, with ink left of or above xy cut off as a mask drawn at xy's
+    # corner cuts it (one cache for both).
+    dx, dy, mask = _placed_mask(text, size, bold, 0.0, 0.0)
+    if mask is not None:
+        mask = mask.crop((max(0, -dx), max(0, -dy), mask.width, mask.height))
+        left, top = int(xy[0]) + max(0, dx), int(xy[1]) + max(0, dy)
+        canvas.paste(fill, (left, top, left + mask.width, top + mask.height), mask)
 
 
 @lru_cache(maxsize=4096)
