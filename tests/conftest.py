@@ -109,6 +109,16 @@ def run_app(page: str | None = None, query: dict | None = None, timeout: float =
     return at
 
 
+def html_metrics(at) -> dict[str, str]:
+    """Label → value of the metrics an AppTest run shows in HTML rows (conv_lab.render.html_rows), as a reader sees them."""
+    import html
+    import re
+
+    pairs = (re.findall(r'<div class="cl-metric-label">(.*?)</div><div class="cl-metric-value">(.*?)</div>', b.proto.body)
+             for b in at.get("html"))
+    return {html.unescape(label): html.unescape(value) for found in pairs for label, value in found}
+
+
 @pytest.fixture
 def app():
     """Factory fixture: app(page=None, query=None) -> a run AppTest."""

@@ -155,14 +155,15 @@ def test_phone_practice_keeps_its_numbers_on_one_line(phone_page, server_url):
     page.screenshot(path=artifact("phone_practice.png"))
 
 
-@pytest.mark.parametrize("path", ["network", "class", "sweep?op=avg", "matrix?input=1x6x6&show_padding=1",
+@pytest.mark.parametrize("path", ["?input=3x227x227&filters=96&kernel=11&stride=4", "network", "class", "sweep?op=avg",
+                                  "matrix?input=1x6x6&show_padding=1",
                                   "feature-maps?input=1x64&filters=4&kernel=5", "feature-maps?input=1x4x16x16"])
 def test_phone_pages_are_no_wider_than_the_phone(phone_page, server_url, path):
     page = phone_page
     open_page(page, server_url, path)
     page.wait_for_timeout(500)  # images and iframes settle their size
     no_overflow(page)
-    for image in page.locator("[data-testid='stMain'] [data-testid='stImage'] img").all():
+    for image in page.locator("[data-testid='stMain'] [data-testid='stImage'] img, .cl-figure img").all():
         box = image.bounding_box()
         assert box["x"] + box["width"] <= WIDTH + 1, box
     no_exception_box(page)

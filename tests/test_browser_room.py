@@ -125,10 +125,11 @@ def test_captions_meet_wcag_aa_and_images_have_alt_text(browser_page, server_url
     page = browser_page
     page.set_viewport_size({"width": 1366, "height": 1800})
     open_lab(page, server_url, BRIEF)
-    ratios = page.locator("[data-testid='stCaptionContainer'], [data-testid='stImageCaption']").evaluate_all(CONTRAST)
+    ratios = page.locator("[data-testid='stCaptionContainer'], [data-testid='stImageCaption'], .cl-figure figcaption, "
+                          ".cl-metric-label").evaluate_all(CONTRAST)
     assert ratios, "the Shape Lab shows captions"
     assert min(r for r, _ in ratios) >= 4.5, ratios
-    alts = page.locator("[data-testid='stMain'] [data-testid='stImage'] img").evaluate_all("els => els.map(e => e.alt)")
+    alts = page.locator("[data-testid='stMain'] .cl-figure img").evaluate_all("els => els.map(e => e.alt)")
     assert len(alts) == 2 and all("Conv2d 3→64" in alt for alt in alts[:1]) and all(len(a) > 20 for a in alts), alts
 
 
@@ -136,11 +137,11 @@ def test_alexnet_metrics_are_not_cut_at_1366(browser_page, server_url):
     page = browser_page
     page.set_viewport_size({"width": 1366, "height": 900})
     open_lab(page, server_url, "input=3x227x227&filters=96&kernel=11&stride=4")
-    values = page.locator("[data-testid='stMetricValue']").evaluate_all(
+    values = page.locator(".cl-metric-value").evaluate_all(
         "els => els.map(e => [e.innerText, e.scrollWidth, e.clientWidth])")
     assert len(values) == 5 and values[1][0] == "105.4 M", values
     assert all(scroll <= client + 1 for _, scroll, client in values), values
-    page.locator("[data-testid='stMetric']").first.scroll_into_view_if_needed()
+    page.locator(".cl-metric").first.scroll_into_view_if_needed()
     page.screenshot(path=artifact("room_metrics_alexnet_1366.png"))
 
 

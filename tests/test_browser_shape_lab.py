@@ -69,7 +69,7 @@ def test_deep_link_renders_the_result_with_no_click(browser_page, server_url):
     assert formula.count() == 1 and formula.locator(".katex-html").is_visible()
     tex = formula.locator("annotation").text_content()
     assert all(f"{sym}_{{out}}" in tex for sym in "HWC") and "= 16" in tex and "= 64" in tex, tex
-    assert page.locator("[data-testid='stMetricValue']").first.inner_text() == "1,792"
+    assert page.locator(".cl-metric-value").first.inner_text() == "1,792"
     page.screenshot(path=artifact("shape_lab_deep_link_1400.png"))
     no_exception_box(page)
 
@@ -124,13 +124,13 @@ def test_projector_mode_renders_large(browser_page, server_url):
     big_px = float(big.evaluate("el => parseFloat(getComputedStyle(el).fontSize)"))
     assert big_px >= 24, big_px
     assert page.get_by_role("switch", name="Projector mode").is_checked()
-    assert page.locator("[data-testid='stMetric']").count() == 0  # secondary detail hidden
+    assert page.locator(".cl-metric").count() == 0  # secondary detail hidden
     assert page.locator("[data-testid='stImage']").count() == 1  # the padded grid, the most projectable picture
     page.screenshot(path=artifact("shape_lab_projector_1280x720.png"))
     # The toggle (in the folded sidebar) leaves projector mode and takes present=1 out of the URL.
     page.get_by_test_id("stExpandSidebarButton").click()
     page.get_by_text("Projector mode").click()
-    page.locator("[data-testid='stMetric']").first.wait_for()
+    page.locator(".cl-metric").first.wait_for()
     wait_idle(page)
     assert "present" not in url_query(page)
     assert shown_size(page) == "torch.Size([1, 64, 16, 16])"
@@ -145,7 +145,7 @@ def test_predict_first_hides_the_answer_until_checked(browser_page, server_url):
     open_lab(page, server_url, BRIEF + "&predict=1")
     assert shown_size(page) is None
     assert page.get_by_text("torch.Size(").count() == 0
-    assert page.locator("[data-testid='stImage']").count() == 0  # the grid would give the answer away
+    assert page.locator("[data-testid='stImage'], .cl-figure").count() == 0  # the grid would give the answer away
     page.get_by_text("The answer is hidden").wait_for()
     page.screenshot(path=artifact("shape_lab_predict_hidden.png"))
     for label, value in (("C_out", "64"), ("H_out", "15"), ("W_out", "16")):

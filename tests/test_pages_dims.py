@@ -7,7 +7,7 @@ from test_pages_shape_lab import assert_clean, expected_size, shown_size
 
 from conv_lab.lab.presets import PRESETS
 
-from conftest import run_app
+from conftest import html_metrics, run_app
 
 ONE_D = {"input": "32x1000", "filters": "32", "kernel": "2", "dilation": "8", "padding": "causal"}
 THREE_D = {"input": "3x16x112x112", "filters": "64", "kernel": "3", "padding": "1"}
@@ -25,7 +25,7 @@ def test_a_1d_causal_link_shows_conv1d_its_left_padding_and_the_real_size():
     assert at.segmented_control(key="w_dims").value == "1-D"
     assert at.number_input(key="w_input_size").value == 1000
     assert at.slider(key="w_dilation").value == 8 and at.radio(key="w_padding_kind").value == "causal"  # Advanced open
-    assert any(m.label == "Receptive field" and m.value == "9" for m in at.metric)
+    assert html_metrics(at)["Receptive field"] == "9"
 
 
 def test_a_3d_link_shows_conv3d_and_the_formula_per_dimension():
@@ -35,7 +35,7 @@ def test_a_3d_link_shows_conv3d_and_the_formula_per_dimension():
     assert "nn.Conv3d(" in at.code[0].value
     symbols = "".join(latex.value for latex in at.latex)
     assert r"D_{out}" in symbols and r"H_{out}" in symbols and r"W_{out}" in symbols
-    assert any(m.label == "Parameters" and m.value == f"{3 * 64 * 27 + 64:,}" for m in at.metric)
+    assert html_metrics(at)["Parameters"] == f"{3 * 64 * 27 + 64:,}"
     assert at.segmented_control(key="w_dims").value == "3-D"
     # Dilation (1, 1, 1) is 3-D's default: "Advanced" stays closed and draws none of its controls.
     assert [box.key for box in at.selectbox] == ["w_preset"] and not at.radio

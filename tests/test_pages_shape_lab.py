@@ -10,7 +10,7 @@ from conv_lab import ConvConfigError
 from conv_lab.core.state import parse_query
 from conv_lab.lab.presets import PRESETS
 
-from conftest import run_app
+from conftest import html_metrics, run_app
 
 BRIEF = {"input": "3x32x32", "filters": "64", "kernel": "3", "stride": "2", "padding": "1"}
 
@@ -48,7 +48,7 @@ def test_deep_link_renders_the_brief_example_without_a_click():
     assert shown_size(at) == "torch.Size([1, 64, 16, 16])"
     assert any("formula and PyTorch agree" in m.value for m in at.markdown)
     assert "nn.Conv2d(in_channels=3, out_channels=64, kernel_size=3, stride=2, padding=1)" in at.code[0].value
-    assert any(m.label == "Parameters" and m.value == "1,792" for m in at.metric)
+    assert html_metrics(at)["Parameters"] == "1,792"
 
 
 SLIDERS = [("w_in_channels", 6, "input", "6x32x32"), ("w_input_size", 20, "input", "3x20x20"),
@@ -77,7 +77,7 @@ def test_advanced_controls_change_result_and_url():
     assert at.query_params["padding_mode"] == "reflect" and shown_size(at) == expected_size(at)
     at.toggle(key="w_bias").set_value(False).run()
     assert at.query_params["bias"] == "0"
-    assert any(m.label == "Parameters" and m.value == f"{8 * 2 * 9:,}" for m in at.metric)
+    assert html_metrics(at)["Parameters"] == f"{8 * 2 * 9:,}"
     at.radio(key="w_padding_kind").set_value("same").run()
     assert at.query_params["padding"] == "same" and shown_size(at) == "torch.Size([1, 8, 9, 9])"
     at.radio(key="w_padding_kind").set_value("valid").run()
@@ -191,9 +191,9 @@ def test_projector_mode_enlarges_and_hides_detail():
     assert at.toggle(key="w_flag_present").value is True
     assert any(r"H_{out} = W_{out}" in block.value for block in at.latex)  # the same numbers worked out once
     assert any("## `torch.Size([1, 64, 16, 16])`" in m.value for m in at.markdown)
-    assert not at.metric
+    assert not html_metrics(at)
     at.toggle(key="w_flag_present").set_value(False).run()
-    assert "present" not in at.query_params and at.metric
+    assert "present" not in at.query_params and html_metrics(at)
 
 
 def test_predict_first_hides_answer_until_checked():

@@ -36,9 +36,23 @@ PRESENT_CSS = """
 
 # On every page (issue 16, WCAG AA 4.5:1): Streamlit draws captions in its text colour at 60 % opacity, 3.9:1 on white
 # at 14 px. 82 % of the inherited text colour: about 7:1 on the light theme, and it follows the dark theme too.
+# The metric and picture rows drawn as one HTML element each (conv_lab.render.html_rows) look like st.metric/st.image.
 BASE_CSS = """
-[data-testid="stCaptionContainer"], [data-testid="stImageCaption"] {
+[data-testid="stCaptionContainer"], [data-testid="stImageCaption"], .cl-figure figcaption, .cl-metric-label {
   color: color-mix(in srgb, currentColor 82%, transparent); }
+.cl-metrics { display: flex; flex-wrap: wrap; gap: 0.25rem 1.5rem; }
+.cl-metric { flex: 1 1 8.5rem; min-width: 0; position: relative; }
+.cl-metric-label { font-size: 14px; }
+.cl-metric[data-help] .cl-metric-label { text-decoration: underline dotted; text-underline-offset: 3px; cursor: help; }
+.cl-metric[data-help]:hover::after, .cl-metric[data-help]:focus::after { content: attr(data-help); position: absolute;
+  left: 0; top: 1.4rem; z-index: 5; max-width: 18rem; padding: 0.35rem 0.6rem; border-radius: 0.4rem; font-size: 13px;
+  background: #262730; color: #fff; white-space: normal; }
+.cl-metric-value { font-size: 2rem; line-height: 1.3; white-space: nowrap; }
+.cl-figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 300px), 1fr)); gap: 1rem 3rem; }
+.cl-figure { margin: 0; }
+.cl-figure img { display: block; max-width: 100%; height: auto; }
+.cl-figure figcaption { font-size: 14px; margin: 0.3rem 0 0.6rem; text-align: center; }
+.cl-figure-text ul { margin: 0.3rem 0 0 1.2rem; }
 """
 
 
