@@ -11,10 +11,10 @@ from conv_lab.core.params import AXES, fmt
 from conv_lab.core.shapes import formula_steps
 from conv_lab.core.torch_run import RunReport, run_report, torch_code
 from conv_lab.lab.alt_text import layer_words
-from conv_lab.lab.blocks import layer_blocks_png
 from conv_lab.lab.formula_groups import merged_latex, stacked_latex
 from conv_lab.lab.grid_picture import layer_grid_png, overhang_png
 from conv_lab.lab.numbers import count_text, memory_text
+from conv_lab.lab.pictures import layer_pictures
 from conv_lab.lab.presets import PRESET_BY_NAME, PRESETS
 from conv_lab.practice.slips import check_prediction
 from conv_lab.render.data_uri import png_data_uri
@@ -184,9 +184,7 @@ if revealed and not present and report:
         Metric("Receptive field", fmt(cost.receptive_field), "input cells one output cell sees")]))
 
 if revealed and not present:
-    png, caption = layer_grid_png(spec, config.input_size)  # cached on the geometry alone
-    blocks, blocks_caption = layer_blocks_png(spec.in_channels, spec.out_channels, spec.groups, spec.kernel_nd,
-                                              config.input_size, explanation.output_shape[2:], spec.transposed)
+    (png, caption), (blocks, blocks_caption) = layer_pictures(spec, config.input_size, explanation.output_shape[2:])
     notes = "".join(f"<li>{escape(step.note)}</li>" for step in explanation.dims if step.note)
     st.html(figure_row_html([
         Figure(png, caption, f"{caption}, for {layer_words(config)}",

@@ -28,11 +28,14 @@ import functools
 import importlib
 import logging
 import multiprocessing
+import os
+import pickle
 import sys
 import threading
+import time
 import types
 from collections import OrderedDict
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import nullcontext
 from typing import Any, Callable, Hashable, TypeVar
@@ -223,3 +226,46 @@ def shared_render(maxsize: int = 32, in_process: bool = True, max_bytes: int | N
         return wrapper
 
     return decorate
+
+
+POOL_FAILURES = (BrokenExecutor, OSError, RuntimeError, ImportError, NotImplementedError, EOFError,
+                  pickle.PicklingError)
+# ok: the last worker render worked. After a failure renders run here until retry_at (time.monotonic()), then the
+# pool is tried again: a transient failure must not move every render into the server for the rest of the lesson.
+worker_health: dict[str, Any] = {"ok": True, "retry_at": 0.0}
+_watchdog = threading.Lock()
+
+
+def exit_with_parent() -> None:
+    """In a render worker, end the process when the server's process ends (even killed, no clean shutdown)."""
+    parent = multiprocessing.parent_process()
+    if parent is None or not _watchdog.acquire(blocking=False):
+        return  # the server itself, or the watchdog already runs
+
+    def watch() -> None:
+        parent.join()
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-server", daemon=True).start()
+
+
+def in_worker_or_here(in_worker: Callable, here: Callable, *args: Any) -> Any:
+    """`in_worker(*args)` (a shared_render with in_process=False); if the pool cannot run, `here(*args)` in this
+    process for a cool-down (logged), then the pool again.
+
+    >>> in_worker_or_here(lambda x: x + 1, lambda x: x - 1, 1)
+    2
+    """
+    if worker_health["ok"] or time.monotonic() >= worker_health["retry_at"]:
+        try:
+            result = in_worker(*args)
+        except POOL_FAILURES as exc:  # a dead worker was already replaced and retried once: the pool cannot run now
+            worker_health.update(ok=False, retry_at=time.monotonic() + limits.RENDER_POOL_RETRY_SECONDS)
+            log.warning("Renders run in the server process for the next %d s: the render worker failed (%r)",
+                        limits.RENDER_POOL_RETRY_SECONDS, exc)
+        else:
+            if not worker_health["ok"]:
+                log.warning("Renders run in the render worker again")
+                worker_health["ok"] = True
+            return result
+    return here(*args)

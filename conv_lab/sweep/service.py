@@ -9,19 +9,14 @@ built by `sweep.player_page`, the animation by `sweep.animate`.
 from __future__ import annotations
 
 import logging
-import multiprocessing
-import os
-import pickle
 import sys
-import threading
-import time
-from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 from conv_lab import limits
 from conv_lab.core.errors import ConvConfigError
-from conv_lab.render.pool import shared_render
+from conv_lab.render.pool import exit_with_parent, in_worker_or_here, shared_render
+from conv_lab.render.pool import worker_health as _workers  # noqa: F401 (tests set the pool's health here)
 from conv_lab.sweep.data import SweepRequest
 from conv_lab.sweep.player_page import PlayerPage
 from conv_lab.sweep.steps import Region
@@ -54,14 +49,14 @@ class SweepPlayer:
     @property
     def gif_bytes(self) -> bytes:
         """The animation as a looping GIF (rendered off the server's interpreter, cached)."""
-        return _shared(_gif_in_worker, _gif_here, self.request, self.region, self.front)
+        return in_worker_or_here(_gif_in_worker, _gif_here, self.request, self.region, self.front)
 
 
 def _render_player(request: SweepRequest, region: Optional[Region], front: int) -> Any:
     """Runs in a render worker: the animation and its player page (a ConvConfigError comes back as a tuple)."""
     from conv_lab.sweep.animate import sweep_animation
 
-    _exit_with_parent()
+    exit_with_parent()
     try:
         animation = sweep_animation(request, region, front)
     except ConvConfigError as exc:  # its constructor takes 3 arguments: it would not unpickle on the way back
@@ -73,7 +68,7 @@ def _render_gif(request: SweepRequest, region: Optional[Region], front: int) -> 
     """Runs in a render worker: the animation's GIF."""
     from conv_lab.sweep.animate import sweep_animation
 
-    _exit_with_parent()
+    exit_with_parent()
     return sweep_animation(request, region, front).gif_bytes
 
 
@@ -82,44 +77,6 @@ _player_in_worker = shared_render(maxsize=16, in_process=False, max_bytes=limits
 _player_here = shared_render(maxsize=16, max_bytes=limits.PLAYER_CACHE_BYTES)(_render_player)
 _gif_in_worker = shared_render(maxsize=4, in_process=False, max_bytes=limits.GIF_CACHE_BYTES)(_render_gif)
 _gif_here = shared_render(maxsize=4, max_bytes=limits.GIF_CACHE_BYTES)(_render_gif)
-_POOL_FAILURES = (BrokenExecutor, OSError, RuntimeError, ImportError, NotImplementedError, EOFError,
-                  pickle.PicklingError)
-# ok: the last worker render worked. After a failure renders run here until retry_at (time.monotonic()), then the
-# pool is tried again: a transient failure must not move every sweep into the server for the rest of the lesson.
-_workers: dict[str, Any] = {"ok": True, "retry_at": 0.0}
-_watchdog = threading.Lock()
-
-
-def _exit_with_parent() -> None:
-    """In a render worker, end the process when the server's process ends (even killed, no clean shutdown)."""
-    parent = multiprocessing.parent_process()
-    if parent is None or not _watchdog.acquire(blocking=False):
-        return  # the server itself, or the watchdog already runs
-
-    def watch() -> None:
-        parent.join()
-        os._exit(0)
-
-    threading.Thread(target=watch, name="exit-with-server", daemon=True).start()
-
-
-def _shared(in_worker: Callable, here: Callable, *args: Any) -> Any:
-    """Render in a worker process; if the pool cannot run, render in this process for a cool-down (logged)."""
-    if _workers["ok"] or time.monotonic() >= _workers["retry_at"]:
-        try:
-            result = in_worker(*args)
-        except _POOL_FAILURES as exc:  # a dead worker was already replaced and retried once: the pool cannot run now
-            _workers.update(ok=False, retry_at=time.monotonic() + limits.RENDER_POOL_RETRY_SECONDS)
-            log.warning("Sweep renders run in the server process for the next %d s: the render worker failed (%r)",
-                        limits.RENDER_POOL_RETRY_SECONDS, exc)
-        else:
-            if not _workers["ok"]:
-                log.warning("Sweep renders run in the render worker again")
-                _workers["ok"] = True
-            return result
-    return here(*args)
-
-
 def sweep_player(request: SweepRequest, region: Optional[Region] = None, front: int = 0,
                  in_process: bool = False) -> SweepPlayer:
     """The player of a request's region, rendered once in a worker process and shared by every session.
@@ -130,7 +87,7 @@ def sweep_player(request: SweepRequest, region: Optional[Region] = None, front: 
     (5, ((0, 0), (0, 1)), True)
     """
     result = _player_here(request, region, front) if in_process else \
-        _shared(_player_in_worker, _player_here, request, region, front)
+        in_worker_or_here(_player_in_worker, _player_here, request, region, front)
     if isinstance(result, tuple):
         raise ConvConfigError(*result[1:])
     return result

@@ -1,0 +1,41 @@
+"""The Shape Lab's pictures drawn in the render worker are the ones drawn in the server (issue 17)."""
+
+from __future__ import annotations
+
+import pytest
+
+from conv_lab import ConvConfigError
+from conv_lab.core.spec import ConvSpec
+from conv_lab.lab import pictures
+from conv_lab.render import pool as render_pool
+
+LAYERS = [(ConvSpec(3, 16, 3, stride=2, padding=1), (32, 32)),
+          (ConvSpec(4, 8, 5, groups=2, stride=2, transposed=True, output_padding=1), (7, 9)),
+          (ConvSpec(2, 6, 3, padding="causal", dims=1), (20,)),
+          (ConvSpec(3, 4, 3, padding=1, dims=3), (4, 8, 8))]
+
+
+@pytest.fixture
+def fresh_workers():
+    render_pool.shutdown_workers()
+    pictures._in_worker.cache_clear()
+    yield
+    render_pool.shutdown_workers()
+
+
+def test_pictures_from_the_worker_equal_the_ones_drawn_here(fresh_workers):
+    for spec, size in LAYERS:
+        out = spec.output_shape((1, spec.in_channels, *size))[2:]
+        here = pictures.layer_pictures(spec, size, out, in_process=True)
+        assert pictures.layer_pictures(spec, size, out) == here
+        assert here[0][0][:4] == here[1][0][:4] == b"\x89PNG"
+    assert render_pool.worker_pids(), "no render worker drew them"
+    assert pictures._in_worker.cache_stats()["misses"] == len(LAYERS)
+
+
+def test_an_impossible_layer_is_a_plain_error_from_the_worker_too(fresh_workers):
+    with pytest.raises(ConvConfigError) as here:
+        pictures.layer_pictures(ConvSpec(1, 1, 5), (3, 3), (1, 1), in_process=True)
+    with pytest.raises(ConvConfigError) as there:
+        pictures.layer_pictures(ConvSpec(1, 1, 5), (3, 3), (1, 1))
+    assert (there.value.param, there.value.fix) == (here.value.param, here.value.fix)
