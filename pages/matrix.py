@@ -28,6 +28,7 @@ from conv_lab.matrix.text import (
     matrix_story,
     padding_story,
     parse_matrix_options,
+    shrunk_text,
     smaller_config,
     too_large_text,
     why_output_padding,
@@ -81,9 +82,17 @@ def _offer_smaller(message: str) -> None:
               type="primary")
 
 
+shared_config = config  # the sidebar's layer: the share link keeps it, whatever this page draws
 if not (geom.buildable and geom.block_fits(padded)):
-    _offer_smaller(too_large_text(geom, padded) + " Even one filter × one channel block is too large to draw.")
-    st.stop()
+    # Not an empty page (issue 16): draw the largest layer that keeps the kernel, stride and padding, and say so.
+    smaller = smaller_config(config, padded)
+    if smaller is None:
+        _offer_smaller(too_large_text(geom, padded) + " Even one filter × one channel block is too large to draw.")
+        st.stop()
+    st.info(shrunk_text(geom, padded, smaller), icon=":material/straighten:")
+    st.button("Use this smaller layer in the sidebar", on_click=apply_config, args=(smaller,), key="w_mx_smaller")
+    config, spec = smaller, smaller.spec()
+    geom = geometry(spec, config.height, config.width)
 
 # Page options: the URL seeds a control on arrival, a link or the back button, and whenever the control is new or
 # holds a value this layer no longer has (clamped, with a notice); the controls write the URL. A key whose control
@@ -196,4 +205,4 @@ cols[2].metric("Patch matrix ÷ input", f"{result.ratio:.1f}×",
 if not np.allclose(result.product, example.y_module, atol=1e-4):
     st.error("im2col disagrees with the module — please report this configuration.")
 
-share_box(layer_share_query(config, option_keys(MATRIX_OPTIONS)), "exactly this view")
+share_box(layer_share_query(shared_config, option_keys(MATRIX_OPTIONS)), "exactly this view")

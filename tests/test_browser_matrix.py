@@ -56,13 +56,15 @@ def test_transposed_layer_and_too_large_button(browser_page, server_url):
     assert page.get_by_text("y = Cᵀ·x, worked out").is_visible()
     page.screenshot(path=str(artifact("matrix_transposed.png")))
     page.goto(f"{server_url}/matrix?input=3x32x32&filters=16&kernel=3")
-    button = page.get_by_role("button", name="Use a smaller input")
+    button = page.get_by_role("button", name="Use this smaller layer in the sidebar")
     button.wait_for()
     assert page.get_by_text("C would be 14400×3072").is_visible()
+    page.get_by_text("y = C·x, worked out").wait_for()  # the largest layer that fits is drawn without a click
+    page.screenshot(path=str(artifact("matrix_too_large_shrunk.png")))
     button.click()
-    page.get_by_text("y = C·x, worked out").wait_for()
+    page.wait_for_url(lambda url: "input=3x7x7" in url)
     wait_idle(page)
-    assert "input=3x32x32" not in page.url
+    assert page.get_by_text("C would be 14400×3072").count() == 0
     page.screenshot(path=str(artifact("matrix_after_smaller_input.png")))
 
 

@@ -98,18 +98,20 @@ def test_bad_filter_and_channel_in_url_become_notices():
     assert "filter='banana' is not a whole number" in warnings and "channel=7 must be between 0 and 1" in warnings
 
 
-def test_too_large_offers_a_smaller_input_that_then_renders():
+def test_too_large_draws_the_largest_layer_that_fits_and_offers_it_to_the_sidebar():
     at = run_app(PAGE)  # the default 3×32×32, 16 filters: C would be 14400×3072
     _ok(at)
-    assert any("C would be 14400×3072" in w.value for w in at.warning)
-    assert not at.get("image")
+    (notice,) = [i.value for i in at.info if "C would be 14400×3072" in i.value]
+    assert "Shown instead: the largest layer with your kernel, stride and padding that fits: input 3×7×7" in notice
+    assert len(at.get("image")) == 5 and len(at.success) == 2  # the smaller layer's C, drawn and checked at once
+    assert "y = C·x, worked out" in _text(at)
+    assert at.query_params["input"] == "3x32x32" and "input=3x32x32" in at.code[-1].value  # the sidebar's layer kept
     (button,) = at.button
-    assert "Use a smaller input" in button.label
+    assert button.label == "Use this smaller layer in the sidebar"
     button.click().run()
     _ok(at)
-    assert not any("C would be" in w.value for w in at.warning)
-    assert len(at.get("image")) == 5 and len(at.success) == 2
-    assert at.query_params["input"] != "3x32x32"
+    assert not any("C would be" in i.value for i in at.info)
+    assert len(at.get("image")) == 5 and at.query_params["input"] == "3x7x7"
 
 
 def test_whole_c_too_large_shows_one_block_and_still_offers_smaller():

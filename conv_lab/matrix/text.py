@@ -133,6 +133,18 @@ def too_large_text(geom: MatrixGeometry, padded: bool) -> str:
             f"{limits.MAX_MATRIX_CELLS} of either.")
 
 
+def shrunk_text(geom: MatrixGeometry, padded: bool, smaller: LabConfig) -> str:
+    """Why the page draws `smaller` instead of the sidebar's layer (whose geometry is `geom`), in numbers.
+
+    >>> shrunk_text(geometry(ConvSpec(1, 1, 3), 32, 32), False, LabConfig(in_channels=1, out_channels=1, height=20,
+    ...                                                                   width=20))[-115:]
+    'the largest layer with your kernel, stride and padding that fits: input 1×20×20, 1 filter. The sidebar keeps yours.'
+    """
+    filters = f"{smaller.out_channels} filter{'s' if smaller.out_channels > 1 else ''}"
+    return (too_large_text(geom, padded) + " Shown instead: the largest layer with your kernel, stride and padding "
+            f"that fits: input {fmt((smaller.in_channels, *smaller.input_size))}, {filters}. The sidebar keeps yours.")
+
+
 MATRIX_OPTIONS = (
     Option("show_padding", "bool", False, label="Padding cells as columns",
            help="Add the padding cells to C as greyed columns"),
