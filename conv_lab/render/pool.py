@@ -17,7 +17,8 @@ too. `shared_render` adds what the classroom needs (issue #9):
 A worker that dies (killed, out of memory) breaks its pool: every later submit would fail. The
 render that sees `BrokenProcessPool` replaces the pool and retries once on a fresh worker
 (issue #17), so one dead worker costs one restart, not the rest of the lesson. `worker_pids()`,
-`respawns()` and `shutdown_workers()` let tests and benchmarks see and stop the workers.
+`respawns()` and `shutdown_workers()` let tests and benchmarks see and stop the workers. When the pool cannot run
+at all, `in_worker_or_here` renders in the server for a cool-down, then tries the pool again.
 
 Usage (in conv_lab, never in pages): `sweep_gif = shared_render(maxsize=16)(_sweep_gif)`.
 """
