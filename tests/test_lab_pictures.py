@@ -39,3 +39,18 @@ def test_an_impossible_layer_is_a_plain_error_from_the_worker_too(fresh_workers)
     with pytest.raises(ConvConfigError) as there:
         pictures.layer_pictures(ConvSpec(1, 1, 5), (3, 3), (1, 1))
     assert (there.value.param, there.value.fix) == (here.value.param, here.value.fix)
+
+
+def test_a_killed_worker_is_replaced_and_the_next_pictures_come_from_the_new_one(fresh_workers):
+    from test_worker_faults import _kill
+
+    spec = ConvSpec(5, 7, 3, stride=2)
+    pictures.layer_pictures(spec, (11, 11), (5, 5))
+    (old,) = render_pool.worker_pids()
+    _kill(old)
+    spec = ConvSpec(5, 7, 3, stride=3)
+    here = pictures._here.cache_stats()["misses"]
+    shown = pictures.layer_pictures(spec, (11, 11), (3, 3))
+    (new,) = render_pool.worker_pids()
+    assert new != old and pictures._here.cache_stats()["misses"] == here, "drawn in the server, not a new worker"
+    assert shown == pictures.layer_pictures(spec, (11, 11), (3, 3), in_process=True)
