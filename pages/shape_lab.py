@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from html import escape
-
 import streamlit as st
 
 from conv_lab.core.errors import ConvConfigError
@@ -18,10 +16,11 @@ from conv_lab.lab.pictures import layer_pictures
 from conv_lab.lab.presets import PRESET_BY_NAME, PRESETS
 from conv_lab.practice.slips import check_prediction
 from conv_lab.render.data_uri import png_data_uri
-from conv_lab.render.html_rows import Figure, Metric, figure_row_html, metric_row_html
+from conv_lab.render.html_rows import Figure, Metric
 from ui import apply_config, current_config, page_flag, require_entry, show_config_error, show_notices
 from ui.phone import on_phone, phone_controls
 from ui.present import presenting
+from ui.rows import figure_row, metric_row
 from ui.share import layer_share_query, share_box
 
 require_entry()
@@ -176,22 +175,21 @@ if revealed and not present and report:
     cost = report.cost
     # The five metrics and the two pictures are one HTML element each: two messages per rerun instead of thirteen,
     # each of which cost the server ~0.3 ms and the browser a redraw (issue 17; issue 16).
-    st.html(metric_row_html([
+    metric_row([
         Metric("Parameters", f"{report.params:,}", "summed from the module's own parameters"),
         Metric("Multiply-accumulates", count_text(cost.macs), f"multiply-adds for one input (batch 1): {cost.macs:,}"),
         Metric("Output memory", memory_text(cost.output_bytes), "float32, batch of 1"),
         Metric("Effective kernel", fmt(cost.effective_kernel), "d·(k−1)+1"),
-        Metric("Receptive field", fmt(cost.receptive_field), "input cells one output cell sees")]))
+        Metric("Receptive field", fmt(cost.receptive_field), "input cells one output cell sees")])
 
 if revealed and not present:
     (png, caption), (blocks, blocks_caption) = layer_pictures(spec, config.input_size, explanation.output_shape[2:])
-    notes = "".join(f"<li>{escape(step.note)}</li>" for step in explanation.dims if step.note)
-    st.html(figure_row_html([
-        Figure(png, caption, f"{caption}, for {layer_words(config)}",
-               "<strong>The grid the kernel slides over.</strong> Blue cells are the input, grey the padding, orange "
-               "the first window; red cells are never covered by any window." + (f"<ul>{notes}</ul>" if notes else "")),
-        Figure(blocks, blocks_caption, f"Tensors as blocks: {blocks_caption}",
-               "<strong>The tensors as blocks.</strong> Each filter spans every input channel of its group and makes "
-               "one output slice: the input volume becomes a volume with one slice per filter.")]))
+    figure_row([
+        Figure(png, caption, f"{caption}, for {layer_words(config)}", "The grid the kernel slides over.",
+               "Blue cells are the input, grey the padding, orange the first window; red cells are never covered by "
+               "any window.", tuple(step.note for step in explanation.dims if step.note)),
+        Figure(blocks, blocks_caption, f"Tensors as blocks: {blocks_caption}", "The tensors as blocks.",
+               "Each filter spans every input channel of its group and makes one output slice: the input volume "
+               "becomes a volume with one slice per filter.")])
 
 share_box(layer_share_query(config))

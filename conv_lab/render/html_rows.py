@@ -2,7 +2,8 @@
 
 Every Streamlit element costs the server ~0.3 ms per rerun and the browser a React redraw (issue 17: 150 students
 on one laptop; issue 16: a slider press within 2× of a bare slider). The look follows Streamlit's own metric and
-image (ui.present.BASE_CSS styles the classes); every text is escaped here.
+image (ui.present.BASE_CSS styles the classes). Every text is escaped here, so a page passes plain text only
+(tests/test_server_config.py: no page renders HTML it built itself).
 """
 
 from __future__ import annotations
@@ -24,12 +25,14 @@ class Metric:
 
 @dataclass(frozen=True)
 class Figure:
-    """One picture with its caption and alt text, and an explanation under it (`text_html` is trusted markup)."""
+    """One picture with its caption and alt text, and a short explanation under it: a bold lead, text, notes."""
 
     png: bytes
     caption: str
     alt: str
-    text_html: str = ""
+    lead: str = ""
+    text: str = ""
+    notes: tuple[str, ...] = ()
 
 
 def metric_row_html(metrics: list[Metric]) -> str:
@@ -47,10 +50,10 @@ def metric_row_html(metrics: list[Metric]) -> str:
 def figure_row_html(figures: list[Figure]) -> str:
     """Pictures side by side (stacked on a phone), each inline as a data: URI with its caption and text.
 
-    >>> html = figure_row_html([Figure(b"PNG", "a <grid>", "the grid", "<b>Why.</b>")])
+    >>> html = figure_row_html([Figure(b"PNG", "a <grid>", "the grid", "Why.", "Because", ("x < y",))])
     >>> html.startswith('<div class="cl-figures"><figure class="cl-figure"><img src="data:image/png;base64,UE5H"')
     True
-    >>> 'alt="the grid"' in html, "<figcaption>a &lt;grid&gt;</figcaption>" in html, "<b>Why.</b>" in html
+    >>> 'alt="the grid"' in html, "<figcaption>a &lt;grid&gt;</figcaption>" in html, "<li>x &lt; y</li>" in html
     (True, True, True)
     """
     return f'<div class="cl-figures">{"".join(_figure(f) for f in figures)}</div>'
@@ -68,6 +71,9 @@ def _metric(metric: Metric) -> str:
 
 def _figure(figure: Figure) -> str:
     """One picture's markup."""
-    text = f'<div class="cl-figure-text">{figure.text_html}</div>' if figure.text_html else ""
+    lead = f"<strong>{escape(figure.lead)}</strong> " if figure.lead else ""
+    notes = "".join(f"<li>{escape(note)}</li>" for note in figure.notes)
+    text = (f'<div class="cl-figure-text">{lead}{escape(figure.text)}{f"<ul>{notes}</ul>" if notes else ""}</div>'
+            if lead or figure.text or notes else "")
     return (f'<figure class="cl-figure"><img src="{png_data_uri(figure.png)}" alt="{escape(figure.alt)}">'
             f"<figcaption>{escape(figure.caption)}</figcaption>{text}</figure>")
