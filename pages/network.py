@@ -91,7 +91,7 @@ page_intro("Network planner",
            "layer's output; the real `nn.Sequential` runs on a zero tensor (on torch's meta device: no memory) beside it. "
            "The first layer that breaks is flagged with the fix; the layers after it are greyed out.")
 
-top = st.columns([3, 2], vertical_alignment="bottom")
+top = st.columns([1, 1], vertical_alignment="bottom")  # the three input choices need ~400 px (cut at 1366 px by [3, 2])
 top[0].selectbox("Preset", ["—"] + [p.name for p in PRESETS], key="w_net_preset", on_change=_apply_preset,
                  help="Classic stacks, each named for what it teaches")
 top[1].segmented_control("Input", list(DIM_LABELS.values()), key=DIMS_KEY, on_change=_switch_dims,
