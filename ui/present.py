@@ -45,8 +45,9 @@ BASE_CSS = """
 .cl-metric-label { font-size: 14px; }
 .cl-metric[data-help] .cl-metric-label { text-decoration: underline dotted; text-underline-offset: 3px; cursor: help; }
 .cl-metric[data-help]:hover::after, .cl-metric[data-help]:focus::after { content: attr(data-help); position: absolute;
-  left: 0; top: 1.4rem; z-index: 5; max-width: 18rem; padding: 0.35rem 0.6rem; border-radius: 0.4rem; font-size: 13px;
-  background: #262730; color: #fff; white-space: normal; }
+  left: 0; top: calc(100% + 0.2rem); z-index: 5; width: max-content; max-width: 18rem; padding: 0.35rem 0.6rem;
+  border-radius: 0.4rem; font-size: 13px; background: #262730; color: #fff; white-space: normal; }
+.cl-metric:last-child[data-help]::after { left: auto; right: 0; }
 .cl-metric-value { font-size: 2rem; line-height: 1.3; white-space: nowrap; }
 .cl-figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 300px), 1fr)); gap: 1rem 3rem; }
 .cl-figure { margin: 0; }
