@@ -122,6 +122,7 @@ SWEEP_TEXT_CACHE_BYTES = 8 * 2**20  # the sweep animation's rasterised strings (
 DECODE_CACHE_BYTES = 48 * 2**20  # decoded uploads, counting the upload's own bytes held by the cache key
 MATRIX_CACHE_BYTES = 96 * 2**20  # matrix_example / matrix_bundle each: C and its copies, up to ~20 MB per layer
 MATRIX_PICTURE_CACHE_BYTES = 16 * 2**20  # each kind of /matrix PNG (10–80 KB each)
+FEATURE_VIEW_CACHE_BYTES = 32 * 2**20  # Feature maps: a run's three pictures (~50–300 KB), in the server and the worker
 LAB_PICTURE_CACHE_BYTES = 16 * 2**20  # Shape Lab grid + blocks PNGs per layer (~10–40 KB), in the server and the worker
 # Live class (issue 15): every input a student or teacher sends the class store is checked against these.
 CLASS_CODE_LENGTH = 6  # characters of a join code (from codes.ALPHABET: 20^6 = 64 M codes)

@@ -9,9 +9,8 @@ from conv_lab import limits
 from conv_lab.core.errors import ConvConfigError
 from conv_lab.core.torch_run import causal_pad
 from conv_lab.features.banks import sees_text
-from conv_lab.features.figures import enlarged_image, image_format, input_image, maps_grid_image
-from conv_lab.features.images import ImageError, read_upload, sample_picture
-from conv_lab.features.patch import cell_patch
+from conv_lab.features.figures import image_format
+from conv_lab.features.images import ImageError, read_upload
 from conv_lab.features.runs import (
     FEATURE_OPTION,
     OPTION_KEYS,
@@ -20,9 +19,9 @@ from conv_lab.features.runs import (
     FeatureOptions,
     options_query,
     parse_options,
-    run_feature_maps,
 )
 from conv_lab.features.signals import MAX_LINES, MAX_MAPS_3D, clip_png, run_sample, signal_png
+from conv_lab.features.view import feature_view
 from conv_lab.lab.alt_text import layer_words
 from ui import current_config, require_entry, show_config_error, show_notices, url_options, write_url_options
 from ui.phone import on_phone, phone_controls
@@ -110,61 +109,58 @@ try:
         else:
             picture = read_upload(upload.getvalue(), upload.name)
     else:
-        picture = sample_picture(image)
+        picture = image  # a sample, by name: run and drawn in the render worker
     spec = config.spec()
-    run = run_feature_maps(spec, picture, config.height, config.width, bank, int(seed), relu, own_size) \
-        if picture is not None else None
+    view = feature_view(spec, picture, config.height, config.width, bank, int(seed), relu, own_size, scale == "map",
+                        options.filter, options.patch, options.cell) if picture is not None else None
 except ImageError as exc:
     st.error(f"**Picture not used**: {exc.why}.  \n**Fix:** {exc.fix}", icon=":material/broken_image:")
-    run = None
+    view = None
 except ConvConfigError as exc:
     show_config_error(exc)
-    run = None
+    view = None
 
 # Write the page options to the URL (only those that differ from the defaults).
-if run is not None:
-    options = replace(options, filter=min(options.filter, len(run.filters) - 1),
-                      cell=tuple(min(max(0, v), n - 1) for v, n in zip(options.cell, run.maps.shape[1:])))
+if view is not None:
+    options = replace(options, filter=view.filter, cell=view.cell)  # clamped to this layer's filters and maps
     if st.session_state.get("w_fm_filter") != options.filter:  # assign only to change it: it moves the control
         st.session_state["w_fm_filter"] = options.filter
     if tuple(st.session_state.get(k, 0) for k in CELL_KEYS) != options.cell:  # a link's cell past this map's edge
         st.session_state.update(zip(CELL_KEYS, options.cell))
 write_url_options("feature_maps", options_query(options))
-if run is None:
+if view is None:
     st.stop()
 
-st.subheader(f"Output `{run.torch_size}`")
-c, h, w = run.prepared.array.shape
-st.markdown(f"{picture.source} → input `torch.Size([1, {c}, {h}, {w}])` → `{spec.module_name}` with "
+torch_size = f"torch.Size({list(view.torch_size)})"
+st.subheader(f"Output `{torch_size}`")
+c, h, w = view.input_chw
+st.markdown(f"{view.source} → input `torch.Size([1, {c}, {h}, {w}])` → `{spec.module_name}` with "
             f"**{spec.out_channels} filters** → **{spec.out_channels} maps** of "
-            f"{run.torch_size[2]}×{run.torch_size[3]}"
-            + (f", in {spec.groups} groups (each filter sees {len(run.filters[0].sees)} of the "
+            f"{view.torch_size[2]}×{view.torch_size[3]}"
+            + (f", in {spec.groups} groups (each filter sees {len(view.filter_sees[0])} of the "
                f"{spec.in_channels} input channels)" if spec.groups > 1 else "")
             + (", then ReLU (negatives become 0)" if relu else "")
             + ". Bias is set to 0 so each map shows its kernel alone.")
-for notice in (*picture.notices, *run.notices):
+for notice in view.notices:
     st.caption(f"ℹ️ {notice}")
 if own_size:
     st.caption(f"ℹ️ the picture's own size {w}×{h} is used instead of the sidebar's {config.width}×{config.height}")
 
-data, caption = input_image(run)
-st.image(data, caption=caption, output_format=image_format(data), alt=f"The input picture: {caption}")
-grid, grid_caption = maps_grid_image(run, per_map=scale == "map", highlight=options.filter)
-st.image(grid, caption=grid_caption, output_format=image_format(grid),
-         alt=f"{spec.out_channels} feature maps of {layer_words(config)}: {grid_caption}")
+st.image(view.input_png, caption=view.input_caption, output_format=image_format(view.input_png),
+         alt=f"The input picture: {view.input_caption}")
+st.image(view.grid_png, caption=view.grid_caption, output_format=image_format(view.grid_png),
+         alt=f"{spec.out_channels} feature maps of {layer_words(config)}: {view.grid_caption}")
 
-chosen = st.selectbox(opt["filter"].label, list(range(len(run.filters))), key="w_fm_filter",
-                      format_func=lambda i: f"#{i} {run.filters[i].name} — sees "
-                                            f"{sees_text(run.filters[i].sees, run.prepared.channel_names)}")
+chosen = st.selectbox(opt["filter"].label, list(range(len(view.filter_names))), key="w_fm_filter",
+                      format_func=lambda i: f"#{i} {view.filter_names[i]} — sees "
+                                            f"{sees_text(view.filter_sees[i], view.channel_names)}")
 with st.container(horizontal=True, vertical_alignment="bottom"):
     st.toggle(opt["patch"].label, key="w_fm_patch", help=opt["patch"].help)
     if options.patch:
-        for key, label, size in zip(CELL_KEYS, ("Map row", "Map column"), run.maps.shape[1:]):
+        for key, label, size in zip(CELL_KEYS, ("Map row", "Map column"), view.maps_hw):
             st.number_input(label, 0, size - 1, key=key, width=130)
-patch = cell_patch(spec, (h, w), options.cell) if options.patch else None
-big = enlarged_image(run, chosen, per_map=scale == "map", patch=patch)
-where = f"; {patch.text(spec.padding_mode)}" if patch else ""
-st.image(big, caption=f"Map #{chosen} enlarged: the input it sees, its kernel, the result{where}",
-         output_format=image_format(big),
-         alt=f"Map #{chosen}, {run.filters[chosen].name}: the input it sees, its kernel, the result{where}")
+where = f"; {view.patch_text}" if view.patch_text else ""
+st.image(view.big_png, caption=f"Map #{chosen} enlarged: the input it sees, its kernel, the result{where}",
+         output_format=image_format(view.big_png),
+         alt=f"Map #{chosen}, {view.filter_names[chosen]}: the input it sees, its kernel, the result{where}")
 share_box(layer_share_query(config, OPTION_KEYS), "this layer on this picture with these options")
