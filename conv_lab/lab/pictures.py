@@ -8,7 +8,6 @@ that every student's rerun shares (issue 17). In the worker they cost the server
 from __future__ import annotations
 
 from conv_lab import limits
-from conv_lab.core.errors import ConvConfigError
 from conv_lab.core.params import LayerSpec
 from conv_lab.lab.blocks import layer_blocks_png
 from conv_lab.lab.grid_picture import layer_grid_png
@@ -17,15 +16,12 @@ from conv_lab.render.pool import exit_with_parent, in_worker_or_here, shared_ren
 Picture = tuple[bytes, str]  # PNG bytes and caption
 
 
-def _draw(spec: LayerSpec, input_size: tuple[int, ...], output_size: tuple[int, ...]) -> tuple:
-    """Runs in a render worker: (grid, blocks), or a ConvConfigError as a tuple (its constructor would not unpickle)."""
+def _draw(spec: LayerSpec, input_size: tuple[int, ...], output_size: tuple[int, ...]) -> tuple[Picture, Picture]:
+    """Runs in a render worker: (grid, blocks). A ConvConfigError pickles by its fields and is raised in the server."""
     exit_with_parent()
-    try:
-        return (layer_grid_png(spec, input_size),
-                layer_blocks_png(spec.in_channels, spec.out_channels, spec.groups, spec.kernel_nd, input_size,
-                                 output_size, spec.transposed))
-    except ConvConfigError as exc:
-        return ("ConvConfigError", exc.param, exc.why, exc.fix)
+    return (layer_grid_png(spec, input_size),
+            layer_blocks_png(spec.in_channels, spec.out_channels, spec.groups, spec.kernel_nd, input_size,
+                             output_size, spec.transposed))
 
 
 _in_worker = shared_render(maxsize=256, in_process=False, max_bytes=limits.LAB_PICTURE_CACHE_BYTES)(_draw)
@@ -42,7 +38,4 @@ def layer_pictures(spec: LayerSpec, input_size: tuple[int, ...], output_size: tu
     (True, 'Padded input 32×32', 'Conv2d: input 3×32×32 volume, 16 filters of 3×3×3, output 16×30×30')
     """
     args = (spec, tuple(input_size), tuple(output_size))
-    result = _here(*args) if in_process else in_worker_or_here(_in_worker, _here, *args)
-    if result[0] == "ConvConfigError":
-        raise ConvConfigError(*result[1:])
-    return result
+    return _here(*args) if in_process else in_worker_or_here(_in_worker, _here, *args)
