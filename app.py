@@ -1,11 +1,13 @@
 """Conv Lab entry point: page navigation and the shared layer controls (run: streamlit run app.py)."""
 
+from contextlib import nullcontext
+
 import streamlit as st
 import torch
 
 from conv_lab import limits
 from conv_lab.blas import limit_blas_threads
-from conv_lab.render.slots import script_slot
+from conv_lab.render.slots import heavy_work, script_slot
 from conv_lab.sweep.options import SMALL_LAYER, unused_controls
 from ui import layer_controls
 from ui.navigation import freeze_loaded_objects, navigation_pages
@@ -15,18 +17,19 @@ from ui.present import page_config, projector_mode, sidebar_state
 page_config(page_title="Conv Lab — how a conv layer's parameters decide its output", page_icon="🧮", layout="wide",
             initial_sidebar_state=sidebar_state())  # collapsed in projector mode
 
-# (file, title, url path, uses the shared layer controls). Each file is named like its url path: on a freshly
+# (file, title, url path, uses the shared layer controls, heavy). Each file is named like its url path: on a freshly
 # started server Streamlit's old pages/-folder mode serves the first request by file name (see
-# ui.navigation.require_entry), so a first deep link to /feature-maps must find pages/feature-maps.py.
+# ui.navigation.require_entry), so a first deep link to /feature-maps must find pages/feature-maps.py. Heavy pages
+# may compute for up to the work cap in this process: their scripts run in the heavy lane (conv_lab.render.slots).
 PAGES = [
-    ("pages/shape_lab.py", "Shape Lab", "", True),
-    ("pages/sweep.py", "Kernel sweep", "sweep", True),
-    ("pages/feature-maps.py", "Feature maps", "feature-maps", True),
-    ("pages/matrix.py", "As a matrix", "matrix", True),
-    ("pages/gradients.py", "Backward pass", "gradients", True),
-    ("pages/network.py", "Network planner", "network", False),
-    ("pages/practice.py", "Practice", "practice", False),
-    ("pages/class.py", "Live class", "class", False),
+    ("pages/shape_lab.py", "Shape Lab", "", True, False),
+    ("pages/sweep.py", "Kernel sweep", "sweep", True, False),
+    ("pages/feature-maps.py", "Feature maps", "feature-maps", True, False),
+    ("pages/matrix.py", "As a matrix", "matrix", True, True),
+    ("pages/gradients.py", "Backward pass", "gradients", True, True),
+    ("pages/network.py", "Network planner", "network", False, True),
+    ("pages/practice.py", "Practice", "practice", False, False),
+    ("pages/class.py", "Live class", "class", False, True),
 ]
 
 # On a shared 2-core server torch's intra-op thread pool waits for descheduled threads: measured here
@@ -38,13 +41,13 @@ if torch.get_num_threads() != limits.TORCH_THREADS:
 
 freeze_loaded_objects()  # torch, matplotlib, … out of the garbage collector's sight (ui.navigation)
 
-# At most limits.CONCURRENT_SCRIPT_RUNS page scripts run at once; the others queue here without holding the
-# interpreter lock (conv_lab.render.slots; issue 17: with 110 students ~50 script threads took turns on the lock in
+# Page scripts run one at a time in the light lane (limits.LIGHT_SCRIPT_RUNS); the others queue here without holding
+# the interpreter lock (conv_lab.render.slots; issue 17: with 110 students ~50 script threads took turns on the lock in
 # 5 ms slices, and the event loop that sends their pages waited behind all of them).
 with script_slot():
     # Copies of st.Page objects built once per process (ui.navigation.navigation_pages).
-    current = st.navigation(navigation_pages([(path, title, url) for path, title, url, _ in PAGES]))
-    if any(url == current.url_path and uses for _, _, url, uses in PAGES):
+    current = st.navigation(navigation_pages([(path, title, url) for path, title, url, _, _ in PAGES]))
+    if any(url == current.url_path and uses for _, _, url, uses, _ in PAGES):
         # A first visit straight to /sweep with no layer in its link opens a sweep a class can follow (9 steps), not
         # the shared default's 900 (issue 16); any layer the link or the session already has is kept.
         layer_controls(first_visit=SMALL_LAYER if current.url_path == "sweep" else None,
@@ -52,4 +55,5 @@ with script_slot():
                                               st.session_state.get("w_sweep_op", st.query_params.get("op"))))
     projector_mode()  # the present=1 toggle and its large type, on every page
     st.session_state["_entry_ran"] = True  # pages check this: see ui.navigation.require_entry
-    current.run()
+    with heavy_work() if any(url == current.url_path and heavy for _, _, url, _, heavy in PAGES) else nullcontext():
+        current.run()

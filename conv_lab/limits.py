@@ -99,9 +99,11 @@ MAX_PRACTICE_MACS = 150_000_000
 # /matrix: layers whose C, tap ids and torch checks stay cached (≤ ~20 MB each at MAX_MATRIX_ENTRIES)
 MATRIX_CACHED_LAYERS = 16
 MATRIX_CACHED_PICTURES = 128  # /matrix: PNGs kept per picture kind (5 kinds, typically 10–80 KB each)
-# Page scripts running at once per server (conv_lab.render.slots, app.py): more threads than this only take turns on
-# the interpreter lock (issue 17: with 110 Shape Lab students ~50 script threads were runnable at once).
-CONCURRENT_SCRIPT_RUNS = 3
+# Page scripts running at once per server, per lane (conv_lab.render.slots, app.py): more threads only take turns on
+# the interpreter lock (issue 17: with 110 Shape Lab students ~50 script threads were runnable at once; one light
+# slot instead of three: p95 2.3–2.6 → 1.1–1.2 s). Heavy work (the planner, the matrix, an upload's run) has its own.
+LIGHT_SCRIPT_RUNS = 1
+HEAVY_SCRIPT_RUNS = 2
 MAX_CONCURRENT_RENDERS = 2  # heavy renders (sweep animation, matrices) running at once per server; the rest queue
 RENDER_PROCESSES = 1  # worker processes for renders moved off the server's interpreter (render_pool, in_process=False)
 RENDER_POOL_RETRY_SECONDS = 30  # after the render worker pool fails, sweeps render in the server this long, then retry it

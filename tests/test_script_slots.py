@@ -1,22 +1,25 @@
-"""Script-run slots (issue 17): at most CONCURRENT_SCRIPT_RUNS page scripts at once; blocking waits lend the slot."""
+"""Script-run slots (issue 17): at most LIGHT_SCRIPT_RUNS light and HEAVY_SCRIPT_RUNS heavy page scripts at once;
+blocking waits lend the slot; heavy work never holds up the light lane."""
 
 from __future__ import annotations
 
 import threading
 
+import pytest
+
 from conv_lab import limits
 from conv_lab.render.pool import shared_render
-from conv_lab.render.slots import holds_slot, script_slot, slot_released
+from conv_lab.render.slots import HEAVY, LIGHT, heavy_work, held_lane, holds_slot, script_slot, slot_released
 
 
-def _run_many(body, count: int) -> int:
-    """Run `body` inside a script slot on `count` threads at once; the most that were inside it together."""
+def _run_many(body, count: int, lane: str = LIGHT) -> int:
+    """Run `body` inside a script slot of `lane` on `count` threads at once; the most that were inside it together."""
     lock, inside, most = threading.Lock(), [0], [0]
     start = threading.Barrier(count)
 
     def script() -> None:
         start.wait()
-        with script_slot():
+        with script_slot(lane):
             with lock:
                 inside[0] += 1
                 most[0] = max(most[0], inside[0])
@@ -33,15 +36,16 @@ def _run_many(body, count: int) -> int:
     return most[0]
 
 
-def test_at_most_the_configured_number_of_scripts_run_at_once():
+@pytest.mark.parametrize("lane, slots", [(LIGHT, limits.LIGHT_SCRIPT_RUNS), (HEAVY, limits.HEAVY_SCRIPT_RUNS)])
+def test_at_most_the_configured_number_of_scripts_run_at_once(lane, slots):
     gate = threading.Event()
     threading.Timer(0.3, gate.set).start()
-    assert _run_many(lambda: gate.wait(5), limits.CONCURRENT_SCRIPT_RUNS + 4) <= limits.CONCURRENT_SCRIPT_RUNS
+    assert _run_many(lambda: gate.wait(5), slots + 4, lane) == slots
 
 
 def test_a_script_waiting_on_other_work_lends_its_slot():
     """All scripts block together inside slot_released: more than the slot count are in their bodies at once."""
-    count = limits.CONCURRENT_SCRIPT_RUNS + 3
+    count = limits.LIGHT_SCRIPT_RUNS + 3
     everyone = threading.Barrier(count)  # would time out (BrokenBarrierError) if the slots were not lent
 
     def body() -> None:
@@ -67,7 +71,7 @@ def test_waiting_for_another_sessions_render_lends_the_slot():
 
     owner = threading.Thread(target=waiter)
     owner.start()
-    others = [threading.Thread(target=waiter) for _ in range(limits.CONCURRENT_SCRIPT_RUNS + 2)]
+    others = [threading.Thread(target=waiter) for _ in range(limits.LIGHT_SCRIPT_RUNS + 2)]
     for t in others:
         t.start()
     with script_slot():  # a light script still gets a slot while every other thread waits on the render
@@ -75,7 +79,7 @@ def test_waiting_for_another_sessions_render_lends_the_slot():
     release.set()
     for t in [owner, *others]:
         t.join(timeout=10)
-    assert seen == [1] * (limits.CONCURRENT_SCRIPT_RUNS + 3)
+    assert seen == [1] * (limits.LIGHT_SCRIPT_RUNS + 3)
 
 
 def test_a_nested_slot_is_not_counted_twice():
@@ -84,3 +88,35 @@ def test_a_nested_slot_is_not_counted_twice():
             assert holds_slot()
         assert holds_slot()
     assert not holds_slot()
+
+
+def test_heavy_work_hands_the_light_slot_on_while_it_computes():
+    """Light runs fill the light lane while a heavy block computes; afterwards the heavy run is light again."""
+    computing, finish, lanes = threading.Event(), threading.Event(), []
+
+    def heavy() -> None:
+        with script_slot():
+            with heavy_work():
+                lanes.append(held_lane())
+                computing.set()
+                finish.wait(10)
+            lanes.append(held_lane())
+
+    runner = threading.Thread(target=heavy)
+    runner.start()
+    assert computing.wait(10)
+    gate = threading.Event()
+    threading.Timer(0.2, gate.set).start()
+    assert _run_many(lambda: gate.wait(5), limits.LIGHT_SCRIPT_RUNS + 2) == limits.LIGHT_SCRIPT_RUNS
+    finish.set()
+    runner.join(timeout=10)
+    assert lanes == [HEAVY, LIGHT] and not holds_slot()
+
+
+def test_heavy_work_outside_a_slot_or_in_the_heavy_lane_moves_nothing():
+    with heavy_work():
+        assert held_lane() is None
+    with script_slot(HEAVY):
+        with heavy_work():
+            assert held_lane() == HEAVY
+        assert held_lane() == HEAVY

@@ -17,6 +17,7 @@ from conv_lab.features.images import Picture, sample_picture
 from conv_lab.features.patch import cell_patch
 from conv_lab.features.runs import run_feature_maps
 from conv_lab.render.pool import exit_with_parent, in_worker_or_here, shared_render
+from conv_lab.render.slots import heavy_work
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ def feature_view(spec: ConvSpec, picture: Picture | str, height: int, width: int
     """
     rest = (int(height), int(width), bank, int(seed), bool(relu), bool(own_size), bool(per_map), int(filter_index),
             bool(patch), tuple(int(v) for v in cell))
-    if not isinstance(picture, str):
-        return _view(spec, picture, *rest)
+    if not isinstance(picture, str):  # an upload: the layer runs here, in the heavy lane (conv_lab.render.slots)
+        with heavy_work():
+            return _view(spec, picture, *rest)
     return _here(spec, picture, *rest) if in_process else in_worker_or_here(_in_worker, _here, spec, picture, *rest)

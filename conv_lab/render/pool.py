@@ -38,12 +38,11 @@ import types
 from collections import OrderedDict
 from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import nullcontext
 from typing import Any, Callable, Hashable, TypeVar
 
 from conv_lab import limits
 from conv_lab.byte_cache import approx_nbytes
-from conv_lab.render.slots import slot_released
+from conv_lab.render.slots import heavy_work, slot_released
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -194,7 +193,8 @@ def shared_render(maxsize: int = 32, in_process: bool = True, max_bytes: int | N
                 return flight.result
             try:
                 # A render in the worker process: this thread only waits, so its script slot goes to another run.
-                with (nullcontext() if in_process else slot_released()), _RENDER_SLOTS:
+                # One drawn here computes: it moves to the heavy lane, and the light lane's reruns go on meanwhile.
+                with (heavy_work() if in_process else slot_released()), _RENDER_SLOTS:
                     if in_process:
                         flight.result = render(*args, **kwargs)
                     else:  # the thread waits without the interpreter lock while a worker renders

@@ -1,29 +1,57 @@
-"""Script-run slots: at most `limits.CONCURRENT_SCRIPT_RUNS` page scripts run at once in the server (issue 17).
+"""Script-run slots: how many page scripts run at once in the server, in two lanes (issue 17).
 
-Streamlit runs every session's rerun in its own thread. With a lecture hall moving sliders, dozens are runnable
-at once; they take turns on the interpreter lock in 5 ms slices, so each rerun lasts as long as all of them
-together, and the event loop that sends finished pages waits its turn behind them. `app.py` runs every script
-inside `script_slot()`: a queued thread waits on a semaphore without the interpreter lock, and the runs in the
-slots finish one after another instead of all at the end. A run that blocks on other work (a render in the
-worker process, another session's render, an upload decode) lends its slot out with `slot_released()`, so a
-slow render never holds up other students' light reruns.
+Streamlit runs every session's rerun in its own thread, and they all share one interpreter lock. With a lecture
+hall moving sliders, dozens are runnable at once: taking turns on the lock in 5 ms slices, each rerun lasts as long
+as all of them together, and every hand-over of the lock leaves a core idle while the next thread is woken. So
+`app.py` runs every script inside `script_slot()`: a queued thread waits on a semaphore without the lock.
+
+- **Light lane** (`limits.LIGHT_SCRIPT_RUNS`, one): the pages a class moves sliders on (Shape Lab, sweep, feature
+  maps), whose own work is a few ms. One at a time finishes them soonest: 110 Shape Lab students measured p95
+  2.3–2.6 s with three slots, 1.1–1.2 s with one (benchmarks/load.py).
+- **Heavy lane** (`limits.HEAVY_SCRIPT_RUNS`): pages and blocks that may compute for up to the work cap (the
+  planner, the matrix, a layer run on an upload, a render done here). `heavy_work()` moves a run there, so a
+  half-second request never stalls the light lane's queue; it only shares the interpreter with it.
+
+A run that blocks on other work (a render in the worker process, another session's render, an upload decode) lends
+its slot out with `slot_released()`, so a slow render never holds up other students' light reruns.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from conv_lab import limits
 
-_SLOTS = threading.BoundedSemaphore(limits.CONCURRENT_SCRIPT_RUNS)
-_holding = threading.local()  # .slot: this thread holds a slot now (not lent out)
+LIGHT, HEAVY = "light", "heavy"
+_LANES = {LIGHT: threading.BoundedSemaphore(limits.LIGHT_SCRIPT_RUNS),
+          HEAVY: threading.BoundedSemaphore(limits.HEAVY_SCRIPT_RUNS)}
+_holding = threading.local()  # .lane: the lane this thread holds a slot in now (None: none, or lent out)
+
+
+def held_lane() -> str | None:
+    """The lane whose slot this thread holds now (None outside a slot or while it is lent out).
+
+    >>> with script_slot(HEAVY):
+    ...     held_lane()
+    'heavy'
+    """
+    return getattr(_holding, "lane", None)
+
+
+def holds_slot() -> bool:
+    """True when this thread runs inside `script_slot()` and has not lent the slot out.
+
+    >>> holds_slot()
+    False
+    """
+    return held_lane() is not None
 
 
 @contextmanager
-def script_slot() -> Iterator[None]:
-    """Run the body in one of the script slots (waits, without the interpreter lock, for a free one).
+def script_slot(lane: str = LIGHT) -> Iterator[None]:
+    """Run the body in one of the lane's slots (waits, without the interpreter lock, for a free one).
 
     >>> with script_slot():
     ...     with slot_released():
@@ -33,14 +61,14 @@ def script_slot() -> Iterator[None]:
     if holds_slot():  # nested (a page that reruns inside app.py's slot): already counted
         yield
         return
-    _SLOTS.acquire()
-    _holding.slot = True
+    _LANES[lane].acquire()
+    _holding.lane = lane
     try:
         yield
     finally:
-        if holds_slot():
-            _holding.slot = False
-            _SLOTS.release()
+        if held_lane() == lane:
+            _holding.lane = None
+            _LANES[lane].release()
 
 
 @contextmanager
@@ -51,22 +79,29 @@ def slot_released() -> Iterator[None]:
     ...     holds_slot()
     False
     """
-    held = holds_slot()
-    if held:
-        _holding.slot = False
-        _SLOTS.release()
+    lane = held_lane()
+    if lane is not None:
+        _holding.lane = None
+        _LANES[lane].release()
     try:
         yield
     finally:
-        if held:
-            _SLOTS.acquire()
-            _holding.slot = True
+        if lane is not None:
+            _LANES[lane].acquire()
+            _holding.lane = lane
 
 
-def holds_slot() -> bool:
-    """True when this thread runs inside `script_slot()` and has not lent the slot out.
+@contextmanager
+def heavy_work() -> Iterator[None]:
+    """Run the body in the heavy lane: a light run about to compute long hands its light slot on meanwhile.
 
-    >>> holds_slot()
-    False
+    >>> with script_slot():
+    ...     with heavy_work():
+    ...         held_lane()
+    'heavy'
     """
-    return getattr(_holding, "slot", False)
+    if held_lane() != LIGHT:  # already heavy, or outside the slots (a test, a worker): nothing to move
+        yield
+        return
+    with slot_released(), script_slot(HEAVY):
+        yield
