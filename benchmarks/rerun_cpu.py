@@ -4,6 +4,7 @@
     python benchmarks/rerun_cpu.py --page shape_lab --page sweep --page feature-maps --page class
     python benchmarks/rerun_cpu.py --tree /tmp/main-before --tree .  # A/B: two checkouts, rounds alternated
     python benchmarks/rerun_cpu.py --bare                            # + benchmarks/bare_slider.py: Streamlit's floor
+    python benchmarks/rerun_cpu.py --square                          # the lecture hall's square layers
 
 Starts one server per checkout (and the bare one-slider app with --bare), then for every page runs `--rounds`
 rounds of `--reruns` sequential reruns on one session per server, alternating the servers' order from round to
@@ -34,12 +35,16 @@ ROOT = Path(__file__).resolve().parent.parent
 BARE = Path(__file__).resolve().parent / "bare_slider.py"
 
 
-def layer_queries(count: int = 50, seed: int = 3) -> list[str]:
-    """Links to random layers as a class would make them (each rerun a new layer: no cache helps).
+def layer_queries(count: int = 50, seed: int = 3, square: bool = False) -> list[str]:
+    """Links to random layers as a class would make them (each rerun a new layer: no cache helps). square: the
+    lecture hall's moves instead (benchmarks/load.py: one student nudging one square layer's settings).
 
-    >>> len(layer_queries(4)), layer_queries(1)[0].startswith("input=")
-    (4, True)
+    >>> len(layer_queries(4)), layer_queries(1)[0].startswith("input="), layer_queries(1, square=True)[0][:6]
+    (4, True, 'input=')
     """
+    if square:
+        student = Student(random.Random(seed))
+        return [student.query() for _ in range(count) if student.move()]
     rng, ranges = random.Random(seed), Student.RANGES  # the same class as load.py's students
     draw = [rng.randint(*ranges[name]) for _ in range(count) for name in
             ("channels", "size", "size", "filters", "kernel", "stride", "padding")]
@@ -52,9 +57,10 @@ def cpu_now(monitor: ProcessMonitor) -> tuple[float, float]:
     return monitor.cpu_seconds(), sum(monitor.workers_cpu().values())
 
 
-async def measure(servers: dict[str, tuple[str, int]], page: str, reruns: int, rounds: int) -> dict[str, list]:
+async def measure(servers: dict[str, tuple[str, int]], page: str, reruns: int, rounds: int,
+                  square: bool = False) -> dict[str, list]:
     """Per server name: a (server ms, worker ms) per rerun for every round."""
-    queries = layer_queries()
+    queries = layer_queries(square=square)
     sessions = {}
     for name, (url, _) in servers.items():
         sessions[name] = StreamlitSession(url, timeout=120)
@@ -83,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bare", action="store_true", help="also the bare one-slider app (Streamlit's floor)")
     parser.add_argument("--reruns", type=int, default=30)
     parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--square", action="store_true", help="the lecture hall's square layers (load.py's moves)")
     args = parser.parse_args(argv)
     trees = [Path(t).resolve() for t in args.tree] or [ROOT]
     pages = app_pages()
@@ -93,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
             url, proc = stack.enter_context(running_server(script=tree / "app.py", timeout=90))
             servers[str(tree)] = (url, proc.pid)
         for page in wanted:
-            figures = asyncio.run(measure(servers, page, args.reruns, args.rounds))
+            figures = asyncio.run(measure(servers, page, args.reruns, args.rounds, args.square))
             for name, rows in figures.items():
                 server = statistics.median(r[0] for r in rows)
                 workers = statistics.median(r[1] for r in rows)
@@ -103,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             # Run from benchmarks/, it does not read the app's .streamlit/config.toml: turn off the full GC after every
             # run as that file does (else ~30 ms of the bare app's rerun is the collector).
             url, proc = stack.enter_context(running_server(script=BARE, timeout=60, options=["runner.postScriptGC=false"]))
-            rows = asyncio.run(measure({"bare": (url, proc.pid)}, "", args.reruns, args.rounds))["bare"]
+            rows = asyncio.run(measure({"bare": (url, proc.pid)}, "", args.reruns, args.rounds, args.square))["bare"]
             print(f"{'bare slider':13s}: server {statistics.median(r[0] for r in rows):5.1f} ms/rerun")
     print("load average (1/5/15 min):", " ".join(f"{v:.2f}" for v in os.getloadavg()))
     return 0

@@ -17,10 +17,11 @@ from conv_lab.lab.presets import PRESET_BY_NAME, PRESETS
 from conv_lab.practice.slips import check_prediction
 from conv_lab.render.data_uri import png_data_uri
 from conv_lab.render.html_rows import Figure, Metric
+from conv_lab.render.markdown_blocks import fenced, formula_markdown
 from ui import apply_config, current_config, page_flag, require_entry, show_config_error, show_notices
 from ui.phone import on_phone, phone_controls
 from ui.present import presenting
-from ui.rows import figure_row, metric_row
+from ui.rows import metric_and_figure_rows
 from ui.share import layer_share_query, share_box
 
 require_entry()
@@ -31,11 +32,10 @@ config = current_config()
 NO_PRESET = "—"
 
 # Headings are markdown: an st.title/st.subheader costs the browser ~5× more to redraw on every slider press (issue 16).
+INTRO = ("What shape comes out of this convolution, and why? Move the sliders on the left: the formula with your "
+         "numbers, and the real PyTorch layer giving the same `torch.Size`.")
 if not present:  # projector: the page's name is in the tab; the first screen is for the answer
-    st.markdown("# Conv Lab — Shape Lab")
-if not present and not phone:
-    st.caption("What shape comes out of this convolution, and why? Move the sliders on the left: the formula with "
-               "your numbers, and the real PyTorch layer giving the same `torch.Size`.")
+    st.markdown("# Conv Lab — Shape Lab" + ("" if phone else f"\n\n:small[{INTRO}]"))
 
 
 def _apply_preset() -> None:
@@ -134,21 +134,19 @@ def _torch_result() -> RunReport | None:
         st.code(size_text, language="text")
         st.markdown(mark)
         st.code(report.code, language="python", wrap_lines=True)
-    else:
-        st.code(report.code, language="python", wrap_lines=True)
-        st.code(size_text, language="text")
-        st.markdown(f"{mark}  \nthe formula gives `{tuple(report.formula_shape)}`")
+    else:  # one element: the heading, the code that ran, its torch.Size and the agreement mark
+        st.markdown(f"### PyTorch\n\n{fenced(report.code, 'python')}\n\n{fenced(size_text)}\n\n"
+                    f"{mark}  \nthe formula gives `{tuple(report.formula_shape)}`")
     return report
 
 
-def _formula() -> None:
-    """Every output size worked out in one formula block (one element, not one per dimension), then its notes."""
+def _formula(heading: str = "") -> None:
+    """Every output size worked out in one formula block, under its heading and over its notes: one element."""
     # Projector: dimensions with the same numbers worked out once (H_out = W_out = …), so all fits 1280×720.
     groups = merged_latex(explanation.dims) if present else [(s.latex, (s,)) for s in explanation.dims]
-    st.latex(stacked_latex([latex for latex, _ in groups] + [explanation.channels_latex]))
     notes = [step.note for _, steps in groups for step in steps if step.note]
-    if notes:
-        st.caption("  \n".join(f":material/warning: {note}" for note in notes))
+    st.markdown(formula_markdown(stacked_latex([latex for latex, _ in groups] + [explanation.channels_latex]),
+                                 heading, notes))
 
 
 if revealed and present:  # projector: everything on the first screen of a 1280×720 projector
@@ -161,30 +159,24 @@ if revealed and present:  # projector: everything on the first screen of a 1280�
     side_col.image(png_data_uri(png), caption=caption, width=300, alt=f"{caption}, for {layer_words(config)}")
 elif revealed and phone:
     report = _torch_result()
-    st.markdown("### Formula")
-    _formula()
+    _formula("### Formula")
 elif revealed:
     formula_col, torch_col = st.columns([4, 3], gap="large")  # the transposed formula needs the width
     with torch_col:  # filled first: the result reaches the browser before the formula
-        st.markdown("### PyTorch")
         report = _torch_result()
     with formula_col:
-        st.markdown("### Formula")
-        _formula()
-if revealed and not present and report:
-    cost = report.cost
-    # The five metrics and the two pictures are one HTML element each: two messages per rerun instead of thirteen,
-    # each of which cost the server ~0.3 ms and the browser a redraw (issue 17; issue 16).
-    metric_row([
+        _formula("### Formula")
+if revealed and not present:
+    cost = report.cost if report else None
+    (png, caption), (blocks, blocks_caption) = layer_pictures(spec, config.input_size, explanation.output_shape[2:])
+    # The five metrics and the two pictures are one HTML element: one message per rerun instead of thirteen, each of
+    # which cost the server ~0.3 ms and the browser a redraw (issue 17; issue 16).
+    metric_and_figure_rows([
         Metric("Parameters", f"{report.params:,}", "summed from the module's own parameters"),
         Metric("Multiply-accumulates", count_text(cost.macs), f"multiply-adds for one input (batch 1): {cost.macs:,}"),
         Metric("Output memory", memory_text(cost.output_bytes), "float32, batch of 1"),
         Metric("Effective kernel", fmt(cost.effective_kernel), "d·(k−1)+1"),
-        Metric("Receptive field", fmt(cost.receptive_field), "input cells one output cell sees")])
-
-if revealed and not present:
-    (png, caption), (blocks, blocks_caption) = layer_pictures(spec, config.input_size, explanation.output_shape[2:])
-    figure_row([
+        Metric("Receptive field", fmt(cost.receptive_field), "input cells one output cell sees")] if cost else [], [
         Figure(png, caption, f"{caption}, for {layer_words(config)}", "The grid the kernel slides over.",
                "Blue cells are the input, grey the padding, orange the first window; red cells are never covered by "
                "any window.", tuple(step.note for step in explanation.dims if step.note)),

@@ -119,6 +119,28 @@ def html_metrics(at) -> dict[str, str]:
     return {html.unescape(label): html.unescape(value) for found in pairs for label, value in found}
 
 
+def shown_code(at) -> list[str]:
+    """Every code block the main area shows, in page order: st.code bodies and markdown's fenced blocks."""
+    import re
+
+    blocks = []
+    for node in at.main:
+        if node.type == "code":
+            blocks.append(node.value)
+        elif node.type == "markdown":
+            blocks += [body for _, body in re.findall(r"^(`{3,})[^\n]*\n(.*?)\n\1$", node.value, re.S | re.M)]
+    return blocks
+
+
+def shown_latex(at) -> list[str]:
+    """Every display formula the main area shows, in page order: st.latex bodies and markdown's $$ blocks."""
+    import re
+
+    return [body for node in at.main if node.type in ("latex", "markdown")
+            for body in re.findall(r"^\$\$\n(.*?)\n\$\$$", node.value, re.S | re.M) or
+            ([node.value] if node.type == "latex" else [])]
+
+
 @pytest.fixture
 def app():
     """Factory fixture: app(page=None, query=None) -> a run AppTest."""

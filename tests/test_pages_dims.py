@@ -7,7 +7,7 @@ from test_pages_shape_lab import assert_clean, expected_size, shown_size
 
 from conv_lab.lab.presets import PRESETS
 
-from conftest import html_metrics, run_app
+from conftest import html_metrics, run_app, shown_code, shown_latex
 
 ONE_D = {"input": "32x1000", "filters": "32", "kernel": "2", "dilation": "8", "padding": "causal"}
 THREE_D = {"input": "3x16x112x112", "filters": "64", "kernel": "3", "padding": "1"}
@@ -17,11 +17,11 @@ def test_a_1d_causal_link_shows_conv1d_its_left_padding_and_the_real_size():
     at = run_app(query=ONE_D)
     assert_clean(at)
     assert shown_size(at) == "torch.Size([1, 32, 1000])" == expected_size(at)
-    code = at.code[0].value
+    code = shown_code(at)[0]
     assert "nn.Conv1d(in_channels=32, out_channels=32, kernel_size=2, stride=1, padding=0, dilation=8)" in code
     assert "x = F.pad(x, (8, 0))" in code
-    assert any(r"L_{out}" in latex.value for latex in at.latex)
-    assert any("causal: 8 = d·(k−1) zeros on the left only" in c.value for c in at.caption)
+    assert any(r"L_{out}" in latex for latex in shown_latex(at))
+    assert any("causal: 8 = d·(k−1) zeros on the left only" in m.value for m in at.markdown)
     assert at.segmented_control(key="w_dims").value == "1-D"
     assert at.number_input(key="w_input_size").value == 1000
     assert at.slider(key="w_dilation").value == 8 and at.radio(key="w_padding_kind").value == "causal"  # Advanced open
@@ -32,8 +32,8 @@ def test_a_3d_link_shows_conv3d_and_the_formula_per_dimension():
     at = run_app(query=THREE_D)
     assert_clean(at)
     assert shown_size(at) == "torch.Size([1, 64, 16, 112, 112])" == expected_size(at)
-    assert "nn.Conv3d(" in at.code[0].value
-    symbols = "".join(latex.value for latex in at.latex)
+    assert "nn.Conv3d(" in shown_code(at)[0]
+    symbols = "".join(shown_latex(at))
     assert r"D_{out}" in symbols and r"H_{out}" in symbols and r"W_{out}" in symbols
     assert html_metrics(at)["Parameters"] == f"{3 * 64 * 27 + 64:,}"
     assert at.segmented_control(key="w_dims").value == "3-D"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import run_app
+from conftest import run_app, shown_code
 
 PAGE = "pages/matrix.py"
 SMALL = {"input": "1x4x4", "filters": "1", "kernel": "3", "stride": "1", "padding": "0"}
@@ -105,7 +105,7 @@ def test_too_large_draws_the_largest_layer_that_fits_and_offers_it_to_the_sideba
     assert "Shown instead: the largest layer with your kernel, stride and padding that fits: input 3×7×7" in notice
     assert len(at.get("image")) == 5 and len(at.success) == 2  # the smaller layer's C, drawn and checked at once
     assert "y = C·x, worked out" in _text(at)
-    assert at.query_params["input"] == "3x32x32" and "input=3x32x32" in at.code[-1].value  # the sidebar's layer kept
+    assert at.query_params["input"] == "3x32x32" and "input=3x32x32" in shown_code(at)[-1]  # the sidebar's layer kept
     (button,) = at.button
     assert button.label == "Use this smaller layer in the sidebar"
     button.click().run()

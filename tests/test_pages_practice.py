@@ -9,7 +9,7 @@ from conv_lab.classroom import shared_store
 from conv_lab.core.state import share_query_string
 from conv_lab.practice.questions import question_at, question_set
 
-from conftest import run_app
+from conftest import run_app, shown_code
 
 PAGE = "pages/practice.py"
 
@@ -219,7 +219,7 @@ def test_bad_values_in_the_url_give_a_notice_not_a_crash(query, fragment):
 
 def test_the_class_link_opens_the_same_set_from_question_one():
     at = run_app(PAGE, {"seed": "42", "level": "2", "n": "5"})
-    links = [c.value for c in at.code if "seed=" in c.value]
+    links = [c for c in shown_code(at) if "seed=" in c]
     assert links and links[-1].endswith("?seed=42&level=2"), links
     assert any("Class link" in m.value for m in at.markdown)
 

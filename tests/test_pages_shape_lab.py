@@ -10,16 +10,16 @@ from conv_lab import ConvConfigError
 from conv_lab.core.state import parse_query
 from conv_lab.lab.presets import PRESETS
 
-from conftest import html_metrics, run_app
+from conftest import html_metrics, run_app, shown_code, shown_latex
 
 BRIEF = {"input": "3x32x32", "filters": "64", "kernel": "3", "stride": "2", "padding": "1"}
 
 
 def shown_size(at) -> str | None:
     """The torch.Size line the page prints (None when no result is shown)."""
-    for block in at.code:
-        if block.value.startswith("torch.Size("):
-            return block.value
+    for block in shown_code(at):
+        if block.startswith("torch.Size("):
+            return block
     for block in at.markdown:
         if "`torch.Size(" in block.value:
             return block.value.split("`")[1]
@@ -47,7 +47,7 @@ def test_deep_link_renders_the_brief_example_without_a_click():
     assert_clean(at)
     assert shown_size(at) == "torch.Size([1, 64, 16, 16])"
     assert any("formula and PyTorch agree" in m.value for m in at.markdown)
-    assert "nn.Conv2d(in_channels=3, out_channels=64, kernel_size=3, stride=2, padding=1)" in at.code[0].value
+    assert "nn.Conv2d(in_channels=3, out_channels=64, kernel_size=3, stride=2, padding=1)" in shown_code(at)[0]
     assert html_metrics(at)["Parameters"] == "1,792"
 
 
@@ -92,7 +92,7 @@ def test_transposed_and_output_padding():
     assert at.query_params["transposed"] == "1" and shown_size(at) == "torch.Size([1, 4, 31, 31])"
     at.slider(key="w_output_padding").set_value(1).run()
     assert at.query_params["output_padding"] == "1" and shown_size(at) == "torch.Size([1, 4, 32, 32])"
-    assert "nn.ConvTranspose2d(" in at.code[0].value and "output_padding=1" in at.code[0].value
+    assert "nn.ConvTranspose2d(" in shown_code(at)[0] and "output_padding=1" in shown_code(at)[0]
     assert_clean(at)
 
 
@@ -189,7 +189,7 @@ def test_projector_mode_enlarges_and_hides_detail():
     at = run_app(query={**BRIEF, "present": "1"})
     assert_clean(at)
     assert at.toggle(key="w_flag_present").value is True
-    assert any(r"H_{out} = W_{out}" in block.value for block in at.latex)  # the same numbers worked out once
+    assert any(r"H_{out} = W_{out}" in block for block in shown_latex(at))  # the same numbers worked out once
     assert any("## `torch.Size([1, 64, 16, 16])`" in m.value for m in at.markdown)
     assert not html_metrics(at)
     at.toggle(key="w_flag_present").set_value(False).run()
@@ -211,13 +211,13 @@ def test_predict_first_hides_answer_until_checked():
 
 def test_share_link_carries_the_configuration():
     at = run_app(query=BRIEF)
-    link = [c.value for c in at.code if "input=" in c.value][-1]
+    link = [c for c in shown_code(at) if "input=" in c][-1]
     assert link.endswith("?input=3x32x32&filters=64&kernel=3&stride=2&padding=1")
 
 
 @pytest.mark.parametrize("flags", [{"predict": "1"}, {"present": "1"}, {"present": "1", "predict": "1"}])
 def test_share_link_keeps_the_mode_flags(flags):
     at = run_app(query={**BRIEF, **flags})
-    link = [c.value for c in at.code if "input=" in c.value][-1]
+    link = [c for c in shown_code(at) if "input=" in c][-1]
     shared = dict(parse_qsl(urlsplit(link).query))
     assert all(shared.get(key) == value for key, value in flags.items()), link  # a predict link must not leak

@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from conftest import run_app
+from conftest import run_app, shown_code
 
 LAYER = {"input": "2x6x6", "filters": "2", "kernel": "3", "stride": "2", "padding": "1"}
 CASES = [  # (page file, query, the page's own options the link must keep)
@@ -26,8 +26,8 @@ CASES = [  # (page file, query, the page's own options the link must keep)
 
 def share_link(at, key: str) -> dict[str, str]:
     """The query of the page's share box (the last code block holding `key=`)."""
-    links = [c.value for c in at.code if f"{key}=" in c.value and "?" in c.value and "\n" not in c.value.strip()]
-    assert links, [c.value[:80] for c in at.code]
+    links = [c for c in shown_code(at) if f"{key}=" in c and "?" in c and "\n" not in c.strip()]
+    assert links, [c[:80] for c in shown_code(at)]
     return dict(parse_qsl(urlsplit(links[-1].strip()).query, keep_blank_values=True))
 
 

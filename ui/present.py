@@ -36,7 +36,8 @@ PRESENT_CSS = """
 
 # On every page (issue 16, WCAG AA 4.5:1): Streamlit draws captions in its text colour at 60 % opacity, 3.9:1 on white
 # at 14 px. 82 % of the inherited text colour: about 7:1 on the light theme, and it follows the dark theme too.
-# The metric and picture rows drawn as one HTML element each (conv_lab.render.html_rows) look like st.metric/st.image.
+# The metric and picture rows drawn as one HTML element each (conv_lab.render.html_rows) look like st.metric/st.image;
+# code blocks inside markdown (conv_lab.render.markdown_blocks) wrap like st.code(wrap_lines=True).
 BASE_CSS = """
 [data-testid="stCaptionContainer"], [data-testid="stImageCaption"], .cl-figure figcaption, .cl-metric-label {
   color: color-mix(in srgb, currentColor 82%, transparent); }
@@ -54,6 +55,8 @@ BASE_CSS = """
 .cl-figure img { display: block; max-width: 100%; height: auto; }
 .cl-figure figcaption { font-size: 14px; margin: 0.3rem 0 0.6rem; text-align: center; }
 .cl-figure-text ul { margin: 0.3rem 0 0 1.2rem; }
+[data-testid="stMarkdownContainer"] [data-testid="stCode"] code {
+  white-space: pre-wrap !important; overflow-wrap: anywhere; }
 """
 
 

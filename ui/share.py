@@ -9,6 +9,7 @@ import streamlit as st
 
 from conv_lab.core.options import option_keys
 from conv_lab.core.state import FLAG_OPTIONS, LabConfig, share_query_string
+from conv_lab.render.markdown_blocks import fenced
 from ui.url_sync import url_now
 
 
@@ -31,6 +32,5 @@ def mode_flags() -> dict[str, str]:
 
 
 def share_box(query: str, what: str = "exactly this configuration", title: str = "Copy link") -> None:
-    """Show the link (page address + `query`) in a code box with Streamlit's copy icon."""
-    st.markdown(f"**{title}** — opens {what} (copy icon at the right of the box):")
-    st.code(f"{page_url()}?{query}", language="text", wrap_lines=True)
+    """Show the link (page address + `query`) in a code box with Streamlit's copy icon, as one element."""
+    st.markdown(f"**{title}** — opens {what} (copy icon at the right of the box):\n\n{fenced(f'{page_url()}?{query}')}")

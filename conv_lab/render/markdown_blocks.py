@@ -1,0 +1,57 @@
+"""Markdown that puts several blocks in one element: a heading with its code blocks, a formula with its notes.
+
+Every Streamlit element is a message per rerun (~0.3 ms of the server's interpreter, issue 17) and a redraw in the
+browser (issue 16), and st.markdown renders fenced code (with the copy icon) and $$ display math itself: a column
+that was a heading, two st.code and a line is one st.markdown.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]<>$~|#])")
+
+
+def fenced(code: str, language: str = "text") -> str:
+    """A fenced code block holding `code` exactly: its fence is longer than any run of backticks inside.
+
+    >>> print(fenced("print(1)", "python"))
+    ```python
+    print(1)
+    ```
+    >>> fenced("a ``` b").splitlines()[0]
+    '````text'
+    """
+    longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{language}\n{code}\n{fence}"
+
+
+def plain(text: str) -> str:
+    """`text` with markdown's punctuation escaped, so it shows as typed (no emphasis, code, links, math, HTML).
+
+    >>> plain("k*2 [note] $x$ <b>")
+    'k\\\\*2 \\\\[note\\\\] \\\\$x\\\\$ \\\\<b\\\\>'
+    """
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
+
+
+def formula_markdown(latex: str, heading: str = "", notes: Iterable[str] = ()) -> str:
+    """A heading, a display formula and a warning line per note, as one markdown text.
+
+    >>> print(formula_markdown(r"H_{out} = 3", "### Formula", ["stride 2 leaves a row unused"]))
+    ### Formula
+    <BLANKLINE>
+    $$
+    H_{out} = 3
+    $$
+    <BLANKLINE>
+    :small[:material/warning: stride 2 leaves a row unused]
+    """
+    blocks = [heading] if heading else []
+    blocks.append(f"$$\n{latex}\n$$")
+    lines = [f":small[:material/warning: {plain(note)}]" for note in notes]
+    if lines:
+        blocks.append("  \n".join(lines))
+    return "\n\n".join(blocks)
