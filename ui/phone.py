@@ -36,8 +36,12 @@ PHONE_CSS = """[data-testid="stMainBlockContainer"] { padding-top: 3rem; }
 
 
 def on_phone() -> bool:
-    """Whether this session's browser says it is a phone (its User-Agent holds "Mobi")."""
-    return "Mobi" in (st.context.headers.get("User-Agent") or "")
+    """Whether this session's browser says it is a phone (its User-Agent holds "Mobi"); read once per session: a
+    tab's websocket keeps its headers, and st.context.headers rebuilds them on every access (issue 17)."""
+    phone = st.session_state.get("_on_phone")
+    if phone is None:
+        phone = st.session_state["_on_phone"] = "Mobi" in (st.context.headers.get("User-Agent") or "")
+    return phone
 
 
 def _value(config: LabConfig, name: str) -> int:
