@@ -106,6 +106,7 @@ LIGHT_SCRIPT_RUNS = 1
 HEAVY_SCRIPT_RUNS = 2
 MAX_CONCURRENT_RENDERS = 2  # heavy renders (sweep animation, matrices) running at once per server; the rest queue
 RENDER_PROCESSES = 1  # worker processes for renders moved off the server's interpreter (render_pool, in_process=False)
+RENDER_NICENESS = 10  # render workers' scheduling niceness (os.nice): the server's interpreter gets a core first
 RENDER_POOL_RETRY_SECONDS = 30  # after the render worker pool fails, sweeps render in the server this long, then retry it
 # Upload decoding (issue 17: 8 students uploading 4096² PNGs at once). One decode holds one full-size buffer
 # (a 16 MP RGB/RGBA PNG: 64 MB; everything else is done in strips of a few MB), so the server's extra memory for
