@@ -28,7 +28,7 @@ _FROZEN_AT = [0]  # freeze_loaded_objects: how many modules were loaded at the l
 # The collector's thresholds (Python's are 700, 10, 10). A lecture hall's reruns leave ~3,000 cyclic objects a second
 # (Streamlit's per-message tasks, script threads): with the defaults the collector paused every thread 92 times in a
 # minute for ~7.5 ms (generation 1) and every ~10 s for 120–180 ms (generation 2), 2.1 s in all; with these, 34 times
-# and 1.2 s, for ~30 MB more garbage waiting (issue 17: 110 Shape Lab students, p95 1.7 -> 1.0 s).
+# and 1.2 s, for ~30 MB more garbage waiting (issue 17: 110 Shape Lab students, p95 1.7 -> 1.0 s in one pair of runs).
 GC_THRESHOLDS = (20_000, 20, 20)
 
 
