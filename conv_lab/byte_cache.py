@@ -25,6 +25,7 @@ import numpy as np
 T = TypeVar("T")
 CacheInfo = namedtuple("CacheInfo", ["hits", "misses", "maxsize", "currsize"])  # as functools' cache_info()
 _KWARGS = object()  # separates positional from keyword arguments in a cache key
+_MISSING = object()  # not in the store (a stored None is a value)
 _OBJECT = 64  # bytes counted for any Python object besides the buffers it holds
 _MAX_DEPTH = 12
 
@@ -83,6 +84,55 @@ def approx_nbytes(value: Any, _seen: set[int] | None = None, _depth: int = 0) ->
     return _OBJECT + sum(approx_nbytes(v, seen, deeper) for v in fields.values())
 
 
+class ByteLRU:
+    """A thread-safe LRU store bounded in entries and in estimated bytes (`byte_lru_cache` is built on it).
+
+    >>> store = ByteLRU(max_bytes=25_000, maxsize=10)
+    >>> store.put("a", bytes(10_000)); store.put("b", bytes(10_000)); store.get("a") is not None
+    True
+    >>> store.put("c", bytes(8_000)); store.get("b") is None, store.nbytes <= 25_000  # least recently used goes
+    (True, True)
+    """
+
+    def __init__(self, max_bytes: int, maxsize: int | None = 128, sizeof: Callable[[Any], int] = approx_nbytes):
+        self.max_bytes, self.maxsize, self.sizeof = max_bytes, maxsize, sizeof
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+        self.nbytes = 0
+
+    def get(self, key: Hashable, default: Any = None) -> Any:
+        """The stored value (now the most recently used), or `default`."""
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None:
+                return default
+            self._entries.move_to_end(key)
+            return found[0]
+
+    def put(self, key: Hashable, value: Any, extra_bytes: int = 0) -> None:
+        """Store `value` (plus `extra_bytes` counted for it), dropping the least recently used entries to fit; a
+        value larger than the whole budget is not kept (it would empty the store)."""
+        size = self.sizeof(value) + extra_bytes
+        if size > self.max_bytes:
+            return
+        with self._lock:
+            if key in self._entries:  # another thread stored it meanwhile
+                self.nbytes -= self._entries.pop(key)[1]
+            self._entries[key] = (value, size)
+            self.nbytes += size
+            while self.nbytes > self.max_bytes or (self.maxsize is not None and len(self._entries) > self.maxsize):
+                self.nbytes -= self._entries.popitem(last=False)[1][1]
+
+    def clear(self) -> None:
+        """Drop every entry."""
+        with self._lock:
+            self._entries.clear()
+            self.nbytes = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
 def byte_lru_cache(max_bytes: int, maxsize: int | None = 128, sizeof: Callable[[Any], int] = approx_nbytes,
                    count_key: bool = False) -> Callable[[Callable[..., T]], Callable[..., T]]:
     """Decorator: like `functools.lru_cache(maxsize)`, and the entries' estimated bytes stay within `max_bytes`.
@@ -99,45 +149,31 @@ def byte_lru_cache(max_bytes: int, maxsize: int | None = 128, sizeof: Callable[[
     (CacheInfo(hits=1, misses=3, maxsize=10, currsize=2), True)
     """
     def decorate(function: Callable[..., T]) -> Callable[..., T]:
-        lock = threading.Lock()
-        entries: OrderedDict[Hashable, tuple[T, int]] = OrderedDict()
-        stats = {"hits": 0, "misses": 0, "bytes": 0}
+        store = ByteLRU(max_bytes, maxsize, sizeof)
+        stats = {"hits": 0, "misses": 0}
 
         @functools.wraps(function)
         def wrapper(*args: Hashable, **kwargs: Hashable) -> T:
             key = args if not kwargs else args + (_KWARGS,) + tuple(sorted(kwargs.items()))
-            with lock:
-                found = entries.get(key)
-                if found is not None:
-                    entries.move_to_end(key)
-                    stats["hits"] += 1
-                    return found[0]
-                stats["misses"] += 1
+            found = store.get(key, _MISSING)
+            if found is not _MISSING:
+                stats["hits"] += 1
+                return found
+            stats["misses"] += 1
             result = function(*args, **kwargs)
-            size = sizeof(result) + (sizeof(key) if count_key else 0)
-            if size > max_bytes:  # larger than the whole budget: keeping it would empty the cache
-                return result
-            with lock:
-                if key in entries:  # another thread stored it meanwhile
-                    stats["bytes"] -= entries.pop(key)[1]
-                entries[key] = (result, size)
-                stats["bytes"] += size
-                while stats["bytes"] > max_bytes or (maxsize is not None and len(entries) > maxsize):
-                    stats["bytes"] -= entries.popitem(last=False)[1][1]
+            store.put(key, result, extra_bytes=sizeof(key) if count_key else 0)
             return result
 
         def cache_clear() -> None:
-            with lock:
-                entries.clear()
-                stats.update(hits=0, misses=0, bytes=0)
+            store.clear()
+            stats.update(hits=0, misses=0)
 
         def cache_info() -> CacheInfo:
-            with lock:
-                return CacheInfo(stats["hits"], stats["misses"], maxsize, len(entries))
+            return CacheInfo(stats["hits"], stats["misses"], maxsize, len(store))
 
         wrapper.cache_clear = cache_clear  # type: ignore[attr-defined]
         wrapper.cache_info = cache_info  # type: ignore[attr-defined]
-        wrapper.cache_bytes = lambda: stats["bytes"]  # type: ignore[attr-defined]
+        wrapper.cache_bytes = lambda: store.nbytes  # type: ignore[attr-defined]
         wrapper.max_bytes = max_bytes  # type: ignore[attr-defined]
         return wrapper
 

@@ -12,7 +12,7 @@ from conv_lab.lab.alt_text import layer_words
 from conv_lab.lab.formula_groups import merged_latex, stacked_latex
 from conv_lab.lab.grid_picture import layer_grid_png, overhang_png
 from conv_lab.lab.numbers import count_text, memory_text
-from conv_lab.lab.pictures import layer_pictures
+from conv_lab.lab.pictures import start_layer_pictures
 from conv_lab.lab.presets import PRESET_BY_NAME, PRESETS
 from conv_lab.practice.slips import check_prediction
 from conv_lab.render.data_uri import png_data_uri
@@ -91,6 +91,9 @@ except ConvConfigError as exc:
     share_box(layer_share_query(config))
     st.stop()
 
+# The pictures are drawn in their own worker while this page runs PyTorch and writes the formula; taken at the end.
+layer_pictures = (start_layer_pictures(spec, config.input_size, explanation.output_shape[2:]) if not present
+                  else None)
 revealed = True
 if predict:
     with st.form("predict_form"):
@@ -168,7 +171,7 @@ elif revealed:
         _formula("### Formula")
 if revealed and not present:
     cost = report.cost if report else None
-    (png, caption), (blocks, blocks_caption) = layer_pictures(spec, config.input_size, explanation.output_shape[2:])
+    (png, caption), (blocks, blocks_caption) = layer_pictures()
     # The five metrics and the two pictures are one HTML element: one message per rerun instead of thirteen, each of
     # which cost the server ~0.3 ms and the browser a redraw (issue 17; issue 16).
     metric_and_figure_rows([

@@ -1,4 +1,4 @@
-"""The Shape Lab's pictures drawn in the render worker are the ones drawn in the server (issue 17)."""
+"""The Shape Lab's pictures drawn in their worker are the ones drawn in the server (issue 17)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import pytest
 from conv_lab import ConvConfigError
 from conv_lab.core.spec import ConvSpec
 from conv_lab.lab import pictures
-from conv_lab.render import pool as render_pool
 
 LAYERS = [(ConvSpec(3, 16, 3, stride=2, padding=1), (32, 32)),
           (ConvSpec(4, 8, 5, groups=2, stride=2, transposed=True, output_padding=1), (7, 9)),
@@ -17,21 +16,23 @@ LAYERS = [(ConvSpec(3, 16, 3, stride=2, padding=1), (32, 32)),
 
 @pytest.fixture
 def fresh_workers():
-    render_pool.shutdown_workers()
-    pictures._in_worker.cache_clear()
+    pictures.WORKER.shutdown()
+    pictures._drawn.clear()
     yield
-    render_pool.shutdown_workers()
+    pictures.WORKER.shutdown()
 
 
 def test_pictures_from_the_worker_equal_the_ones_drawn_here(fresh_workers):
-    misses = pictures._in_worker.cache_stats()["misses"]  # counted since the process started (other tests too)
+    drawn_here = pictures._here.cache_stats()["misses"]
     for spec, size in LAYERS:
         out = spec.output_shape((1, spec.in_channels, *size))[2:]
+        later = pictures.start_layer_pictures(spec, size, out)  # as the page does: started first, taken last
         here = pictures.layer_pictures(spec, size, out, in_process=True)
-        assert pictures.layer_pictures(spec, size, out) == here
+        assert later() == here and pictures.layer_pictures(spec, size, out) == here
         assert here[0][0][:4] == here[1][0][:4] == b"\x89PNG"
-    assert render_pool.worker_pids(), "no render worker drew them"
-    assert pictures._in_worker.cache_stats()["misses"] == misses + len(LAYERS)
+    assert pictures.WORKER.pids(), "no picture worker drew them"
+    assert len(pictures._drawn) == len(LAYERS), "the worker's pictures were not kept for the next student"
+    assert pictures._here.cache_stats()["misses"] - drawn_here <= len(LAYERS), "the server drew more than the check"
 
 
 def test_an_impossible_layer_is_a_plain_error_from_the_worker_too(fresh_workers):
@@ -47,11 +48,11 @@ def test_a_killed_worker_is_replaced_and_the_next_pictures_come_from_the_new_one
 
     spec = ConvSpec(5, 7, 3, stride=2)
     pictures.layer_pictures(spec, (11, 11), (5, 5))
-    (old,) = render_pool.worker_pids()
+    (old,) = pictures.WORKER.pids()
     _kill(old)
     spec = ConvSpec(5, 7, 3, stride=3)
     here = pictures._here.cache_stats()["misses"]
     shown = pictures.layer_pictures(spec, (11, 11), (3, 3))
-    (new,) = render_pool.worker_pids()
+    (new,) = pictures.WORKER.pids()
     assert new != old and pictures._here.cache_stats()["misses"] == here, "drawn in the server, not a new worker"
     assert shown == pictures.layer_pictures(spec, (11, 11), (3, 3), in_process=True)

@@ -4,6 +4,7 @@ blocking waits lend the slot; heavy work never holds up the light lane."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -120,3 +121,47 @@ def test_heavy_work_outside_a_slot_or_in_the_heavy_lane_moves_nothing():
         with heavy_work():
             assert held_lane() == HEAVY
         assert held_lane() == HEAVY
+
+
+def test_a_run_back_from_lending_its_slot_goes_before_runs_that_came_after_it():
+    """Oldest first: a Shape Lab run back from its pictures does not queue a second time behind newer runs."""
+    from conv_lab.render.slots import _LANES
+
+    lane, order, go, lent = _LANES[LIGHT], [], threading.Event(), threading.Event()
+    back = threading.Event()
+
+    def returning() -> None:  # asked first, then lent its slot while "its pictures were drawn"
+        with script_slot():
+            with slot_released():
+                lent.set()
+                back.wait(10)
+            order.append("returning")
+
+    def holder() -> None:
+        with script_slot():
+            go.wait(10)
+            order.append("holder")
+
+    def newer(name: str) -> None:
+        with script_slot():
+            order.append(name)
+
+    first = threading.Thread(target=returning)
+    first.start()
+    assert lent.wait(10)
+    threads = [threading.Thread(target=holder)]
+    threads[0].start()
+    while not (go.is_set() or order or lane.free == 0):
+        time.sleep(0.01)
+    for name in ("newer 1", "newer 2"):
+        threads.append(threading.Thread(target=newer, args=(name,)))
+        threads[-1].start()
+        while len(lane._waiters) < len(threads) - 1:
+            time.sleep(0.01)
+    back.set()  # the returning run queues again, behind the two newer ones in arrival
+    while len(lane._waiters) < 3:
+        time.sleep(0.01)
+    go.set()
+    for thread in [first, *threads]:
+        thread.join(10)
+    assert order == ["holder", "returning", "newer 1", "newer 2"]

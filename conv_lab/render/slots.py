@@ -13,21 +13,64 @@ as all of them together, and every hand-over of the lock leaves a core idle whil
   half-second request never stalls the light lane's queue; it only shares the interpreter with it.
 
 A run that blocks on other work (a render in the worker process, another session's render, an upload decode) lends
-its slot out with `slot_released()`, so a slow render never holds up other students' light reruns.
+its slot out with `slot_released()`, so a slow render never holds up other students' light reruns. A free slot goes
+to the oldest run waiting (by when it first asked for a slot), not to the first in the queue: a Shape Lab run back
+from its pictures finishes before runs that arrived while it waited, instead of queueing a second time behind all
+of them (under the lecture hall's load that second queue was ~350 ms on average).
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from conv_lab import limits
 
+
+class OldestFirst:
+    """A counting semaphore that hands a freed slot to the waiter that asked earliest (its `since`), not the first to
+    queue now; waiters block on their own lock, without the interpreter lock.
+
+    >>> lane = OldestFirst(1); lane.acquire(since=2.0); lane.free
+    0
+    >>> lane.release(); lane.free
+    1
+    """
+
+    def __init__(self, slots: int):
+        self.free = slots
+        self._lock = threading.Lock()
+        self._waiters: list[tuple[float, int, threading.Lock]] = []  # a heap: (since, arrival, lock it waits on)
+        self._arrivals = itertools.count()
+
+    def acquire(self, since: float) -> None:
+        """Take a slot, waiting behind every waiter with an earlier `since` (a time.monotonic())."""
+        with self._lock:
+            if self.free > 0:
+                self.free -= 1
+                return
+            waiter = threading.Lock()
+            waiter.acquire()
+            heapq.heappush(self._waiters, (since, next(self._arrivals), waiter))
+        waiter.acquire()  # release() hands its slot straight to us: no other thread can take it in between
+
+    def release(self) -> None:
+        """Give the slot to the oldest waiter, or back to the lane."""
+        with self._lock:
+            if self._waiters:
+                heapq.heappop(self._waiters)[2].release()
+            else:
+                self.free += 1
+
+
 LIGHT, HEAVY = "light", "heavy"
-_LANES = {LIGHT: threading.BoundedSemaphore(limits.LIGHT_SCRIPT_RUNS),
-          HEAVY: threading.BoundedSemaphore(limits.HEAVY_SCRIPT_RUNS)}
-_holding = threading.local()  # .lane: the lane this thread holds a slot in now (None: none, or lent out)
+_LANES = {LIGHT: OldestFirst(limits.LIGHT_SCRIPT_RUNS), HEAVY: OldestFirst(limits.HEAVY_SCRIPT_RUNS)}
+# .lane: the lane this thread holds a slot in now (None: none, or lent out); .since: when its run first asked for one
+_holding = threading.local()
 
 
 def held_lane() -> str | None:
@@ -61,7 +104,10 @@ def script_slot(lane: str = LIGHT) -> Iterator[None]:
     if holds_slot():  # nested (a page that reruns inside app.py's slot): already counted
         yield
         return
-    _LANES[lane].acquire()
+    before = getattr(_holding, "since", None)
+    # A run that lent its light slot to do heavy work keeps its age in the heavy lane (heavy_work).
+    _holding.since = before if getattr(_holding, "lending", False) and before is not None else time.monotonic()
+    _LANES[lane].acquire(_holding.since)
     _holding.lane = lane
     try:
         yield
@@ -69,6 +115,7 @@ def script_slot(lane: str = LIGHT) -> Iterator[None]:
         if held_lane() == lane:
             _holding.lane = None
             _LANES[lane].release()
+        _holding.since = before
 
 
 @contextmanager
@@ -81,13 +128,14 @@ def slot_released() -> Iterator[None]:
     """
     lane = held_lane()
     if lane is not None:
-        _holding.lane = None
+        _holding.lane, _holding.lending = None, True
         _LANES[lane].release()
     try:
         yield
     finally:
         if lane is not None:
-            _LANES[lane].acquire()
+            _holding.lending = False
+            _LANES[lane].acquire(_holding.since)  # back ahead of the runs that came after this one
             _holding.lane = lane
 
 
