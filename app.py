@@ -47,7 +47,8 @@ freeze_loaded_objects()  # torch, matplotlib, … out of the garbage collector's
 with script_slot():
     # Copies of st.Page objects built once per process (ui.navigation.navigation_pages).
     current = st.navigation(navigation_pages([(path, title, url) for path, title, url, _, _ in PAGES]))
-    if any(url == current.url_path and uses for _, _, url, uses, _ in PAGES):
+    _, _, _, uses_layer, heavy = next((row for row in PAGES if row[2] == current.url_path), ("", "", "", False, False))
+    if uses_layer:
         # A first visit straight to /sweep with no layer in its link opens a sweep a class can follow (9 steps), not
         # the shared default's 900 (issue 16); any layer the link or the session already has is kept.
         layer_controls(first_visit=SMALL_LAYER if current.url_path == "sweep" else None,
@@ -55,5 +56,5 @@ with script_slot():
                                               st.session_state.get("w_sweep_op", st.query_params.get("op"))))
     projector_mode()  # the present=1 toggle and its large type, on every page
     st.session_state["_entry_ran"] = True  # pages check this: see ui.navigation.require_entry
-    with heavy_work() if any(url == current.url_path and heavy for _, _, url, _, heavy in PAGES) else nullcontext():
+    with heavy_work() if heavy else nullcontext():
         current.run()

@@ -109,8 +109,8 @@ RENDER_PROCESSES = 1  # worker processes for renders moved off the server's inte
 RENDER_NICENESS = 10  # render workers' scheduling niceness (os.nice): the server's interpreter gets a core first
 DIRECT_CHANNELS = 4  # pipes to the Shape Lab's picture worker (render.direct): renders sent at once, the rest wait
 # A page whose pictures are not drawn yet lends its script slot out at once and, the oldest run waiting, gets it back
-# next (render.slots): lecture hall p95 1.08 and 1.61 s against 1.96 and 2.27 s for the render pool, run in pairs;
-# holding the slot 50 ms for them instead made every run hold it longer (1.9 s).
+# next (render.slots). Holding the slot up to 50 ms for them made every run hold the one light slot longer (21.7 → 28
+# ms in a trace), which the queue pays many times over (docs/scaling.md, fifth pass).
 DIRECT_RENDER_HOLD_SECONDS = 0.0
 DIRECT_RENDER_TIMEOUT_SECONDS = 30  # a picture worker silent this long is replaced (a hung or dead process)
 RENDER_POOL_RETRY_SECONDS = 30  # after the render worker pool fails, sweeps render in the server this long, then retry it
@@ -132,7 +132,7 @@ DECODE_CACHE_BYTES = 48 * 2**20  # decoded uploads, counting the upload's own by
 MATRIX_CACHE_BYTES = 96 * 2**20  # matrix_example / matrix_bundle each: C and its copies, up to ~20 MB per layer
 MATRIX_PICTURE_CACHE_BYTES = 16 * 2**20  # each kind of /matrix PNG (10–80 KB each)
 FEATURE_VIEW_CACHE_BYTES = 32 * 2**20  # Feature maps: a run's three pictures (~50–300 KB), in the server and the worker
-LAB_PICTURE_CACHE_BYTES = 16 * 2**20  # Shape Lab grid + blocks PNGs per layer (~10–40 KB), in the server and the worker
+LAB_PICTURE_CACHE_BYTES = 16 * 2**20  # Shape Lab grid + blocks PNGs per layer (~10–40 KB), kept in the server
 # Live class (issue 15): every input a student or teacher sends the class store is checked against these.
 CLASS_CODE_LENGTH = 6  # characters of a join code (from codes.ALPHABET: 20^6 = 64 M codes)
 MAX_CLASS_CODE_CHARS = 32  # a typed code longer than this is refused before it is read (spaces, dashes allowed)

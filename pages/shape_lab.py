@@ -91,9 +91,10 @@ except ConvConfigError as exc:
     share_box(layer_share_query(config))
     st.stop()
 
-# The pictures are drawn in their own worker while this page runs PyTorch and writes the formula; taken at the end.
-layer_pictures = (start_layer_pictures(spec, config.input_size, explanation.output_shape[2:]) if not present
-                  else None)
+# The pictures are drawn in their own worker while this page runs PyTorch and writes the formula, and taken at the
+# end. Predict-first hides them until the guess is checked: then they start there.
+pictures_of_layer = (spec, config.input_size, explanation.output_shape[2:])
+layer_pictures = start_layer_pictures(*pictures_of_layer) if not (present or predict) else None
 revealed = True
 if predict:
     with st.form("predict_form"):
@@ -171,7 +172,7 @@ elif revealed:
         _formula("### Formula")
 if revealed and not present:
     cost = report.cost if report else None
-    (png, caption), (blocks, blocks_caption) = layer_pictures()
+    (png, caption), (blocks, blocks_caption) = (layer_pictures or start_layer_pictures(*pictures_of_layer))()
     # The five metrics and the two pictures are one HTML element: one message per rerun instead of thirteen, each of
     # which cost the server ~0.3 ms and the browser a redraw (issue 17; issue 16).
     metric_and_figure_rows([

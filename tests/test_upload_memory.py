@@ -272,9 +272,16 @@ def test_a_queued_upload_that_waits_too_long_gets_a_plain_busy_message():
         started.set()
         release.wait(30)
 
+    first_outcome, first_done = [], threading.Event()
+
     def first_upload() -> None:
-        with pytest.raises(ImageError):  # it waits too long as well, while its decode keeps the worker busy
+        try:
             workers.run("first.png", hold)
+            first_outcome.append("finished")
+        except ImageError:
+            first_outcome.append("busy")
+        finally:
+            first_done.set()
 
     holder = threading.Thread(target=first_upload)
     holder.start()
@@ -283,9 +290,13 @@ def test_a_queued_upload_that_waits_too_long_gets_a_plain_busy_message():
         with pytest.raises(ImageError, match="busy decoding other students' pictures, so 'second.png' waited") as info:
             workers.run("second.png", len, b"ok")
         assert "again in a moment" in info.value.fix
+        # Its decode holds the worker until `release`: the first upload can only have given up (set before release,
+        # so a slow thread cannot see its decode finish first).
+        assert first_done.wait(10)
     finally:
         release.set()
         holder.join(10)
+    assert first_outcome == ["busy"]
     assert workers.run("third.png", len, b"ok") == 2  # the slot is free again
 
 
