@@ -48,7 +48,12 @@ class WorkerGone(RuntimeError):
 @contextmanager
 def empty_main() -> Iterator[None]:
     """While spawning a worker: an empty `__main__`, so the new process does not re-run the app script (under
-    Streamlit `__main__` is the app, with torch and the pages) but imports only what its renders need."""
+    Streamlit `__main__` is the app, with torch and the pages) but imports only what its renders need.
+
+    >>> with empty_main():
+    ...     hasattr(sys.modules["__main__"], "__file__")
+    False
+    """
     main = sys.modules["__main__"]
     sys.modules["__main__"] = types.ModuleType("__main__")
     try:
@@ -199,7 +204,14 @@ class DirectWorker:
             return self._process
 
     def start(self, function: Callable, *args: Any) -> Pending:
-        """Send `function(*args)` to the worker now; WorkerGone when no worker can take it."""
+        """Send `function(*args)` to the worker now (a module-level function); WorkerGone when no worker can take it.
+
+        >>> import math
+        >>> worker = DirectWorker("example"); worker.start(math.factorial, 5).result()
+        120
+        >>> worker.shutdown(); worker.pids()
+        ()
+        """
         return self.send(((function.__module__, function.__qualname__), args))
 
     def send(self, request: tuple, retry: bool = True) -> Pending:
