@@ -150,23 +150,24 @@ def byte_lru_cache(max_bytes: int, maxsize: int | None = 128, sizeof: Callable[[
     """
     def decorate(function: Callable[..., T]) -> Callable[..., T]:
         store = ByteLRU(max_bytes, maxsize, sizeof)
-        stats = {"hits": 0, "misses": 0}
+        stats, stats_lock = {"hits": 0, "misses": 0}, threading.Lock()
 
         @functools.wraps(function)
         def wrapper(*args: Hashable, **kwargs: Hashable) -> T:
             key = args if not kwargs else args + (_KWARGS,) + tuple(sorted(kwargs.items()))
             found = store.get(key, _MISSING)
+            with stats_lock:
+                stats["hits" if found is not _MISSING else "misses"] += 1
             if found is not _MISSING:
-                stats["hits"] += 1
                 return found
-            stats["misses"] += 1
             result = function(*args, **kwargs)
             store.put(key, result, extra_bytes=sizeof(key) if count_key else 0)
             return result
 
         def cache_clear() -> None:
             store.clear()
-            stats.update(hits=0, misses=0)
+            with stats_lock:
+                stats.update(hits=0, misses=0)
 
         def cache_info() -> CacheInfo:
             return CacheInfo(stats["hits"], stats["misses"], maxsize, len(store))

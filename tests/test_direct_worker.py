@@ -131,3 +131,26 @@ def test_a_page_waiting_for_a_pipe_does_not_hold_the_slot_the_pipes_holder_needs
     for thread in threads:
         thread.join(20)
     assert sorted(done) == ["a", "b"], "the two pages waited for each other"
+
+
+def test_the_worker_ends_with_a_killed_server():
+    """kill -9 of the server closes its ends of the pipes: the worker reads EOF on all of them and exits."""
+    import signal
+    import subprocess
+    import sys
+
+    server = subprocess.Popen([sys.executable, "-c", "import math, sys, time\n"
+                               "from conv_lab.render.direct import DirectWorker\n"
+                               "worker = DirectWorker('orphan'); worker.start(math.factorial, 3).result()\n"
+                               "print(worker.pids()[0], flush=True); time.sleep(60)"],
+                              stdout=subprocess.PIPE, text=True, cwd=os.path.dirname(os.path.dirname(__file__)))
+    try:
+        pid = int(server.stdout.readline())
+        assert _alive(pid)
+    finally:
+        server.send_signal(signal.SIGKILL)
+        server.wait(10)
+    deadline = time.monotonic() + 10
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(pid), "the worker outlived its server"

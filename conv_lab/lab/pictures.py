@@ -17,14 +17,14 @@ from conv_lab.core.params import LayerSpec
 from conv_lab.lab.blocks import layer_blocks_png
 from conv_lab.lab.grid_picture import layer_grid_png
 from conv_lab.render.direct import DirectWorker, WorkerGone
-from conv_lab.render.pool import exit_with_parent, shared_render
+from conv_lab.render.pool import shared_render
 
 Picture = tuple[bytes, str]  # PNG bytes and caption
 
 
 def _draw(spec: LayerSpec, input_size: tuple[int, ...], output_size: tuple[int, ...]) -> tuple[Picture, Picture]:
-    """Runs in the picture worker: (grid, blocks). A ConvConfigError pickles by its fields and is raised in the server."""
-    exit_with_parent()
+    """Runs in the picture worker: (grid, blocks). A ConvConfigError pickles by its fields and is raised in the server.
+    (The worker ends with the server by itself: its pipes close.)"""
     return (layer_grid_png(spec, input_size),
             layer_blocks_png(spec.in_channels, spec.out_channels, spec.groups, spec.kernel_nd, input_size,
                              output_size, spec.transposed))

@@ -157,24 +157,22 @@ class Pending:
         conn = self._channel.conn
         try:
             if conn.poll(limits.DIRECT_RENDER_HOLD_SECONDS):  # usually: the page did its other work meanwhile
-                reply = conn.recv()
-            else:  # a longer wait lends the script slot out (render.slots), as a render in the pool does
-                with slot_released():
-                    if not conn.poll(limits.DIRECT_RENDER_TIMEOUT_SECONDS):
-                        raise WorkerGone(f"no answer within {limits.DIRECT_RENDER_TIMEOUT_SECONDS} s")
-                    # Read and give the pipe back before queueing for the slot again: a pipe is never held by a page
-                    # that waits for a slot, so pages holding slots never wait for pipes held by pages waiting for
-                    # slots.
-                    reply = conn.recv()
-                    self._release_channel()
+                return self._take_reply()
+            with slot_released():  # a longer wait lends the script slot out (render.slots), as the pool's renders do
+                if not conn.poll(limits.DIRECT_RENDER_TIMEOUT_SECONDS):
+                    raise WorkerGone(f"no answer within {limits.DIRECT_RENDER_TIMEOUT_SECONDS} s")
+                # Read and give the pipe back before queueing for the slot again: a pipe is never held by a page that
+                # waits for a slot, so pages holding slots never wait for pipes held by pages waiting for slots.
+                return self._take_reply()
         except PIPE_ERRORS as exc:
             raise WorkerGone(f"the worker's pipe closed: {exc!r}") from exc
-        self._release_channel()
-        return reply
 
-    def _release_channel(self) -> None:
+    def _take_reply(self) -> tuple[bool, Any]:
+        """Read the reply and give the pipe back."""
+        reply = self._channel.conn.recv()
         self._channel.owed = False
-        self._give_back()  # once: a finalizer called again does nothing
+        self._give_back()
+        return reply
 
 
 class DirectWorker:

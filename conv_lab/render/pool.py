@@ -31,10 +31,8 @@ import logging
 import multiprocessing
 import os
 import pickle
-import sys
 import threading
 import time
-import types
 from collections import OrderedDict
 from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -42,6 +40,7 @@ from typing import Any, Callable, Hashable, TypeVar
 
 from conv_lab import limits
 from conv_lab.byte_cache import approx_nbytes
+from conv_lab.render.direct import empty_main
 from conv_lab.render.slots import heavy_work, slot_released
 
 T = TypeVar("T")
@@ -66,15 +65,10 @@ def _executor() -> ProcessPoolExecutor:
         if _EXECUTOR is None:
             _EXECUTOR = ProcessPoolExecutor(max_workers=limits.RENDER_PROCESSES, initializer=_lower_priority,
                                             mp_context=multiprocessing.get_context("spawn"))
-            # A spawned worker re-runs the parent's __main__; under Streamlit that is the app script (torch,
-            # the pages). Start the workers now against an empty __main__, so they import only the renders.
-            main = sys.modules["__main__"]
-            sys.modules["__main__"] = types.ModuleType("__main__")
-            try:
+            # Start the workers now, against an empty __main__ (render.direct.empty_main).
+            with empty_main():
                 for _ in range(limits.RENDER_PROCESSES):
                     _EXECUTOR.submit(int)
-            finally:
-                sys.modules["__main__"] = main
         return _EXECUTOR
 
 
