@@ -12,6 +12,9 @@ from conv_lab.sweep.options import SMALL_LAYER, unused_controls
 from ui import layer_controls
 from ui.navigation import freeze_loaded_objects, navigation_pages
 from ui.present import page_config, projector_mode, sidebar_state
+from ui.streamlit_speedups import skip_unset_theme_sections
+
+skip_unset_theme_sections()  # once per process: Streamlit's scan for theme options nobody set (issue 17)
 
 # Sent only when it changes in this session (its first run, projector mode toggled): the browser keeps it between runs.
 page_config(page_title="Conv Lab — how a conv layer's parameters decide its output", page_icon="🧮", layout="wide",

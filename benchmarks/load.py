@@ -292,14 +292,27 @@ async def watch_load(stop: asyncio.Event, seen: list) -> None:
             pass
 
 
+def _cpu_fields() -> list[int]:
+    """/proc/stat's machine-wide CPU line: user nice system idle iowait irq softirq steal … (clock ticks)."""
+    try:
+        return [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except OSError:
+        return []
+
+
 def machine_busy_seconds() -> float:
     """CPU seconds all processes on the machine have used (from /proc/stat), to spot a shared, noisy machine."""
-    try:
-        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    except OSError:
+    fields = _cpu_fields()
+    if not fields:
         return 0.0
     idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
     return (sum(fields[:8]) - idle) / CLOCK_TICKS
+
+
+def steal_seconds() -> float:
+    """CPU seconds the virtual machine's host gave to someone else while this machine wanted them (/proc/stat)."""
+    fields = _cpu_fields()
+    return fields[7] / CLOCK_TICKS if len(fields) > 7 else 0.0
 
 
 # ---------------------------------------------------------------- statistics and the report
@@ -378,6 +391,9 @@ def print_report(title: str, report: dict) -> None:
                    for name, ok in report["goal_met"].items() if name in goal]
         print("goal: " + ", ".join(verdict) + f", errors {len(report['errors'])}"
               + (" — MET" if report["goal_all_met"] else " — NOT met"))
+    if "steal_cores" in report:  # a slow period of the shared host shows here, or as slower CPU per run
+        print(f"machine: other processes {report.get('other_processes_cores', math.nan):.2f} cores, the load "
+              f"generator {report['load_generator_cpu_s']:.1f} s of CPU, host steal {report['steal_cores']:.2f} cores")
     if report.get("other_processes_cores", 0) > 0.3:
         print(f"note: other processes kept {report['other_processes_cores']:.2f} of the cores busy during this run "
               "(shared machine): latencies are pessimistic")
@@ -466,6 +482,7 @@ def run_load(script: Path | None, url: str | None, pid: int | None, plan: list[s
         warm = asyncio.run(warm_up(url, set(plan), args.timeout))
         monitor = ProcessMonitor(pid)
         cpu_before, machine_before, own_before = monitor.cpu_seconds(), machine_busy_seconds(), _own_cpu()
+        steal_before = steal_seconds()
         workers_before = monitor.workers_cpu()
         monitor.started, monitor.timeline = time.monotonic(), []
         load_start = loadavg()
@@ -484,6 +501,7 @@ def run_load(script: Path | None, url: str | None, pid: int | None, plan: list[s
         others = machine_busy_seconds() - machine_before - server_cpu - workers_cpu - (_own_cpu() - own_before)
         report["other_processes_cores"] = round(max(0.0, others) / wall, 2) if pid else math.nan
         report["load_generator_cpu_s"] = round(_own_cpu() - own_before, 1)
+        report["steal_cores"] = round((steal_seconds() - steal_before) / wall, 2) if wall else 0.0
         if pid:
             report["peak_tree_mb"] = round(monitor.peak_tree_kb / 1024, 1)
             report["end_tree_mb"] = round(monitor.tree_rss_kb() / 1024, 1)

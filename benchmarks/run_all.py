@@ -9,6 +9,7 @@ SCRIPTS = [
     ["slider_latency.py"],
     ["animation.py"],
     ["sweep_render.py"],
+    ["lab_pictures.py"],
     ["feature_maps.py", "--server"],
     ["matrix_page.py"],
     ["network.py"],

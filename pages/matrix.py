@@ -24,6 +24,7 @@ from conv_lab.matrix.text import (
     MatrixOptions,
     ambiguity,
     dims_notice,
+    im2col_story,
     matrix_controls,
     matrix_story,
     padding_story,
@@ -31,6 +32,7 @@ from conv_lab.matrix.text import (
     shrunk_text,
     smaller_config,
     too_large_text,
+    transpose_story,
     why_output_padding,
 )
 from ui import (
@@ -110,8 +112,7 @@ if stale:
     for key in stale:
         st.session_state[widgets[key]] = getattr(from_url, key)
 
-d, n, one = geom.direct, geom.dims, geom.dims == 1
-transposed, grid, out = spec.transposed, fmt(geom.sizes(geom.grid_hw)), fmt(geom.sizes(geom.out_hw))
+d, one, transposed = geom.direct, geom.dims == 1, spec.transposed
 row = st.container(horizontal=True)
 shown = {key: row.selectbox(control.label, control.values, key=widgets[key], help=control.help,
                             format_func=(lambda c: f"{c[1]}" if one else f"({c[0]}, {c[1]})") if key == "cell" else str)
@@ -164,15 +165,7 @@ ok = example.max_error < 1e-4
 
 st.header("Transposed: Cᵀ")
 st.image(pair_picture(choice), alt=f"C beside its transpose Cᵀ for {words}")
-if transposed:
-    st.markdown(f"Your layer multiplies by **Cᵀ** (right). Going the other way, **C** takes a tensor shaped like "
-                f"the layer's output ({grid}) back to its input's shape ({out}): that is "
-                f"`conv{n}d` with the same weight tensor." + (f" ({check.note}.)" if check.note else ""))
-else:
-    st.markdown(f"A row of C is a column of Cᵀ. Cᵀ takes a tensor shaped like the output ({out}) back to "
-                f"the input's shape ({grid}): that is exactly `conv_transpose{n}d` with the same kernel, "
-                f"stride and padding, and output_padding={fmt(geom.sizes(check.output_padding))}."
-                + (f" ({check.note}.)" if check.note else ""))
+st.markdown(transpose_story(geom, transposed, check.output_padding, check.note))
 st.code(check.code, language="python")
 ok = check.max_error < 1e-9
 (st.success if ok else st.error)(f"{'Equal' if ok else 'DIFFERENT'}: largest difference {check.max_error:g}.")
@@ -187,14 +180,7 @@ if transposed:  # Odena et al. (2016): uneven window counts are the checkerboard
              alt=f"Overlap map of {words}: {counts.min()} to {counts.max()} windows write each output cell")
 
 st.header("im2col: how the library computes it")
-if transposed:
-    st.markdown("A transposed layer is computed the other way round (col2im): each input cell's channel values are "
-                "multiplied by the filter matrix (transposed) into columns, and `fold` adds every column into its "
-                "window of the output. The columns' rows are tinted with the weight they were multiplied by.")
-else:
-    st.markdown("`unfold` copies every window into one column (the patch matrix); one matrix product with the "
-                "filter matrix (one row per filter) gives every output cell at once. Each row of the patch matrix "
-                "is tinted with the colour of the weight it meets: the same colour as its column of the filter matrix.")
+st.markdown(im2col_story(transposed))
 st.image(im2col_picture(choice), alt=f"im2col for {words}: the patch matrix times the filter matrix")
 st.code(result.code, language="python")
 cols = st.columns(3)

@@ -121,15 +121,10 @@ def html_metrics(at) -> dict[str, str]:
 
 def shown_code(at) -> list[str]:
     """Every code block the main area shows, in page order: st.code bodies and markdown's fenced blocks."""
-    import re
+    from conv_lab.render.markdown_blocks import fenced_blocks
 
-    blocks = []
-    for node in at.main:
-        if node.type == "code":
-            blocks.append(node.value)
-        elif node.type == "markdown":
-            blocks += [body for _, body in re.findall(r"^(`{3,})[^\n]*\n(.*?)\n\1$", node.value, re.S | re.M)]
-    return blocks
+    return [block for node in at.main if node.type in ("code", "markdown")
+            for block in ([node.value] if node.type == "code" else fenced_blocks(node.value))]
 
 
 def shown_latex(at) -> list[str]:

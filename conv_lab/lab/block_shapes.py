@@ -100,6 +100,24 @@ def text_size(text: str, px: int, bold: bool = False) -> tuple[int, int]:
     return sum(text_mask(piece, px, bold)[3] for piece in pieces(text)), int(px * 1.3)
 
 
+def paste_text(image: Image.Image, x: float, y: float, text: str, px: int = 15, bold: bool = False,
+               anchor: str = "l", colour: RGB = INK) -> None:
+    """Write a one-line label on an RGB image from cached masks: its top at y, x its left, middle or right (`anchor`
+    'l', 'm' or 'r'). Like ImageDraw.text at anchor 'la'/'ma'/'ra', without rendering the glyphs again.
+
+    >>> image = Image.new("RGB", (60, 20), "white"); paste_text(image, 30, 2, "3×3", 12, anchor="m")
+    >>> image.getbbox() is not None and min(image.convert("L").getdata()) < 128
+    True
+    """
+    width = text_size(text, px, bold)[0]
+    x = int(round(x)) - {"l": 0, "m": width // 2, "r": width}[anchor]
+    for piece in pieces(text):
+        mask, dx, dy, advance = text_mask(piece, px, bold)
+        if piece.strip():
+            image.paste(colour, (x + dx, int(round(y)) + dy), mask)
+        x += advance
+
+
 class Painter:
     """An RGB picture with the block picture's shapes, written out as a palette PNG."""
 
@@ -110,13 +128,7 @@ class Painter:
     def text(self, x: float, y: float, text: str, px: int = 15, bold: bool = False, anchor: str = "l",
              colour: RGB = INK) -> None:
         """A label whose top is at y; `anchor` 'l', 'm' or 'r' says whether x is its left, middle or right."""
-        width = text_size(text, px, bold)[0]
-        x = int(round(x)) - {"l": 0, "m": width // 2, "r": width}[anchor]
-        for piece in pieces(text):
-            mask, dx, dy, advance = text_mask(piece, px, bold)
-            if piece.strip():
-                self.image.paste(colour, (x + dx, int(round(y)) + dy), mask)
-            x += advance
+        paste_text(self.image, x, y, text, px, bold, anchor, colour)
 
     def swatch(self, x: float, y: float, colour: RGB, size: int = 14) -> None:
         """A small outlined square of `colour` with its top-left at (x, y)."""

@@ -19,9 +19,9 @@ from PIL import Image, ImageDraw
 from conv_lab.core.grid import grid_kinds
 from conv_lab.core.params import LayerSpec, Sizes, fmt
 from conv_lab.core.plane import plane_view
+from conv_lab.lab.block_shapes import paste_text
 from conv_lab.lab.categories import COLOURS, LABELS, MAX_DRAWN_SIDE, OUTSIDE, grid_categories, overhang_categories
 from conv_lab.render.colors import rgb8
-from conv_lab.render.fonts import font
 
 GRID_PIXELS = 420  # side of the drawn grid, like the matplotlib figure's axes
 STRIP_PIXELS = 840  # width of a 1-D strip, which shows at most STRIP_CELLS positions (its start, where the window is)
@@ -73,7 +73,9 @@ def grid_pixels(categories: np.ndarray, cell: int, borders: bool) -> np.ndarray:
     >>> grid_pixels(np.zeros((2, 3), dtype=np.uint8), 4, True).shape
     (8, 12, 3)
     """
-    pixels = _RGB[np.repeat(np.repeat(categories, cell, axis=0), cell, axis=1)]
+    # Colour the cells first, then repeat them: indexing the colour table once per cell, not once per pixel, cut
+    # this from ~4 ms to ~1.3 ms of the picture worker's time for a 420-pixel grid (issue 17).
+    pixels = np.repeat(np.repeat(_RGB[categories], cell, axis=0), cell, axis=1)
     if borders:
         pixels[::cell, :] = 255
         pixels[:, ::cell] = 255
@@ -102,7 +104,7 @@ def _draw(spec: LayerSpec, grid: np.ndarray, caption_of, title: str = "") -> tup
     rows, cols = shown.shape
     cell = max(1, min(48, STRIP_PIXELS // cols)) if strip else max(1, GRID_PIXELS // max(rows, cols))
     pixels = grid_pixels(shown, cell, borders=max(rows, cols) <= 64)
-    text_font, margin, line = font(12), 12, 18
+    margin, line = 12, 18
     present = sorted(set(np.unique(shown).tolist()))
     legend_rows = (len(present) + 1) // 2
     canvas_w = max(pixels.shape[1] + 2 * margin, 460)
@@ -117,12 +119,12 @@ def _draw(spec: LayerSpec, grid: np.ndarray, caption_of, title: str = "") -> tup
                    width=max(1, min(3, cell // 3)))
     caption = caption_of(grid.shape, shown.shape)
     title = title or caption.split(" = ")[0].split(";")[0]
-    draw.text((canvas_w // 2, 4), title, fill="black", font=text_font, anchor="ma")
+    paste_text(image, canvas_w // 2, 4, title, 12, anchor="m", colour=(0, 0, 0))  # cached glyphs: legends repeat
     y0 = top + pixels.shape[0] + 12
     for i, category in enumerate(present):
         x, y = margin + (i % 2) * (canvas_w // 2), y0 + (i // 2) * line
         draw.rectangle([x, y + 2, x + 18, y + 12], fill=tuple(int(v) for v in _RGB[category]), outline=(153, 153, 153))
-        draw.text((x + 24, y), LABELS[category], fill="black", font=text_font)
+        paste_text(image, x + 24, y, LABELS[category], 12, colour=(0, 0, 0))
     buffer = io.BytesIO()
     # A palette PNG: ~3 KB, and Streamlit's st.image keeps it as PNG (an RGB PNG it re-encodes as a ~50 KB JPEG).
     image.quantize(palette=_palette(), dither=Image.Dither.NONE).save(buffer, format="PNG")

@@ -123,6 +123,40 @@ def why_output_padding(dims: int) -> str:
             "For this layer:")
 
 
+def transpose_story(geom: MatrixGeometry, transposed: bool, output_padding: Pair, note: str = "") -> str:
+    """What Cᵀ is for this layer (markdown): the layer's own product when it is transposed, else the way back
+    from the output's shape to the input's; `output_padding` and `note` come from the Cᵀ check.
+
+    >>> story = transpose_story(geometry(ConvSpec(1, 1, 3, stride=2, padding=1), 5, 5), False, (0, 0))
+    >>> "(3×3) back to the input's shape (5×5)" in story, story.endswith("output_padding=0×0.")
+    (True, True)
+    """
+    grid, out, n = fmt(geom.sizes(geom.grid_hw)), fmt(geom.sizes(geom.out_hw)), geom.dims
+    aside = f" ({note}.)" if note else ""
+    if transposed:
+        return (f"Your layer multiplies by **Cᵀ** (right). Going the other way, **C** takes a tensor shaped like "
+                f"the layer's output ({grid}) back to its input's shape ({out}): that is "
+                f"`conv{n}d` with the same weight tensor." + aside)
+    return (f"A row of C is a column of Cᵀ. Cᵀ takes a tensor shaped like the output ({out}) back to "
+            f"the input's shape ({grid}): that is exactly `conv_transpose{n}d` with the same kernel, "
+            f"stride and padding, and output_padding={fmt(geom.sizes(output_padding))}." + aside)
+
+
+def im2col_story(transposed: bool) -> str:
+    """How the library computes the layer: im2col for a convolution, col2im for a transposed one (markdown).
+
+    >>> im2col_story(False).startswith("`unfold`"), im2col_story(True).startswith("A transposed layer")
+    (True, True)
+    """
+    if transposed:
+        return ("A transposed layer is computed the other way round (col2im): each input cell's channel values are "
+                "multiplied by the filter matrix (transposed) into columns, and `fold` adds every column into its "
+                "window of the output. The columns' rows are tinted with the weight they were multiplied by.")
+    return ("`unfold` copies every window into one column (the patch matrix); one matrix product with the "
+            "filter matrix (one row per filter) gives every output cell at once. Each row of the patch matrix "
+            "is tinted with the colour of the weight it meets: the same colour as its column of the filter matrix.")
+
+
 def too_large_text(geom: MatrixGeometry, padded: bool) -> str:
     """Why C is not drawn whole, in numbers.
 

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 
 _MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]<>$~|#])")
+_FENCED = re.compile(r"^(`{3,})[^\n]*\n(.*?)\n\1$", re.S | re.M)  # a fence, its body, the same fence
 
 
 def fenced(code: str, language: str = "text") -> str:
@@ -26,6 +27,15 @@ def fenced(code: str, language: str = "text") -> str:
     longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
     fence = "`" * max(3, longest + 1)
     return f"{fence}{language}\n{code}\n{fence}"
+
+
+def fenced_blocks(markdown: str) -> list[str]:
+    """The bodies of the fenced code blocks in `markdown`, in order: what `fenced` wrapped, given back.
+
+    >>> fenced_blocks("\\n\\n".join(["Run:", fenced("a ``` b", "python"), "then", fenced("y")]))
+    ['a ``` b', 'y']
+    """
+    return [body for _, body in _FENCED.findall(markdown)]
 
 
 def plain(text: str) -> str:
