@@ -73,6 +73,32 @@ def _navigation_mode_like_a_running_server() -> None:
 _navigation_mode_like_a_running_server()
 
 
+async def open_stream(base_url: str):
+    """A raw websocket to a running server's Streamlit stream, opened as a browser tab opens it."""
+    import websockets
+
+    return await websockets.connect(base_url.replace("http", "ws", 1) + "/_stcore/stream", subprotocols=["streamlit"],
+                                    origin=base_url, max_size=None)
+
+
+async def rerun_messages(ws, until: str = "script_finished", query: str = ""):
+    """Ask the stream for a script run; yield its ForwardMsgs up to the first of type `until` (included)."""
+    import asyncio
+
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    rerun = BackMsg()
+    rerun.rerun_script.query_string = query
+    await ws.send(rerun.SerializeToString())
+    while True:
+        fwd = ForwardMsg()
+        fwd.ParseFromString(await asyncio.wait_for(ws.recv(), 60))
+        yield fwd
+        if fwd.WhichOneof("type") == until:
+            return
+
+
 def run_async(coro):
     """asyncio.run in a fresh thread: Playwright's sync API leaves an event loop running in the main thread,
     so a plain asyncio.run fails in any test that runs after a browser test."""

@@ -19,7 +19,7 @@ import pytest
 
 from conv_lab import limits
 
-from conftest import run_async  # noqa: E402
+from conftest import open_stream, rerun_messages, run_async  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / ".streamlit" / "config.toml"
@@ -49,18 +49,8 @@ def test_config_skips_streamlits_full_gc_after_every_run():
 
 # ---------------------------------------------------------------- the running server honours it
 async def _session_id(base_url: str) -> tuple[object, str]:
-    import websockets
-    from streamlit.proto.BackMsg_pb2 import BackMsg
-    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
-    ws = await websockets.connect(base_url.replace("http", "ws", 1) + "/_stcore/stream", subprotocols=["streamlit"],
-                                  origin=base_url, max_size=None)
-    msg = BackMsg()
-    msg.rerun_script.query_string = ""
-    await ws.send(msg.SerializeToString())
-    while True:
-        fwd = ForwardMsg()
-        fwd.ParseFromString(await asyncio.wait_for(ws.recv(), 60))
+    ws = await open_stream(base_url)
+    async for fwd in rerun_messages(ws, until="new_session"):
         if fwd.WhichOneof("type") == "new_session":
             return ws, fwd.new_session.initialize.session_id
 

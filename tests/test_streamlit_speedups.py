@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 import streamlit
 from streamlit import config
@@ -13,7 +11,7 @@ from streamlit.runtime import app_session
 from ui import streamlit_speedups
 from ui.streamlit_speedups import CHECKED_VERSION, restore_streamlit, skip_unset_theme_sections
 
-from conftest import run_async, running_server
+from conftest import open_stream, rerun_messages, run_async, running_server
 
 SECTIONS = ["theme", *(f"theme.{c.value}" for c in config.CustomThemeCategories)]
 
@@ -73,24 +71,12 @@ def test_restore_puts_streamlits_function_back(skipping):
 
 async def _second_run_theme(url: str):
     """custom_theme of a session's second run's new_session (app.py installed the skip in the first run)."""
-    import websockets
-    from streamlit.proto.BackMsg_pb2 import BackMsg
-
-    async with websockets.connect(url.replace("http", "ws", 1) + "/_stcore/stream", subprotocols=["streamlit"],
-                                  origin=url, max_size=None) as ws:
-        theme = None
-        for _ in range(2):
-            rerun = BackMsg()
-            rerun.rerun_script.query_string = ""
-            await ws.send(rerun.SerializeToString())
-            while True:
-                fwd = ForwardMsg()
-                fwd.ParseFromString(await asyncio.wait_for(ws.recv(), 60))
-                if fwd.WhichOneof("type") == "new_session":
-                    theme = fwd.new_session.custom_theme
-                if fwd.WhichOneof("type") == "script_finished":
-                    break
-        return theme
+    ws = await open_stream(url)
+    try:
+        runs = [[fwd async for fwd in rerun_messages(ws)] for _ in range(2)]
+    finally:
+        await ws.close()
+    return next(fwd.new_session.custom_theme for fwd in runs[1] if fwd.WhichOneof("type") == "new_session")
 
 
 def test_a_running_server_sends_the_theme_it_was_given():
