@@ -57,7 +57,7 @@ with script_slot():
         layer_controls(first_visit=SMALL_LAYER if current.url_path == "sweep" else None,
                        unused=unused_controls(current.url_path,  # a first visit: the link's op=
                                               st.session_state.get("w_sweep_op", st.query_params.get("op"))))
-    projector_mode()  # the present=1 toggle and its large type, on every page
+    projector_mode(styled=uses_layer)  # the present=1 toggle and its large type, on every page
     st.session_state["_entry_ran"] = True  # pages check this: see ui.navigation.require_entry
     with heavy_work() if heavy else nullcontext():
         current.run()

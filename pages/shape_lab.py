@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import streamlit as st
 
 from conv_lab.core.errors import ConvConfigError
@@ -17,7 +19,7 @@ from conv_lab.lab.presets import PRESET_BY_NAME, PRESETS
 from conv_lab.practice.slips import check_prediction
 from conv_lab.render.data_uri import png_data_uri
 from conv_lab.render.html_rows import Figure, Metric
-from conv_lab.render.markdown_blocks import fenced, formula_markdown
+from conv_lab.render.markdown_blocks import fenced, formula_markdown, side_by_side
 from ui import apply_config, current_config, page_flag, require_entry, show_config_error, show_notices
 from ui.phone import on_phone, phone_controls
 from ui.present import presenting
@@ -120,56 +122,54 @@ if predict:
         st.info("The answer is hidden until you check your guess.", icon=":material/visibility_off:")
 
 
-def _torch_result() -> RunReport | None:
-    """The PyTorch side: the code that ran, its torch.Size and the agreement mark (None if it could not run)."""
+def _run() -> RunReport | None:
+    """The real PyTorch layer's run; None, with the code that could not run and why, when it could not."""
     try:
-        report = run_report(spec, shape)
+        return run_report(spec, shape)
     except ConvConfigError as exc:
         st.code(torch_code(spec, shape), language="python", wrap_lines=True)
         show_config_error(exc)
         return None
-    size_text = f"torch.Size({list(report.torch_shape)})"
-    mark = (":green[:material/check_circle: **formula and PyTorch agree**]" if report.agree
+
+
+def _torch_parts(report: RunReport) -> tuple[str, str]:
+    """The torch.Size the layer gave, and the mark saying whether the formula agrees."""
+    return (f"torch.Size({list(report.torch_shape)})",
+            ":green[:material/check_circle: **formula and PyTorch agree**]" if report.agree
             else ":red[:material/error: **formula and PyTorch DISAGREE**]")
-    if present:
-        st.markdown(f"## `{size_text}`\n### {mark}")
-        side_col.code(report.code, language="python", wrap_lines=True)
-    elif phone:  # the answer right under the number boxes
-        st.code(size_text, language="text")
-        st.markdown(mark)
-        st.code(report.code, language="python", wrap_lines=True)
-    else:  # one element: the heading, the code that ran, its torch.Size and the agreement mark
-        st.markdown(f"### PyTorch\n\n{fenced(report.code, 'python')}\n\n{fenced(size_text)}\n\n"
-                    f"{mark}  \nthe formula gives `{tuple(report.formula_shape)}`")
-    return report
 
 
-def _formula(heading: str = "") -> None:
-    """Every output size worked out in one formula block, under its heading and over its notes: one element."""
+def _formula(heading: str = "") -> str:
+    """Every output size worked out in one formula block, under its heading and over its notes, as markdown."""
     # Projector: dimensions with the same numbers worked out once (H_out = W_out = …), so all fits 1280×720.
     groups = merged_latex(explanation.dims) if present else [(s.latex, (s,)) for s in explanation.dims]
     notes = [step.note for _, steps in groups for step in steps if step.note]
-    st.markdown(formula_markdown(stacked_latex([latex for latex, _ in groups] + [explanation.channels_latex]),
-                                 heading, notes))
+    return formula_markdown(stacked_latex([latex for latex, _ in groups] + [explanation.channels_latex]), heading, notes)
 
 
-if revealed and present:  # projector: everything on the first screen of a 1280×720 projector
-    with answer_col:
-        report = _torch_result()
-        _formula()
+with answer_col if present else nullcontext():  # projector: a layer PyTorch cannot run says so where its answer goes
+    report = _run() if revealed else None
+if report and present:  # projector: everything on the first screen of a 1280×720 projector
+    size_text, mark = _torch_parts(report)
+    answer_col.markdown(f"## `{size_text}`\n### {mark}\n\n{_formula()}")
+    side_col.code(report.code, language="python", wrap_lines=True)
     png, caption = layer_grid_png(spec, config.input_size)
     # Pictures go inline (data: URIs): no media file to store and no second request per picture, each of which
     # crossed the server's whole HTTP stack (issue 17).
     side_col.image(png_data_uri(png), caption=caption, width=300, alt=f"{caption}, for {layer_words(config)}")
-elif revealed and phone:
-    report = _torch_result()
-    _formula("### Formula")
-elif revealed:
-    formula_col, torch_col = st.columns([4, 3], gap="large")  # the transposed formula needs the width
-    with torch_col:  # filled first: the result reaches the browser before the formula
-        report = _torch_result()
-    with formula_col:
-        _formula("### Formula")
+elif report and phone:  # the answer right under the number boxes
+    size_text, mark = _torch_parts(report)
+    st.code(size_text, language="text")
+    st.markdown(mark)
+    st.code(report.code, language="python", wrap_lines=True)
+    st.markdown(_formula("### Formula"))
+elif report:  # one element: the formula beside the PyTorch heading, the code that ran, its torch.Size, the mark
+    size_text, mark = _torch_parts(report)
+    st.markdown(side_by_side(_formula("### Formula"), f"### PyTorch\n\n{fenced(report.code, 'python')}\n\n"
+                             f"{fenced(size_text)}\n\n{mark}  \nthe formula gives `{tuple(report.formula_shape)}`"),
+                unsafe_allow_html=True)  # its own HTML is the two columns' <div>s (markdown_blocks.side_by_side)
+elif revealed:  # PyTorch could not run it (said above): the formula alone
+    answer_col.markdown(_formula("" if present else "### Formula"))
 if revealed and not present:
     cost = report.cost if report else None
     (png, caption), (blocks, blocks_caption) = (layer_pictures or start_layer_pictures(*pictures_of_layer))()

@@ -113,6 +113,35 @@ def test_back_button_restores_the_previous_configuration(browser_page, server_ur
     no_exception_box(page)
 
 
+def _formula_and_pytorch_boxes(page) -> tuple[dict, dict]:
+    """Where the formula and the PyTorch column are: the two halves of the one markdown element."""
+    formula = page.locator(".cl-side > div").filter(has=page.locator(".katex-display"))
+    pytorch = page.locator(".cl-side > div").filter(has_text="torch.Size(")
+    return formula.bounding_box(), pytorch.bounding_box()
+
+
+def test_formula_and_pytorch_sit_side_by_side_then_stack(browser_page, server_url):
+    page = browser_page
+    page.set_viewport_size({"width": 1366, "height": 900})
+    open_lab(page, server_url)
+    formula, pytorch = _formula_and_pytorch_boxes(page)
+    assert formula["y"] == pytorch["y"] and formula["x"] + formula["width"] < pytorch["x"], (formula, pytorch)
+    assert 1.25 < formula["width"] / pytorch["width"] < 1.45, (formula, pytorch)  # 4 : 3, as st.columns([4, 3])
+    # The page's style rides on the sidebar's heading: it must hold with the sidebar folded away.
+    page.mouse.move(150, 300)
+    page.get_by_test_id("stSidebarCollapseButton").locator("button").click()
+    page.wait_for_function("() => document.querySelector('[data-testid=stSidebar]').getBoundingClientRect().right <= 0")
+    formula, pytorch = _formula_and_pytorch_boxes(page)
+    assert formula["y"] == pytorch["y"] and formula["x"] + formula["width"] < pytorch["x"], (formula, pytorch)
+    assert page.locator(".cl-metrics").evaluate("el => getComputedStyle(el).display") == "flex"
+    page.set_viewport_size({"width": 600, "height": 900})  # a narrow window: stacked, as st.columns stack
+    page.wait_for_timeout(300)
+    formula, pytorch = _formula_and_pytorch_boxes(page)
+    assert pytorch["y"] >= formula["y"] + formula["height"] and formula["x"] == pytorch["x"], (formula, pytorch)
+    page.screenshot(path=artifact("shape_lab_stacked_600.png"))
+    no_exception_box(page)
+
+
 def test_projector_mode_renders_large(browser_page, server_url):
     page = browser_page
     page.set_viewport_size({"width": 1280, "height": 720})

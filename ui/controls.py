@@ -16,6 +16,7 @@ from conv_lab.core.options import Option
 from conv_lab.core.params import AXES, DIMS, PARAMETERS, group_counts
 from conv_lab.core.state import CONFIG_KEYS, LabConfig, parse_query, sized, to_query
 from ui.navigation import PAGE_OPTION_KEYS
+from ui.style import page_style
 from ui.url_sync import controls_moved, url_now, url_options, write_url_options
 
 SIZED = tuple(p.name for p in PARAMETERS if p.kind == "sizes")
@@ -176,7 +177,9 @@ def layer_controls(container=None, first_visit: LabConfig | None = None, unused:
     """
     container = container or st.sidebar
     config = load_config_from_url(first_visit)
-    container.markdown("## Layer")  # a markdown heading: st.header costs the browser ~5× more to redraw per rerun
+    # A markdown heading: st.header costs the browser ~5× more to redraw per rerun. It carries the page's style, which
+    # was an element of its own on every run (issue 17); ui.present.projector_mode(styled=True) then sends none.
+    container.markdown(f"## Layer\n\n{page_style()}", unsafe_allow_html=True)
     container.segmented_control("Dimensions", [DIM_LABELS[n] for n in DIMS], key=DIMS_KEY, on_change=_switch_dims,
                                 help="Conv1d (sequences, audio), Conv2d (images) or Conv3d (video, volumes)")
     dims = config.dims

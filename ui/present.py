@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.phone import PHONE_CSS, on_phone
+from ui.style import page_style
 from ui.url_sync import controls_moved, page_flag
 
 FLAG_KEY = "w_flag_present"  # page_flag's widget key for present
@@ -34,32 +35,6 @@ PRESENT_CSS = """
 [data-testid="stMain"] [data-testid="stExpander"] summary p { font-size: 20px !important; }
 """
 
-# On every page (issue 16, WCAG AA 4.5:1): Streamlit draws captions in its text colour at 60 % opacity, 3.9:1 on white
-# at 14 px. 82 % of the inherited text colour: about 7:1 on the light theme, and it follows the dark theme too.
-# The metric and picture rows drawn as one HTML element each (conv_lab.render.html_rows) look like st.metric/st.image;
-# code blocks inside markdown (conv_lab.render.markdown_blocks) wrap like st.code(wrap_lines=True).
-BASE_CSS = """
-[data-testid="stCaptionContainer"], [data-testid="stImageCaption"], .cl-figure figcaption, .cl-metric-label {
-  color: color-mix(in srgb, currentColor 82%, transparent); }
-.cl-metrics { display: flex; flex-wrap: wrap; gap: 0.25rem 1.5rem; }
-.cl-metric { flex: 1 1 8.5rem; min-width: 0; position: relative; }
-.cl-metric-label { font-size: 14px; }
-.cl-metric[data-help] .cl-metric-label { text-decoration: underline dotted; text-underline-offset: 3px; cursor: help; }
-.cl-metric[data-help]:hover::after, .cl-metric[data-help]:focus::after { content: attr(data-help); position: absolute;
-  left: 0; top: calc(100% + 0.2rem); z-index: 5; width: max-content; max-width: 18rem; padding: 0.35rem 0.6rem;
-  border-radius: 0.4rem; font-size: 13px; background: #262730; color: #fff; white-space: normal; }
-.cl-metric:last-child[data-help]::after { left: auto; right: 0; }
-.cl-metric-value { font-size: 2rem; line-height: 1.3; white-space: nowrap; }
-.cl-figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 300px), 1fr)); gap: 1rem 3rem; }
-.cl-figure { margin: 0; }
-.cl-figure img { display: block; max-width: 100%; height: auto; }
-.cl-figure figcaption { font-size: 14px; margin: 0.3rem 0 0.6rem; text-align: center; }
-.cl-figure-text ul { margin: 0.3rem 0 0 1.2rem; }
-[data-testid="stMarkdownContainer"] [data-testid="stCode"] code {
-  white-space: pre-wrap !important; overflow-wrap: anywhere; }
-"""
-
-
 def _wanted() -> bool:
     """Whether this run shows projector mode: the toggle's state, else (a first visit) the link's present=1."""
     state = st.session_state.get(FLAG_KEY)
@@ -82,13 +57,17 @@ def page_config(**config: str) -> None:
         st.set_page_config(**config)
 
 
-def projector_mode() -> bool:
+def projector_mode(styled: bool = False) -> bool:
     """The projector toggle (present=1, in the URL) at the foot of the sidebar; the page's style (readable captions,
-    the large type when projecting, less room above the result on a phone), one element per run."""
+    the large type when projecting, less room above the result on a phone), one element per run.
+
+    styled: the layer controls' heading already carries the base style (ui.style), so a plain run sends none here."""
     if "_moved_before_page" not in st.session_state:  # pages without layer controls (see require_entry); computed
         st.session_state["_moved_before_page"] = controls_moved()  # only then: it reads every control's state
     on = page_flag("present", LABEL, HELP)
-    st.html(f"<style>{BASE_CSS}{PRESENT_CSS if on else PHONE_CSS if on_phone() else ''}</style>")
+    extra = PRESENT_CSS if on else PHONE_CSS if on_phone() else ""
+    if extra or not styled:  # the base again when projecting or on a phone, where the sidebar starts folded away
+        st.html(page_style(extra))
     return on
 
 

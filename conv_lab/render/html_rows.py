@@ -2,7 +2,7 @@
 
 Every Streamlit element costs the server ~0.3 ms per rerun and the browser a React redraw (issue 17: 150 students
 on one laptop; issue 16: a slider press within 2× of a bare slider). The look follows Streamlit's own metric and
-image (ui.present.BASE_CSS styles the classes). Every text is escaped here, so a page passes plain text only
+image (ui.style.BASE_CSS styles the classes). Every text is escaped here, so a page passes plain text only
 (tests/test_server_config.py: no page renders HTML it built itself).
 """
 
