@@ -19,11 +19,11 @@ from conv_lab.lab.presets import PRESET_BY_NAME, PRESETS
 from conv_lab.practice.slips import check_prediction
 from conv_lab.render.data_uri import png_data_uri
 from conv_lab.render.html_rows import Figure, Metric
-from conv_lab.render.markdown_blocks import fenced, formula_markdown, side_by_side
+from conv_lab.render.markdown_blocks import fenced, formula_markdown
 from ui import apply_config, current_config, page_flag, require_entry, show_config_error, show_notices
 from ui.phone import on_phone, phone_controls
 from ui.present import presenting
-from ui.rows import metric_and_figure_rows
+from ui.rows import markdown_columns, metric_and_figure_rows
 from ui.share import layer_share_query, share_box
 
 require_entry()
@@ -165,9 +165,8 @@ elif report and phone:  # the answer right under the number boxes
     st.markdown(_formula("### Formula"))
 elif report:  # one element: the formula beside the PyTorch heading, the code that ran, its torch.Size, the mark
     size_text, mark = _torch_parts(report)
-    st.markdown(side_by_side(_formula("### Formula"), f"### PyTorch\n\n{fenced(report.code, 'python')}\n\n"
-                             f"{fenced(size_text)}\n\n{mark}  \nthe formula gives `{tuple(report.formula_shape)}`"),
-                unsafe_allow_html=True)  # its own HTML is the two columns' <div>s (markdown_blocks.side_by_side)
+    markdown_columns(_formula("### Formula"), f"### PyTorch\n\n{fenced(report.code, 'python')}\n\n{fenced(size_text)}"
+                     f"\n\n{mark}  \nthe formula gives `{tuple(report.formula_shape)}`")
 elif revealed:  # PyTorch could not run it (said above): the formula alone
     answer_col.markdown(_formula("" if present else "### Formula"))
 if revealed and not present:

@@ -12,6 +12,10 @@ from collections.abc import Iterable
 
 _MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]<>$~|#])")
 _FENCED = re.compile(r"^(`{3,})[^\n]*\n(.*?)\n\1$", re.S | re.M)  # a fence, its body, the same fence
+# What markdown shows as typed: fenced blocks, $$ display math, code spans. Elsewhere a `<` not already escaped (an
+# even run of backslashes before it) could open an HTML tag.
+_VERBATIM = re.compile(r"^(`{3,})[^\n]*\n.*?\n\1$|^\$\$\n.*?\n\$\$$|(`+)[^`\n]+?\2", re.S | re.M)
+_UNESCAPED_LT = re.compile(r"(?<!\\)((?:\\\\)*)<")
 
 
 def fenced(code: str, language: str = "text") -> str:
@@ -67,21 +71,35 @@ def formula_markdown(latex: str, heading: str = "", notes: Iterable[str] = ()) -
     return "\n\n".join(blocks)
 
 
+def no_raw_html(markdown: str) -> str:
+    """`markdown` with every `<` outside code and $$ math escaped, so shown with unsafe_allow_html it opens no tag.
+
+    >>> print(no_raw_html("<b>x</b> `<i>` \\<br>"))
+    \\<b>x\\</b> `<i>` \\<br>
+    """
+    out, last = [], 0
+    for verbatim in _VERBATIM.finditer(markdown):
+        out += [_UNESCAPED_LT.sub(r"\1\\<", markdown[last:verbatim.start()]), verbatim.group()]
+        last = verbatim.end()
+    return "".join(out) + _UNESCAPED_LT.sub(r"\1\\<", markdown[last:])
+
+
 def side_by_side(left: str, right: str) -> str:
     """Two markdown texts as one, in two columns (`.cl-side` in the page style: 4 : 3, stacked on a narrow screen).
 
-    Shown with unsafe_allow_html for the columns' <div>s: each text sits between blank lines, where CommonMark ends
-    an HTML block, so it stays markdown (headings, fenced code, $$ math). Columns cost an element each (issue 17).
+    Shown with unsafe_allow_html for the columns' <div>s, so the texts get `no_raw_html`. Each sits between blank
+    lines, where CommonMark ends an HTML block, so it stays markdown (headings, fenced code, $$ math). Columns cost an
+    element each (issue 17).
 
-    >>> print(side_by_side("### Formula", "`x`"))
+    >>> print(side_by_side("### Formula", "`x` <b>"))
     <div class="cl-side"><div>
     <BLANKLINE>
     ### Formula
     <BLANKLINE>
     </div><div>
     <BLANKLINE>
-    `x`
+    `x` \\<b>
     <BLANKLINE>
     </div></div>
     """
-    return f'<div class="cl-side"><div>\n\n{left}\n\n</div><div>\n\n{right}\n\n</div></div>'
+    return f'<div class="cl-side"><div>\n\n{no_raw_html(left)}\n\n</div><div>\n\n{no_raw_html(right)}\n\n</div></div>'
