@@ -50,7 +50,8 @@ def test_side_by_side_lets_no_tag_through_from_its_texts(left, right):
     read as the start of a tag is escaped (an odd run of backslashes before it)."""
     text = side_by_side(left, right)
     inner = text.removeprefix('<div class="cl-side"><div>\n\n').removesuffix("\n\n</div></div>")
-    for part in inner.split("\n\n</div><div>\n\n"):
+    for part, given_text in zip(inner.split("\n\n</div><div>\n\n"), (left, right)):
+        assert part.replace("\\<", "<") == given_text.replace("\\<", "<")  # only backslashes added, before a <
         outside = re.sub(r"^(`{3,})[^\n]*\n.*?\n\1$|^\$\$\n.*?\n\$\$$|(`+)[^`\n]+?\2", "", part, flags=re.S | re.M)
         assert not re.search(r"(?<!\\)(?:\\\\)*<", outside), part
 
