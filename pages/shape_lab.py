@@ -19,7 +19,7 @@ from conv_lab.lab.presets import PRESET_BY_NAME, PRESETS
 from conv_lab.practice.slips import check_prediction
 from conv_lab.render.data_uri import png_data_uri
 from conv_lab.render.html_rows import Figure, Metric
-from conv_lab.render.markdown_blocks import fenced, formula_markdown
+from conv_lab.render.markdown_blocks import Code, formula_markdown
 from ui import apply_config, current_config, page_flag, require_entry, show_config_error, show_notices
 from ui.phone import on_phone, phone_controls
 from ui.present import presenting
@@ -165,8 +165,8 @@ elif report and phone:  # the answer right under the number boxes
     st.markdown(_formula("### Formula"))
 elif report:  # one element: the formula beside the PyTorch heading, the code that ran, its torch.Size, the mark
     size_text, mark = _torch_parts(report)
-    markdown_columns(_formula("### Formula"), f"### PyTorch\n\n{fenced(report.code, 'python')}\n\n{fenced(size_text)}"
-                     f"\n\n{mark}  \nthe formula gives `{tuple(report.formula_shape)}`")
+    markdown_columns([_formula("### Formula")], ["### PyTorch", Code(report.code, "python"), Code(size_text),
+                                                 f"{mark}  \nthe formula gives `{tuple(report.formula_shape)}`"])
 elif revealed:  # PyTorch could not run it (said above): the formula alone
     answer_col.markdown(_formula("" if present else "### Formula"))
 if revealed and not present:

@@ -3,10 +3,12 @@ two markdown columns (conv_lab.render.markdown_blocks.side_by_side lets no HTML 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import streamlit as st
 
 from conv_lab.render.html_rows import Figure, HtmlBlock, Metric, figure_row_html, metric_row_html
-from conv_lab.render.markdown_blocks import side_by_side
+from conv_lab.render.markdown_blocks import Code, side_by_side
 
 
 def metric_and_figure_rows(metrics: list[Metric], figures: list[Figure]) -> None:
@@ -15,7 +17,7 @@ def metric_and_figure_rows(metrics: list[Metric], figures: list[Figure]) -> None
     st.html(HtmlBlock((metric_row_html(metrics) if metrics else "") + (figure_row_html(figures) if figures else "")))
 
 
-def markdown_columns(left: str, right: str) -> None:
-    """Two markdown texts side by side (like st.columns([4, 3], gap="large") with a markdown in each) as one element;
-    the only HTML shown is the columns' own."""
+def markdown_columns(left: Iterable[str | Code], right: Iterable[str | Code]) -> None:
+    """Two columns of markdown texts and code blocks (like st.columns([4, 3], gap="large") with markdown in each) as
+    one element; the only HTML shown is the columns' own."""
     st.markdown(side_by_side(left, right), unsafe_allow_html=True)

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 _MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]<>$~|#])")
 _FENCED = re.compile(r"^(`{3,})[^\n]*\n(.*?)\n\1$", re.S | re.M)  # a fence, its body, the same fence
-# What markdown shows as typed: fenced blocks, $$ display math, code spans. Elsewhere a `<` not already escaped (an
-# even run of backslashes before it) could open an HTML tag.
-_VERBATIM = re.compile(r"^(`{3,})[^\n]*\n.*?\n\1$|^\$\$\n.*?\n\$\$$|(`+)[^`\n]+?\2", re.S | re.M)
+# In markdown text a `<` not already escaped (an even run of backslashes before it) could open an HTML tag (in $$ math
+# it is written \lt, which KaTeX reads as the same sign), and a fence (``` or ~~~) or a $$ with no closing line could
+# run on into the blocks after it.
+_OPENER = re.compile(r"^( {0,3})(`{3}|~{3}|\$\$)")
 _UNESCAPED_LT = re.compile(r"(?<!\\)((?:\\\\)*)<")
 
 
@@ -71,35 +73,66 @@ def formula_markdown(latex: str, heading: str = "", notes: Iterable[str] = ()) -
     return "\n\n".join(blocks)
 
 
+@dataclass(frozen=True)
+class Code:
+    """A code block for `side_by_side`: shown exactly as written, with Streamlit's copy icon (fenced here)."""
+
+    text: str
+    language: str = "text"
+
+
 def no_raw_html(markdown: str) -> str:
-    """`markdown` with every `<` outside code and $$ math escaped, so shown with unsafe_allow_html it opens no tag.
+    r"""Markdown text that opens nothing when shown with unsafe_allow_html: no HTML tag (each `<` escaped as `\<`, in
+    $$ math written `\lt`), and no fence or math block running past its end (an opener with no closing line is
+    escaped). Code is not markdown text: it stays exact only in a `Code` block.
 
-    >>> print(no_raw_html("<b>x</b> `<i>` \\<br>"))
-    \\<b>x\\</b> `<i>` \\<br>
+    >>> print(no_raw_html("<b>x</b> \\<br>\n$$\na < b\n$$\n```\n$$"))
+    \<b>x\</b> \<br>
+    $$
+    a \lt  b
+    $$
+    \```
+    \$$
     """
-    out, last = [], 0
-    for verbatim in _VERBATIM.finditer(markdown):
-        out += [_UNESCAPED_LT.sub(r"\1\\<", markdown[last:verbatim.start()]), verbatim.group()]
-        last = verbatim.end()
-    return "".join(out) + _UNESCAPED_LT.sub(r"\1\\<", markdown[last:])
+    lines, out, math = markdown.split("\n"), [], False
+    for i, line in enumerate(lines):
+        if line == "$$" and (math or "$$" in lines[i + 1:]):  # a math block, closed by the first "$$" line after it
+            out.append(line)
+            math = not math
+        elif math:
+            out.append(_OPENER.sub(r"\1\\\2", line).replace("<", r"\lt "))
+        else:
+            out.append(_UNESCAPED_LT.sub(r"\1\\<", _OPENER.sub(r"\1\\\2", line)))
+    return "\n".join(out)
 
 
-def side_by_side(left: str, right: str) -> str:
-    """Two markdown texts as one, in two columns (`.cl-side` in the page style: 4 : 3, stacked on a narrow screen).
+def _column(blocks: Iterable[str | Code]) -> str:
+    return "\n\n".join(fenced(b.text, b.language) if isinstance(b, Code) else no_raw_html(b) for b in blocks)
 
-    Shown with unsafe_allow_html for the columns' <div>s, so the texts get `no_raw_html`. Each sits between blank
-    lines, where CommonMark ends an HTML block, so it stays markdown (headings, fenced code, $$ math). Columns cost an
-    element each (issue 17).
 
-    >>> print(side_by_side("### Formula", "`x` <b>"))
+def side_by_side(left: Iterable[str | Code], right: Iterable[str | Code]) -> str:
+    r"""Two columns of blocks (markdown texts and `Code`) as one markdown text (`.cl-side` in the page style: 4 : 3,
+    stacked on a narrow screen).
+
+    Shown with unsafe_allow_html for the columns' <div>s, so every text gets `no_raw_html`, and code is only what a
+    `Code` block fences (a fence longer than any backtick run in it: nothing inside can close it). Each column sits
+    between blank lines, where CommonMark ends an HTML block, so it stays markdown (headings, code with its copy
+    icon, $$ math). Columns cost an element each (issue 17).
+
+    >>> print(side_by_side(["### Formula"], [Code("a < b", "python"), "<b>"]))
     <div class="cl-side"><div>
     <BLANKLINE>
     ### Formula
     <BLANKLINE>
     </div><div>
     <BLANKLINE>
-    `x` \\<b>
+    ```python
+    a < b
+    ```
+    <BLANKLINE>
+    \<b>
     <BLANKLINE>
     </div></div>
     """
-    return f'<div class="cl-side"><div>\n\n{no_raw_html(left)}\n\n</div><div>\n\n{no_raw_html(right)}\n\n</div></div>'
+    return f'<div class="cl-side"><div>\n\n{_column(left)}\n\n</div><div>\n\n{_column(right)}\n\n</div></div>'
+
