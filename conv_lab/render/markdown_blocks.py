@@ -75,10 +75,19 @@ def formula_markdown(latex: str, heading: str = "", notes: Iterable[str] = ()) -
 
 @dataclass(frozen=True)
 class Code:
-    """A code block for `side_by_side`: shown exactly as written, with Streamlit's copy icon (fenced here)."""
+    """A code block for `side_by_side`: shown exactly as written, with Streamlit's copy icon (fenced here).
+
+    >>> Code("x", "py`thon")
+    Traceback (most recent call last):
+    ValueError: a code block's language is a word like 'python', not 'py`thon'
+    """
 
     text: str
     language: str = "text"
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[\w+-]*", self.language):  # a backtick or a line break in it would undo the fence
+            raise ValueError(f"a code block's language is a word like 'python', not {self.language!r}")
 
 
 def no_raw_html(markdown: str) -> str:
