@@ -15,6 +15,7 @@ import random
 import sys
 import time
 from pathlib import Path
+from urllib.parse import parse_qs
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -34,8 +35,7 @@ def hall_layers(seed: int, count: int) -> list[tuple]:
     student, seen = Student(random.Random(seed)), {}
     for _ in range(count):
         student.move()
-        query = {key: [value] for key, _, value in (part.partition("=") for part in student.query().split("&"))}
-        config, _ = parse_query(query, (), LabConfig())
+        config, _ = parse_query(parse_qs(student.query()), (), LabConfig())  # the query load.py urlencodes
         spec = config.spec()
         seen.setdefault((spec, config.input_size, spec.explain(config.input_shape()).output_shape[2:]), None)
     return list(seen)
