@@ -5,7 +5,7 @@ VENV ?= $(HOME)/.cache/conv-lab/venv-$(REQ_HASH)
 PORT ?= 8501
 HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: run hall test lint venv browser services haproxy clean-venv readme-media bench
+.PHONY: run hall hall-check test lint venv browser services haproxy clean-venv readme-media bench
 
 $(VENV)/.done:  # the venv path carries a hash of the requirements, so no mtime prerequisites
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ run: venv
 # class in the shared SQLite file. REPLICAS=3 for another count.
 hall: venv haproxy
 	MPLBACKEND=Agg $(VENV)/bin/python scripts/replicas.py --port $(PORT) $(if $(REPLICAS),--replicas $(REPLICAS))
+
+# Before class: the lecture hall (150 students, issue 17) against a fresh server on this laptop as it is now, other
+# programs included; prints the figures and MET or NOT met (then use `make hall`).
+hall-check: venv
+	MPLBACKEND=Agg $(VENV)/bin/python benchmarks/load.py --lecture-hall --sweep-moves player --quiet-below 0
 
 test: venv browser services
 	$(VENV)/bin/ruff check .

@@ -51,10 +51,10 @@ def test_a_render_started_early_is_read_late_from_another_process(worker):
     assert pending.result() == pictures.pids()[0] and pending.result() == pictures.pids()[0]  # read once, kept
 
 
-def test_the_worker_runs_at_a_lower_priority_than_the_server(worker):
+def test_the_worker_runs_at_the_servers_priority(worker):
+    """Not niced: behind a busy laptop's other programs a niced picture worker kept the Shape Lab waiting (limits)."""
     pid = worker().start(_worker_pid, 1).result()
-    here, there = os.getpriority(os.PRIO_PROCESS, 0), os.getpriority(os.PRIO_PROCESS, pid)
-    assert there == min(19, here + limits.RENDER_NICENESS) and there > here
+    assert os.getpriority(os.PRIO_PROCESS, pid) == os.getpriority(os.PRIO_PROCESS, 0)
 
 
 def test_errors_come_back_as_raised_in_the_worker_and_unpicklable_results_are_named(worker):

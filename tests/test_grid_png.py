@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from conv_lab.core.errors import ConvConfigError
+from conv_lab.core.grid import grid_shape
 from conv_lab.core.spec import ConvSpec
 from conv_lab.lab import categories as figures
 from conv_lab.lab import grid_picture as grid_png
@@ -55,6 +56,28 @@ def test_pixels_show_the_categories_with_their_caption(case):
     inner = slice(1, -1) if min(rows, cols) > 2 else slice(None)
     if cell >= 6:  # the window outline covers only the cells' edges; centres keep their colour
         assert np.array_equal(centres[inner, inner], expected[inner, inner])
+
+
+@settings(max_examples=n_examples(80, 20))
+@given(specs(), st.integers(1, 40))
+def test_a_picture_builds_only_the_corner_it_shows(case, max_side):
+    """The corner the picture draws is the whole grid's corner (never-covered cells included), and the caption's
+    full size comes from the layer alone: a transposed layer on 512×512 no longer builds its ~17 M-cell grid."""
+    spec, height, width = case
+    try:
+        whole = figures.grid_categories(spec, height, width)
+    except ConvConfigError:
+        assume(False)
+    corner = figures.grid_categories(spec, height, width, max_side)
+    assert np.array_equal(corner, whole[:max_side, :max_side])
+    assert grid_shape(spec, height, width) == whole.shape
+
+
+def test_a_huge_transposed_grid_is_drawn_from_its_corner():
+    spec = ConvSpec(256, 512, 15, stride=8, output_padding=7, transposed=True)
+    png, caption = grid_png.padded_grid_png(spec, 512, 512)
+    assert png[:4] == b"\x89PNG"
+    assert caption.startswith("zero-inserted and padded input 4124×4124 (top-left 384×384 shown)"), caption
 
 
 def test_channels_do_not_change_the_picture_or_miss_the_cache():

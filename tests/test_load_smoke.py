@@ -52,6 +52,22 @@ def test_mix_and_pages_are_read_from_app_py():
     assert parse_mix(None, 3, pages) == ["", "", ""]
 
 
+def test_busy_cores_keep_a_core_busy_while_the_class_runs_and_stop_after():
+    """--busy-cores: the busy laptop's other programs use the cores they are given, and none outlives the run."""
+    import time
+
+    from load import machine_busy_seconds, other_programs
+
+    with other_programs(1) as spinners:
+        time.sleep(0.3)  # the interpreter starting
+        busy, start = machine_busy_seconds(), time.monotonic()
+        time.sleep(1.5)
+        cores = (machine_busy_seconds() - busy) / (time.monotonic() - start)
+        assert all(spinner.poll() is None for spinner in spinners)
+    assert cores > 0.6, f"one busy program kept only {cores:.2f} cores busy"
+    assert len(spinners) == 1 and all(spinner.poll() is not None for spinner in spinners)
+
+
 def test_sweep_student_steps_in_the_player_without_a_request():
     """--sweep-moves player: a step moves the offline player only (no rerun), a layer move asks the server."""
     import random

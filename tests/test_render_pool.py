@@ -157,13 +157,12 @@ def test_worker_pids_name_the_running_workers_and_shutdown_stops_them(fresh_work
     assert render_pool.worker_pids() == () and not _alive(pid)
 
 
-def test_a_render_worker_yields_the_cpu_to_the_server(fresh_workers):
-    """Workers run at a lower priority (a higher niceness) than the server whose one core every page waits on."""
+def test_a_render_worker_runs_at_the_servers_priority(fresh_workers):
+    """Not niced: behind a busy laptop's other programs niced workers left sweeps waiting 10 s (limits, issue 17)."""
     import os
 
     pid = fresh_workers.shared_render(in_process=False)(_worker_pid)(3)
-    here, there = os.getpriority(os.PRIO_PROCESS, 0), os.getpriority(os.PRIO_PROCESS, pid)
-    assert there == min(19, here + limits.RENDER_NICENESS) and there > here
+    assert os.getpriority(os.PRIO_PROCESS, pid) == os.getpriority(os.PRIO_PROCESS, 0)
 
 
 def test_renders_on_a_worker_killed_mid_render_are_retried_once_on_one_new_worker(fresh_workers, tmp_path, caplog):

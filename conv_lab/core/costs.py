@@ -146,7 +146,7 @@ def fewer_filters_that_fit(spec: LayerSpec, input_shape: tuple[int, ...], extra:
     """The most filters (halved step by step, a multiple of groups) with which the layer fits on this input, if any.
 
     >>> fewer_filters_that_fit(ConvSpec(256, 512, 15, padding=7), (1, 256, 8, 8))
-    256
+    128
     """
     filters = spec.out_channels
     while filters // 2 >= spec.groups and (filters // 2) % spec.groups == 0:

@@ -66,6 +66,15 @@ def grid_kinds(spec: LayerSpec, height: int, width: int, max_side: int | None = 
     return kinds
 
 
+def grid_shape(spec: LayerSpec, height: int, width: int) -> tuple[int, int]:
+    """Rows and columns of the grid, without building it.
+
+    >>> grid_shape(ConvSpec(1, 1, 3, stride=2, padding=1, transposed=True), 3, 3)
+    (7, 7)
+    """
+    return len(axis_kinds(spec, 0, height)), len(axis_kinds(spec, 1, width))
+
+
 def check_grid_size(cells: int) -> None:
     """Refuse a sweep grid over `limits.MAX_SWEEP_GRID_CELLS` numbers with a plain ConvConfigError.
 

@@ -20,10 +20,10 @@ MAX_GRADIENT_ELEMENTS = 1_000_000  # numbers in x, the weight or g: seeded in nu
 
 def backward_seconds(spec: LayerSpec, input_shape: tuple[int, ...]) -> float:
     """CPU seconds of the page's float64 work: the forward run, loss.backward() and the explicit engine (an upper
-    estimate, `limits.GRADIENT_NS_PER_MAC` and friends).
+    estimate, `limits.GRADIENT_NS_PER_MAC` and friends), and the backward sweep's first render.
 
     >>> round(backward_seconds(ConvSpec(3, 8, 15, padding=7), (1, 3, 96, 96)), 2)
-    0.36
+    0.51
     """
     out = output_shape(spec, input_shape)
     unfolded = math.prod(spec.kernel_nd) * (spec.in_channels * math.prod(out[2:]) +
@@ -31,7 +31,8 @@ def backward_seconds(spec: LayerSpec, input_shape: tuple[int, ...]) -> float:
     elements = spec.in_channels * math.prod(input_shape[2:]) + spec.out_channels * math.prod(out[2:])
     macs = layer_cost(spec, input_shape).macs
     return (macs * limits.GRADIENT_NS_PER_MAC + unfolded * limits.GRADIENT_NS_PER_UNFOLDED
-            + elements * limits.GRADIENT_NS_PER_ELEMENT) * 1e-9 + limits.GRADIENT_FIXED_SECONDS
+            + elements * limits.GRADIENT_NS_PER_ELEMENT) * 1e-9 + limits.GRADIENT_FIXED_SECONDS \
+        + limits.GRADIENT_SWEEP_SECONDS
 
 
 def check_gradient_work(spec: LayerSpec, input_shape: tuple[int, ...]) -> LayerCost:

@@ -16,7 +16,7 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image, ImageDraw
 
-from conv_lab.core.grid import grid_kinds
+from conv_lab.core.grid import grid_kinds, grid_shape
 from conv_lab.core.params import LayerSpec, Sizes, fmt
 from conv_lab.core.plane import plane_view
 from conv_lab.lab.block_shapes import paste_text
@@ -93,12 +93,13 @@ def _palette() -> Image.Image:
 
 
 def _render(spec: LayerSpec, height: int, width: int) -> tuple[bytes, str]:
-    grid = grid_categories(spec, height, width)
-    return _draw(spec, grid, lambda full, shown: grid_caption(spec, height, width, full, shown))
+    grid = grid_categories(spec, height, width, STRIP_CELLS if _is_strip(spec) else MAX_DRAWN_SIDE)  # what is shown
+    full = grid_shape(spec, height, width)
+    return _draw(spec, grid, lambda shown: grid_caption(spec, height, width, full, shown))
 
 
 def _draw(spec: LayerSpec, grid: np.ndarray, caption_of, title: str = "") -> tuple[bytes, str]:
-    """The category grid in pixels with its legend; `caption_of(full shape, shown shape)` writes the caption."""
+    """The category grid in pixels with its legend; `caption_of(shown shape)` writes the caption."""
     strip = _is_strip(spec)
     shown = grid[:, :STRIP_CELLS] if strip else grid[:MAX_DRAWN_SIDE, :MAX_DRAWN_SIDE]
     rows, cols = shown.shape
@@ -117,7 +118,7 @@ def _draw(spec: LayerSpec, grid: np.ndarray, caption_of, title: str = "") -> tup
     eh, ew = spec.effective_kernel_hw
     draw.rectangle([left, top, left + min(ew, cols) * cell - 1, top + min(eh, rows) * cell - 1], outline=WINDOW_EDGE,
                    width=max(1, min(3, cell // 3)))
-    caption = caption_of(grid.shape, shown.shape)
+    caption = caption_of(shown.shape)
     title = title or caption.split(" = ")[0].split(";")[0]
     paste_text(image, canvas_w // 2, 4, title, 12, anchor="m", colour=(0, 0, 0))  # cached glyphs: legends repeat
     y0 = top + pixels.shape[0] + 12
@@ -154,7 +155,7 @@ def overhang_png(spec: LayerSpec, input_size: Sizes) -> tuple[bytes, str]:
     padded = kinds.shape[1:] if _is_strip(view) else kinds.shape
     caption = (f"The {fmt(kernel)} kernel spans {fmt(spans)} cells but the padded input has only {fmt(padded)}: "
                f"{outside} tap{'s' * (outside != 1)} have no input under them")
-    return _draw(view, grid, lambda full, shown: caption, "The first window sticks out of the padded input")
+    return _draw(view, grid, lambda shown: caption, "The first window sticks out of the padded input")
 
 
 def layer_grid_png(spec: LayerSpec, input_size: Sizes) -> tuple[bytes, str]:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import importlib
 import logging
 import multiprocessing
-import os
 import pickle
 import queue
 import sys
@@ -76,9 +75,8 @@ def _reply(function_path: tuple[str, str], args: tuple) -> tuple[bool, Any]:
     return reply
 
 
-def _serve(connections: list[Connection], niceness: int) -> None:
+def _serve(connections: list[Connection]) -> None:
     """The worker process: answer requests on any of its pipes, one at a time, until the server closes them all."""
-    os.nice(niceness)  # the server's interpreter, which every page waits on, gets a core first
     live = list(connections)
     while live:
         for conn in wait(live):
@@ -107,10 +105,10 @@ class _Channel:
 class _Process:
     """One worker process and the free ends of its pipes."""
 
-    def __init__(self, name: str, channels: int, niceness: int):
+    def __init__(self, name: str, channels: int):
         context = multiprocessing.get_context("spawn")  # safe from a threaded server
         pairs = [context.Pipe() for _ in range(channels)]
-        self.process = context.Process(target=_serve, args=([child for _, child in pairs], niceness), daemon=True,
+        self.process = context.Process(target=_serve, args=([child for _, child in pairs],), daemon=True,
                                        name=f"conv-lab {name}")
         with empty_main():
             self.process.start()
@@ -178,10 +176,9 @@ class Pending:
 class DirectWorker:
     """A lazily started worker process for small renders, reached over `limits.DIRECT_CHANNELS` pipes."""
 
-    def __init__(self, name: str, channels: int | None = None, niceness: int | None = None):
+    def __init__(self, name: str, channels: int | None = None):
         self.name = name
         self.channels = channels or limits.DIRECT_CHANNELS
-        self.niceness = limits.RENDER_NICENESS if niceness is None else niceness
         self.respawns = 0  # dead workers replaced
         self._process: _Process | None = None
         self._retry_at = 0.0  # after a failed start: no new attempt before this time.monotonic()
@@ -193,7 +190,7 @@ class DirectWorker:
                 if time.monotonic() < self._retry_at:  # it could not start a moment ago: not on every rerun
                     raise WorkerGone(f"the {self.name} worker could not start; trying again later")
                 try:
-                    self._process = _Process(self.name, self.channels, self.niceness)
+                    self._process = _Process(self.name, self.channels)
                 except (OSError, RuntimeError, ImportError) as exc:
                     self._retry_at = time.monotonic() + limits.RENDER_POOL_RETRY_SECONDS
                     log.warning("Cannot start the %s worker (%r): drawing in the server for %d s", self.name, exc,

@@ -51,19 +51,12 @@ _EXECUTOR_LOCK = threading.Lock()
 _RESPAWNS = 0  # broken pools replaced since this process started
 
 
-def _lower_priority() -> None:
-    """In a new render worker: yield the CPU to the server. The server's interpreter runs every student's page on at
-    most one core; a render competing with it for that core delays all of them, while renders answer pages whose
-    budget is seconds (issue 17)."""
-    os.nice(limits.RENDER_NICENESS)
-
-
 def _executor() -> ProcessPoolExecutor:
     """The worker processes for renders, started on first use ('spawn': safe from a threaded server)."""
     global _EXECUTOR
     with _EXECUTOR_LOCK:
         if _EXECUTOR is None:
-            _EXECUTOR = ProcessPoolExecutor(max_workers=limits.RENDER_PROCESSES, initializer=_lower_priority,
+            _EXECUTOR = ProcessPoolExecutor(max_workers=limits.RENDER_PROCESSES,
                                             mp_context=multiprocessing.get_context("spawn"))
             # Start the workers now, against an empty __main__ (render.direct.empty_main).
             with empty_main():
