@@ -16,7 +16,7 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image, ImageDraw
 
-from conv_lab.core.grid import grid_kinds, grid_shape
+from conv_lab.core.grid import grid_shape
 from conv_lab.core.params import LayerSpec, Sizes, fmt
 from conv_lab.core.plane import plane_view
 from conv_lab.lab.block_shapes import paste_text
@@ -148,11 +148,10 @@ def overhang_png(spec: LayerSpec, input_size: Sizes) -> tuple[bytes, str]:
     view = plane_view(spec)
     height, width = (1, input_size[0]) if len(input_size) == 1 else input_size[-2:]
     grid = overhang_categories(view, height, width)
-    kinds = grid_kinds(view, height, width)
     outside = int((grid == OUTSIDE).sum())
     kernel = view.kernel_hw[1:] if _is_strip(view) else view.kernel_hw
     spans = view.effective_kernel_hw[1:] if _is_strip(view) else view.effective_kernel_hw
-    padded = kinds.shape[1:] if _is_strip(view) else kinds.shape
+    padded = grid_shape(view, height, width)[1 if _is_strip(view) else 0:]
     caption = (f"The {fmt(kernel)} kernel spans {fmt(spans)} cells but the padded input has only {fmt(padded)}: "
                f"{outside} tap{'s' * (outside != 1)} have no input under them")
     return _draw(view, grid, lambda shown: caption, "The first window sticks out of the padded input")

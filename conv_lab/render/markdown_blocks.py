@@ -144,4 +144,3 @@ def side_by_side(left: Iterable[str | Code], right: Iterable[str | Code]) -> str
     </div></div>
     """
     return f'<div class="cl-side"><div>\n\n{_column(left)}\n\n</div><div>\n\n{_column(right)}\n\n</div></div>'
-
